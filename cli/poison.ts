@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Placeholder until this command group is built (see its issue). */
+export function registerPoisonCommands(_program: Command): void {}

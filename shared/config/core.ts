@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Settings every part of the app shares. Names are the app-setting / environment names.
+ * Storage follows Azure Functions' own conventions for the `AzureWebJobsStorage` connection:
+ * a connection string, or identity-based `AzureWebJobsStorage__*` settings.
+ */
+export const coreSettings = z.object({
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name').optional(),
+  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
+  AzureWebJobsStorage__blobServiceUri: z.url().optional(),
+  AzureWebJobsStorage__credential: z.enum(['managedidentity']).optional(),
+  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+  /** Blob container for messages over the queue size limit (claim checks). */
+  CLAIM_CHECK_CONTAINER: containerName('claim-checks'),
+  /** Blob container for durable state: cursors, subscription ids, last runs. */
+  CHECKPOINT_CONTAINER: containerName('checkpoints'),
+  /** Blob container for the v2 drain's write-ahead journal. */
+  JOURNAL_CONTAINER: containerName('drain-journal'),
+});
+
+export const coreSecrets = ['AzureWebJobsStorage'] as const;
+
+export function containerName(defaultValue: string) {
+  return z
+    .string()
+    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a blob container name (3-63 lower-case letters, digits, single dashes)')
+    .default(defaultValue);
+}
+
+export function queueName() {
+  return z
+    .string()
+    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a queue name (3-63 lower-case letters, digits, single dashes)');
+}
+
+/** Integer setting given as a string, with bounds. */
+export function intSetting(defaultValue: number, min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
+}
+
+/** Boolean setting: true/false/1/0 (case-insensitive). */
+export function boolSetting(defaultValue: boolean) {
+  return z
+    .enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE', '1', '0'])
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === '1' || v.toLowerCase() === 'true');
+}
+
+/** A setting holding JSON, parsed then validated by `schema`. */
+export function jsonSetting<T extends z.ZodType>(schema: T, defaultJson: string) {
+  return z
+    .string()
+    .default(defaultJson)
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}

@@ -1,0 +1,82 @@
+/**
+ * All settings, read once through one zod schema. A missing or malformed setting fails with ONE
+ * error listing every problem by setting name (values are never echoed: some are secrets).
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { coreSecrets, coreSettings } from './core';
+import { engageSecrets, engageSettings } from './engage';
+import { notificationsSecrets, notificationsSettings } from './notifications';
+import { noojeeSecrets, noojeeSettings } from './noojee';
+import { consumerSecrets, consumerSettings } from './consumer';
+
+export const settingsSchema = z
+  .object({
+    ...coreSettings.shape,
+    ...engageSettings.shape,
+    ...notificationsSettings.shape,
+    ...noojeeSettings.shape,
+    ...consumerSettings.shape,
+  })
+  .superRefine((s, ctx) => {
+    const identity = s.AzureWebJobsStorage__accountName || s.AzureWebJobsStorage__queueServiceUri;
+    if (!s.AzureWebJobsStorage && !identity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message:
+          'storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName / AzureWebJobsStorage__queueServiceUri (managed identity)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof settingsSchema>;
+
+/** Names of settings whose values are secrets: never logged, redacted from error text. */
+export const SECRET_SETTINGS: readonly string[] = [
+  ...coreSecrets,
+  ...engageSecrets,
+  ...notificationsSecrets,
+  ...noojeeSecrets,
+  ...consumerSecrets,
+];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset (app settings and local.settings.json often carry "").
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') input[k] = v;
+  const result = settingsSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}
+
+let cached: { env: NodeJS.ProcessEnv; config: Config } | undefined;
+
+/** The process's configuration, parsed once. */
+export function getConfig(): Config {
+  if (!cached || cached.env !== process.env) cached = { env: process.env, config: loadConfig(process.env) };
+  return cached.config;
+}
+
+/** Forget the cached configuration (tests and the local host change settings between runs). */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+/** Values of configured secrets (non-empty), to redact from any text that may reach a log. */
+export function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
+  const values: string[] = [];
+  for (const name of SECRET_SETTINGS) {
+    const v = env[name];
+    if (v && v.length >= 4) values.push(v);
+    // Connection strings: the AccountKey part alone is the secret.
+    if (v && name === 'AzureWebJobsStorage') {
+      const key = /AccountKey=([^;]+)/i.exec(v)?.[1];
+      if (key) values.push(key);
+    }
+  }
+  return values;
+}
