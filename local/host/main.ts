@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * Runs the local Functions host as its own process:
+ *   node dist/local/host/main.js [--port 7071] [--dir <project>]
+ * Settings: environment, then local.settings.json (or the sample). Prints
+ * `Host listening on http://127.0.0.1:<port>` once every trigger is running. Ctrl-C stops cleanly.
+ */
+import { ConfigError } from '../../shared/errors';
+import { startHost } from './index';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const portArg = arg('--port');
+  const host = await startHost({ port: portArg !== undefined ? Number(portArg) : 7071, dir: arg('--dir') });
+  process.stdout.write(`Host listening on ${host.url}\n`);
+  for (const f of host.functions) process.stdout.write(`  ${f.name} [${f.trigger}] ${f.detail}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`${signal}: stopping the host (waiting for running invocations)...\n`);
+    host.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+/**
+ * The local host against a real Azurite: queue trigger poison handling, timer non-overlap, HTTP auth,
+ * body limit, output bindings and health.
+ */
+import { output, type HttpRequest, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startAzurite, type RunningAzurite } from '../../../local/azurite';
+import { startHost, type RunningHost } from '../../../local/host';
+import type { FunctionDefinition } from '../../../shared/definition';
+import { health } from '../../../functions/health';
+import { drainQueue, waitFor } from '../../helpers/queues';
+import { encodeMessage } from '../../../shared/queue/writer';
+
+let azurite: RunningAzurite;
+let host: RunningHost;
+const calls: { body: unknown; dequeueCount: unknown; id: unknown }[] = [];
+let timerActive = 0;
+let timerMaxActive = 0;
+let timerRuns = 0;
+const echoOut = output.storageQueue({ queueName: 'host-test-out', connection: 'AzureWebJobsStorage' });
+
+const failing: StorageQueueHandler = async (message, context) => {
+  calls.push({ body: message, dequeueCount: context.triggerMetadata?.dequeueCount, id: context.triggerMetadata?.id });
+  throw new Error('always fails');
+};
+
+const definitions: FunctionDefinition[] = [
+  health,
+  { name: 'alwaysFails', trigger: { kind: 'storageQueue', queueName: '%FAILING_QUEUE%', connection: 'AzureWebJobsStorage' }, handler: failing },
+  {
+    name: 'copies',
+    trigger: { kind: 'storageQueue', queueName: 'host-test-in', connection: 'AzureWebJobsStorage' },
+    extraOutputs: [echoOut],
+    handler: async (message: unknown, context: InvocationContext) => {
+      context.extraOutputs.set(echoOut, { copied: message });
+    },
+  },
+  {
+    name: 'slowTimer',
+    trigger: { kind: 'timer', schedule: '* * * * * *', runOnStartup: true },
+    handler: async () => {
+      timerRuns++;
+      timerActive++;
+      timerMaxActive = Math.max(timerMaxActive, timerActive);
+      await new Promise((r) => setTimeout(r, 2500)); // longer than the one-second schedule
+      timerActive--;
+    },
+  },
+  {
+    name: 'secured',
+    trigger: { kind: 'http', route: 'secured/{id:int}', methods: ['POST'], authLevel: 'function' },
+    handler: async (req: HttpRequest) => ({ jsonBody: { id: req.params.id, length: (await req.text()).length } }),
+  },
+];
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  host = await startHost({
+    definitions,
+    useLocalSettings: false,
+    settings: { AzureWebJobsStorage: azurite.connectionString, FAILING_QUEUE: 'host-test-failing' },
+    functionKey: 'test-function-key',
+    maxBodyBytes: 1024,
+    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5 } } },
+    log: () => undefined,
+  });
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await azurite?.stop();
+});
+
+test('a queue message that fails 5 times ends in <queue>-poison with its original body', async () => {
+  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  const q = queues.getQueueClient('host-test-failing');
+  await q.createIfNotExists();
+  const original = encodeMessage({ order: 42, note: 'poison me' });
+  await q.sendMessage(original);
+  const poison = await waitFor(async () => {
+    const msgs = await queues.getQueueClient('host-test-failing-poison').peekMessages().catch(() => undefined);
+    return msgs?.peekedMessageItems.length ? msgs.peekedMessageItems : undefined;
+  }, 'the poison message', 20_000);
+  expect(poison).toHaveLength(1);
+  expect(poison[0]!.messageText).toBe(original);
+  expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3, 4, 5]);
+  expect(calls.every((c) => JSON.stringify(c.body) === JSON.stringify({ order: 42, note: 'poison me' }))).toBe(true);
+  expect((await q.getProperties()).approximateMessagesCount).toBe(0);
+});
+
+test('queue output bindings are written base64 like the real host', async () => {
+  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  const q = queues.getQueueClient('host-test-in');
+  await q.createIfNotExists();
+  await q.sendMessage(encodeMessage('plain text'));
+  const out = await waitFor(async () => {
+    const got = await drainQueue(azurite.connectionString, 'host-test-out');
+    return got.length ? got : undefined;
+  }, 'the output message');
+  expect(out.map((m) => m.body)).toEqual([{ copied: 'plain text' }]);
+});
+
+test('a timer never overlaps itself', async () => {
+  await waitFor(() => timerRuns >= 2, 'two timer runs', 10_000);
+  expect(timerMaxActive).toBe(1);
+});
+
+test('an HTTP function with authLevel function needs its key', async () => {
+  const url = `${host.url}/api/secured/7`;
+  expect((await fetch(url, { method: 'POST', body: 'x' })).status).toBe(401);
+  expect((await fetch(url, { method: 'POST', body: 'x', headers: { 'x-functions-key': 'wrong' } })).status).toBe(401);
+  const ok = await fetch(url, { method: 'POST', body: 'hello', headers: { 'x-functions-key': 'test-function-key' } });
+  expect(ok.status).toBe(200);
+  expect(await ok.json()).toEqual({ id: '7', length: 5 });
+  expect((await fetch(`${url}?code=test-function-key`, { method: 'POST', body: 'x' })).status).toBe(200);
+  expect((await fetch(`${host.url}/api/secured/notanint`, { method: 'POST', headers: { 'x-functions-key': 'test-function-key' } })).status).toBe(404);
+  expect((await fetch(url, { method: 'GET', headers: { 'x-functions-key': 'test-function-key' } })).status).toBe(405);
+});
+
+test('a body over the limit gets 413', async () => {
+  const res = await fetch(`${host.url}/api/secured/1`, { method: 'POST', body: 'x'.repeat(2048), headers: { 'x-functions-key': 'test-function-key' } });
+  expect(res.status).toBe(413);
+});
+
+test('GET /api/health reports the version and reachable storage', async () => {
+  const res = await fetch(`${host.url}/api/health`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { version: string; storage: { reachable: boolean } };
+  expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+  expect(body.storage.reachable).toBe(true);
+});
