@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../errors';
 
 /**
  * Settings every part of the app shares. Names are the app-setting / environment names.
@@ -62,4 +63,19 @@ export function jsonSetting<T extends z.ZodType>(schema: T, defaultJson: string)
       }
     })
     .pipe(schema);
+}
+
+/**
+ * Parses settings (environment-style name → string) with a schema. Empty strings count as unset
+ * (app settings and local.settings.json often carry ""). Throws ONE ConfigError naming every bad
+ * setting, never echoing values (some are secrets).
+ */
+export function parseSettings<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') input[k] = v;
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
+  }
+  return result.data;
 }

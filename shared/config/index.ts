@@ -4,31 +4,30 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
-import { coreSecrets, coreSettings } from './core';
+import { coreSecrets, coreSettings, parseSettings } from './core';
 import { engageSecrets, engageSettings } from './engage';
 import { notificationsSecrets, notificationsSettings } from './notifications';
 import { noojeeSecrets, noojeeSettings } from './noojee';
 import { consumerSecrets, consumerSettings } from './consumer';
 
-export const settingsSchema = z
-  .object({
-    ...coreSettings.shape,
-    ...engageSettings.shape,
-    ...notificationsSettings.shape,
-    ...noojeeSettings.shape,
-    ...consumerSettings.shape,
-  })
-  .superRefine((s, ctx) => {
-    const identity = s.AzureWebJobsStorage__accountName || s.AzureWebJobsStorage__queueServiceUri;
-    if (!s.AzureWebJobsStorage && !identity) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message:
-          'storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName / AzureWebJobsStorage__queueServiceUri (managed identity)',
-      });
-    }
-  });
+export const settingsSchema = z.object({
+  ...coreSettings.shape,
+  ...engageSettings.shape,
+  ...notificationsSettings.shape,
+  ...noojeeSettings.shape,
+  ...consumerSettings.shape,
+});
+
+/** Cross-setting rules, checked even when single settings are malformed (so one error lists everything). */
+function crossChecks(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => Boolean(env[name]);
+  if (!set('AzureWebJobsStorage') && !set('AzureWebJobsStorage__accountName') && !set('AzureWebJobsStorage__queueServiceUri')) {
+    return [
+      'AzureWebJobsStorage: storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName / AzureWebJobsStorage__queueServiceUri (managed identity)',
+    ];
+  }
+  return [];
+}
 
 export type Config = z.infer<typeof settingsSchema>;
 
@@ -42,15 +41,15 @@ export const SECRET_SETTINGS: readonly string[] = [
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings count as unset (app settings and local.settings.json often carry "").
-  const input: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') input[k] = v;
-  const result = settingsSchema.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`);
-    throw new ConfigError(problems);
+  const extra = crossChecks(env);
+  try {
+    const config = parseSettings(settingsSchema, env);
+    if (extra.length) throw new ConfigError(extra);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError && extra.length && !err.problems.includes(extra[0]!)) throw new ConfigError([...err.problems, ...extra]);
+    throw err;
   }
-  return result.data;
 }
 
 let cached: { env: NodeJS.ProcessEnv; config: Config } | undefined;

@@ -15,6 +15,10 @@ test('identity-based storage settings are accepted instead of a connection strin
   expect(() => loadConfig({ AzureWebJobsStorage__queueServiceUri: 'https://x.queue.core.windows.net' })).not.toThrow();
 });
 
+test('a malformed identity setting is reported by name', () => {
+  expect(() => loadConfig({ AzureWebJobsStorage__accountName: 'NOT VALID!' })).toThrow(/AzureWebJobsStorage__accountName/);
+});
+
 test('empty strings count as unset', () => {
   expect(loadConfig({ ...base, CLAIM_CHECK_CONTAINER: '' }).CLAIM_CHECK_CONTAINER).toBe('claim-checks');
 });
@@ -22,7 +26,7 @@ test('empty strings count as unset', () => {
 test('every problem is reported at once, by name, in one error', () => {
   let error: unknown;
   try {
-    loadConfig({ CLAIM_CHECK_CONTAINER: 'Bad_Name', AzureWebJobsStorage__accountName: 'NOT VALID!' });
+    loadConfig({ CLAIM_CHECK_CONTAINER: 'Bad_Name', JOURNAL_CONTAINER: 'NOT VALID!' });
   } catch (err) {
     error = err;
   }
@@ -30,7 +34,7 @@ test('every problem is reported at once, by name, in one error', () => {
   const e = error as ConfigError;
   expect(e.problems.length).toBeGreaterThanOrEqual(3);
   expect(e.message).toContain('CLAIM_CHECK_CONTAINER');
-  expect(e.message).toContain('AzureWebJobsStorage__accountName');
+  expect(e.message).toContain('JOURNAL_CONTAINER');
   expect(e.message).toContain('storage is not configured');
   // Values are never echoed.
   expect(e.message).not.toContain('Bad_Name');
