@@ -1,4 +1,134 @@
+/**
+ * `engage-bridge subscriptions create|status|delete`: the Notification API (v2 events) subscription
+ * the drain reads. Uses the NOTIFICATIONS_* settings and the subscription blob the drain keeps
+ * (`notifications/subscription.json` in CHECKPOINT_CONTAINER). Secrets are never printed.
+ */
 import type { Command } from 'commander';
+import type { Config } from '../shared/config';
 
-/** Placeholder until this command group is built (see its issue). */
-export function registerSubscriptionCommands(_program: Command): void {}
+export interface SubscriptionCommandIo {
+  out: (line: string) => void;
+  config?: Config;
+}
+
+interface CreateOptions {
+  eventTypes?: string;
+  clientId?: string;
+  replace?: boolean;
+  json?: boolean;
+}
+
+async function context(io: SubscriptionCommandIo) {
+  const [{ getConfig }, { getStorage }, { JsonBlobStore }, { NotificationApiClient }, { clientOptions, drainOptions }] = await Promise.all([
+    import('../shared/config'),
+    import('../shared/storage'),
+    import('../shared/state/jsonBlobStore'),
+    import('../shared/notifications/client'),
+    import('../shared/notifications/settings'),
+  ]);
+  const config = io.config ?? getConfig();
+  const api = new NotificationApiClient(clientOptions(config));
+  const checkpoints = new JsonBlobStore(await getStorage(), config.CHECKPOINT_CONTAINER);
+  return { config, api, checkpoints, options: drainOptions(config) };
+}
+
+/** Creates a subscription and records it for the drain. Refuses to replace a live one unless `replace`. */
+export async function createSubscriptionCommand(opts: CreateOptions, io: SubscriptionCommandIo): Promise<string> {
+  const { api, checkpoints, options } = await context(io);
+  const { SUBSCRIPTION_BLOB } = await import('../shared/notifications/defaults');
+  const { createSubscription } = await import('../shared/notifications/subscription');
+  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
+  if (stored && !opts.replace) {
+    try {
+      await api.getSubscription(stored.value.id);
+      throw new Error(`subscription ${stored.value.id} already exists and is used by the drain (pass --replace to create a new one)`);
+    } catch (err) {
+      if (!isSubscriptionNotFound(err)) throw err;
+    }
+  }
+  const eventTypeIds = opts.eventTypes ? opts.eventTypes.split(',').map((s) => s.trim()).filter(Boolean) : options.subscription.eventTypeIds;
+  const created = await createSubscription({ api, retry: options.retry }, { eventTypeIds, clientId: opts.clientId ?? options.subscription.clientId });
+  await checkpoints.write(SUBSCRIPTION_BLOB, { id: created.id, createdAt: new Date().toISOString() }, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
+  if (opts.json) io.out(JSON.stringify(created, null, 2));
+  else io.out(`created subscription ${created.id} for client ${created.subscription?.client_id ?? '?'} (event types ${created.subscription?.event_type_ids?.join(', ') ?? eventTypeIds?.join(', ')})`);
+  return created.id;
+}
+
+/** Prints the subscription's status (backlog, last request) and the drain's last run. */
+export async function subscriptionStatusCommand(opts: { json?: boolean }, io: SubscriptionCommandIo): Promise<void> {
+  const { api, checkpoints, options } = await context(io);
+  const { SUBSCRIPTION_BLOB, LAST_RUN_BLOB } = await import('../shared/notifications/defaults');
+  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
+  const lastRun = (await checkpoints.read<Record<string, unknown>>(LAST_RUN_BLOB))?.value;
+  const id = options.subscription.fixedId ?? stored?.value.id;
+  let subscription: unknown;
+  let problem: string | undefined;
+  if (id) {
+    try {
+      subscription = await api.getSubscription(id);
+    } catch (err) {
+      if (!isSubscriptionNotFound(err)) throw err;
+      problem = `subscription ${id} does not exist upstream (the drain creates a new one on its next run)`;
+    }
+  }
+  if (opts.json) {
+    io.out(JSON.stringify({ id: id ?? null, createdAt: stored?.value.createdAt ?? null, subscription: subscription ?? null, problem: problem ?? null, lastRun: lastRun ?? null }, null, 2));
+    return;
+  }
+  if (!id) io.out('no subscription yet (the drain creates one on its first run, or run `subscriptions create`)');
+  else if (problem) io.out(problem);
+  else {
+    const s = subscription as { subscription?: { client_id?: string; event_type_ids?: string[] }; subscription_status?: { last_request_date?: string | null; number_of_remaining_notifications?: number | null } };
+    io.out(`subscription       ${id}`);
+    io.out(`client_id          ${s.subscription?.client_id ?? '?'}`);
+    io.out(`event types        ${s.subscription?.event_type_ids?.join(', ') ?? '?'}`);
+    io.out(`last request       ${s.subscription_status?.last_request_date ?? 'never'}`);
+    io.out(`backlog            ${s.subscription_status?.number_of_remaining_notifications ?? 'unknown'}`);
+  }
+  if (lastRun) io.out(`last drain run     ${JSON.stringify(lastRun)}`);
+}
+
+/** Deletes the subscription upstream and forgets it (the drain would create a new one next run). */
+export async function deleteSubscriptionCommand(opts: { id?: string }, io: SubscriptionCommandIo): Promise<void> {
+  const { api, checkpoints } = await context(io);
+  const { SUBSCRIPTION_BLOB } = await import('../shared/notifications/defaults');
+  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const stored = await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB);
+  const id = opts.id ?? stored?.value.id;
+  if (!id) throw new Error('no subscription recorded; pass --id <subscription id>');
+  try {
+    await api.deleteSubscription(id);
+    io.out(`deleted subscription ${id}`);
+  } catch (err) {
+    if (!isSubscriptionNotFound(err)) throw err;
+    io.out(`subscription ${id} did not exist upstream`);
+  }
+  if (stored && stored.value.id === id) await checkpoints.delete(SUBSCRIPTION_BLOB, { ifMatch: stored.etag });
+}
+
+export function registerSubscriptionCommands(program: Command): void {
+  const io: SubscriptionCommandIo = { out: (line) => process.stdout.write(`${line}\n`) };
+  const group = program.command('subscriptions').description('Notification API (v2 events) subscription read by the drain');
+  group
+    .command('create')
+    .description('create a subscription (administrator scope) and record it for the drain')
+    .option('--event-types <ids>', 'comma-separated event type ids (default NOTIFICATIONS_EVENT_TYPE_IDS)')
+    .option('--client-id <id>', 'client_id allowed to read it (default NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID or NOTIFICATIONS_CLIENT_ID)')
+    .option('--replace', 'create a new one even if the recorded subscription still exists')
+    .option('--json', 'print the API response as JSON')
+    .action(async (opts: CreateOptions) => {
+      await createSubscriptionCommand(opts, io);
+    });
+  group
+    .command('status')
+    .description('show the subscription, its backlog (number_of_remaining_notifications) and the last drain run')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => subscriptionStatusCommand(opts, io));
+  group
+    .command('delete')
+    .description('delete the subscription upstream (administrator scope) and forget it')
+    .option('--id <id>', 'subscription id (default: the recorded one)')
+    .action(async (opts: { id?: string }) => deleteSubscriptionCommand(opts, io));
+}

@@ -1,7 +1,86 @@
 import { z } from 'zod';
+import { boolSetting, intSetting, queueName } from './core';
+import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_DRAIN_SCHEDULE, DEFAULT_PATHS } from '../notifications/defaults';
 
-/** Settings of the notifications part (owned by its issue; see README settings table). */
-export const notificationsSettings = z.object({});
+/** A path template relative to the API base URL; `{id}` is replaced by the subscription id. */
+function pathTemplate(defaultValue: string, needsId: boolean) {
+  return z
+    .string()
+    .regex(/^\/\S*$/, 'must be a path starting with "/"')
+    .refine((p) => !needsId || p.includes('{id}'), 'must contain the placeholder {id}')
+    .default(defaultValue);
+}
+
+/** Comma-separated list of event type ids (numeric strings such as 301), non-empty and unique. */
+const eventTypeIds = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+  .pipe(
+    z
+      .array(z.string().regex(/^[\p{L}0-9._-]+$/u, 'event type ids are letters, digits, ".", "_" or "-"'))
+      .min(1, 'must list at least one event type id')
+      .refine((ids) => new Set(ids).size === ids.length, 'event type ids must be unique'),
+  );
+
+const clientId = z.string().regex(/^[\p{L}0-9._-]+$/u, 'must match ^[\\p{L}0-9._-]+$ (an OAuth client id)');
+
+/**
+ * Settings of the Notification API (v2 events) drain. Everything is optional or defaulted: with no
+ * `NOTIFICATIONS_API_BASE_URL` the drain is off (the timer logs one line). When it is set, the
+ * credentials the chosen grant needs are required (checked by `shared/notifications/settings.ts`).
+ */
+export const notificationsSettings = z.object({
+  /** Base URL of the Notification API, e.g. https://tenant.onewelcome.com. Unset = drain off. */
+  NOTIFICATIONS_API_BASE_URL: z.url().optional(),
+  /** OAuth token endpoint; default `<base URL>/auth/oauth2.0/v1/token` (OneWelcome's documented path). */
+  NOTIFICATIONS_TOKEN_URL: z.url().optional(),
+  NOTIFICATIONS_GRANT_TYPE: z.enum(['client_credentials', 'password']).default('client_credentials'),
+  /** Consumer client (scope notification:consent:consumer): reads subscriptions and notifications. */
+  NOTIFICATIONS_CLIENT_ID: clientId.optional(),
+  NOTIFICATIONS_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Resource-owner credentials for the `password` grant. */
+  NOTIFICATIONS_USERNAME: z.string().min(1).optional(),
+  NOTIFICATIONS_PASSWORD: z.string().min(1).optional(),
+  /** Administrator client (scope notification:consent:administrator): creates/deletes subscriptions. Default: the consumer client. */
+  NOTIFICATIONS_ADMIN_CLIENT_ID: clientId.optional(),
+  NOTIFICATIONS_ADMIN_CLIENT_SECRET: z.string().min(1).optional(),
+  NOTIFICATIONS_CONSUMER_SCOPE: z.string().min(1).default(CONSUMER_SCOPE),
+  NOTIFICATIONS_ADMIN_SCOPE: z.string().min(1).default(ADMINISTRATOR_SCOPE),
+  /** `client_id` of created subscriptions (whose token may read them). Default: NOTIFICATIONS_CLIENT_ID. */
+  NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID: clientId.optional(),
+  /** Event type ids to subscribe to, comma-separated (e.g. `101,102,301`). Required to create a subscription. */
+  NOTIFICATIONS_EVENT_TYPE_IDS: eventTypeIds.optional(),
+  /** Use this existing subscription (created by an administrator) instead of creating one. */
+  NOTIFICATIONS_SUBSCRIPTION_ID: clientId.optional(),
+  NOTIFICATIONS_SUBSCRIPTIONS_PATH: pathTemplate(DEFAULT_PATHS.subscriptions, false),
+  NOTIFICATIONS_SUBSCRIPTION_PATH: pathTemplate(DEFAULT_PATHS.subscription, true),
+  NOTIFICATIONS_NOTIFICATIONS_PATH: pathTemplate(DEFAULT_PATHS.notifications, true),
+  /** Requested page size (query parameter NOTIFICATIONS_PAGE_SIZE_PARAM); the server may cap it. */
+  NOTIFICATIONS_PAGE_SIZE: intSetting(100, 1, 10_000),
+  NOTIFICATIONS_PAGE_SIZE_PARAM: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('size'),
+  /** Timer schedule (NCRONTAB, six fields). */
+  NOTIFICATIONS_SCHEDULE: z.string().min(1).default(DEFAULT_DRAIN_SCHEDULE),
+  NOTIFICATIONS_RUN_ON_STARTUP: boolSetting(false),
+  /** A run stops reading new pages after this many seconds (what it read is still enqueued). */
+  NOTIFICATIONS_TIME_BUDGET_SECONDS: intSetting(240, 1, 3600),
+  /** Timeout of one HTTP request to the API or token endpoint. */
+  NOTIFICATIONS_HTTP_TIMEOUT_MS: intSetting(30_000, 100, 300_000),
+  /** Retries of a failed call (5xx, 429, timeout, network) within a run, with exponential back-off. */
+  NOTIFICATIONS_RETRY_ATTEMPTS: intSetting(3, 0, 10),
+  NOTIFICATIONS_RETRY_DELAY_MS: intSetting(1000, 0, 60_000),
+  /** Queue writes in flight at most per page. */
+  NOTIFICATIONS_ENQUEUE_CONCURRENCY: intSetting(32, 1, 256),
+  /** Pages read ahead while earlier pages are still being enqueued (each journaled first). */
+  NOTIFICATIONS_PAGES_IN_FLIGHT: intSetting(2, 1, 16),
+  NOTIFICATIONS_QUEUE: queueName().default('notifications-v2'),
+  NOTIFICATIONS_MESSAGE_FORMAT: z.enum(['cloudevents', 'raw']).default('cloudevents'),
+  /** Test hook: wait this long after journaling a page, before enqueuing it (crash tests). 0 = off. */
+  NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS: intSetting(0, 0, 600_000),
+});
 
 /** Names of the settings above whose values are secrets. */
-export const notificationsSecrets: readonly string[] = [];
+export const notificationsSecrets: readonly string[] = [
+  'NOTIFICATIONS_CLIENT_SECRET',
+  'NOTIFICATIONS_PASSWORD',
+  'NOTIFICATIONS_ADMIN_CLIENT_SECRET',
+];

@@ -1,0 +1,234 @@
+/**
+ * Client of the Notification API (Thales OneWelcome IDaaS "Notification API", v2 events):
+ * OAuth tokens (client_credentials or password grant, one token per client + scope, cached until
+ * shortly before expiry), subscriptions (create / get / delete) and destructive notification reads.
+ * Paths are templates (`{id}` = subscription id) because the real ones are not public.
+ * Every failure is a NotificationApiError; messages never contain credentials or tokens.
+ */
+import { NotificationApiError } from './errors';
+import {
+  createSubscriptionRequestSchema,
+  errorBodySchema,
+  notificationsPageSchema,
+  subscriptionSchema,
+  tokenResponseSchema,
+  type CreateSubscriptionRequest,
+  type NotificationsPage,
+  type Subscription,
+} from './schemas';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+  scope: string;
+}
+
+export interface NotificationApiOptions {
+  baseUrl: string;
+  tokenUrl: string;
+  grantType: 'client_credentials' | 'password';
+  /** Resource-owner credentials (password grant). */
+  username?: string;
+  password?: string;
+  /** Reads subscriptions and notifications (scope notification:consent:consumer). */
+  consumer: ClientCredentials;
+  /** Creates and deletes subscriptions (scope notification:consent:administrator). */
+  administrator: ClientCredentials;
+  paths: { subscriptions: string; subscription: string; notifications: string };
+  pageSizeParam: string;
+  timeoutMs: number;
+}
+
+/** A successfully read page, with the response text kept for the journal. */
+export interface ReadPage extends NotificationsPage {
+  /** Raw response text (what the API returned), for quarantine if the body was not understood. */
+  text: string;
+}
+
+/** 2xx answer of a notifications read whose body is not a page: it may hold consumed notifications. */
+export class UnreadablePageError extends NotificationApiError {
+  constructor(
+    readonly text: string,
+    reason: string,
+  ) {
+    super(`notifications response is not a page (${reason})`, 200, undefined, 'INVALID_RESPONSE');
+    this.name = 'UnreadablePageError';
+  }
+}
+
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
+
+/** Tokens are renewed this long before they expire. */
+const EXPIRY_MARGIN_MS = 60_000;
+/** When the token response has no expires_in (OneWelcome issues ~3600 s tokens). */
+const DEFAULT_TOKEN_LIFETIME_S = 3600;
+
+export class NotificationApiClient {
+  private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly base: string;
+
+  constructor(readonly options: NotificationApiOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** The API base URL (CloudEvents `source` of drained notifications). */
+  get source(): string {
+    return this.base;
+  }
+
+  async createSubscription(request: CreateSubscriptionRequest): Promise<Subscription> {
+    const body = createSubscriptionRequestSchema.parse(request);
+    const res = await this.call('administrator', 'POST', this.options.paths.subscriptions, body);
+    return parseJson(res, subscriptionSchema, 'create subscription');
+  }
+
+  async getSubscription(id: string): Promise<Subscription> {
+    const res = await this.call('consumer', 'GET', this.path(this.options.paths.subscription, id));
+    return parseJson(res, subscriptionSchema, 'get subscription');
+  }
+
+  async deleteSubscription(id: string): Promise<void> {
+    await this.call('administrator', 'DELETE', this.path(this.options.paths.subscription, id));
+  }
+
+  /** Reads (and thereby removes upstream) the next page of notifications. */
+  async readNotifications(id: string, pageSize: number): Promise<ReadPage> {
+    const path = this.path(this.options.paths.notifications, id);
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await this.call('consumer', 'GET', `${path}${sep}${encodeURIComponent(this.options.pageSizeParam)}=${pageSize}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(res.text);
+    } catch {
+      throw new UnreadablePageError(res.text, 'not JSON');
+    }
+    const parsed = notificationsPageSchema.safeParse(json);
+    if (!parsed.success) throw new UnreadablePageError(res.text, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return { ...parsed.data, text: res.text };
+  }
+
+  /** Forget cached tokens (e.g. after credentials changed). */
+  clearTokens(): void {
+    this.tokens.clear();
+  }
+
+  private path(template: string, id: string): string {
+    return template.replace(/\{id\}/g, encodeURIComponent(id));
+  }
+
+  private async call(role: 'consumer' | 'administrator', method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const client = this.options[role];
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.token(client);
+      const res = await this.fetch(`${this.base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      }, `${method} ${path}`);
+      // An expired or revoked token: renew once.
+      if (res.status === 401 && attempt === 0) {
+        this.tokens.delete(tokenKey(client));
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      throw apiError(`${method} ${path}`, res.status, res.text);
+    }
+  }
+
+  private token(client: ClientCredentials): Promise<string> {
+    const key = tokenKey(client);
+    const cached = this.tokens.get(key);
+    if (cached) {
+      return cached.then((t) => {
+        if (t.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return t.value;
+        if (this.tokens.get(key) === cached) this.tokens.delete(key);
+        return this.token(client);
+      });
+    }
+    const p = this.requestToken(client);
+    this.tokens.set(key, p);
+    p.catch(() => {
+      if (this.tokens.get(key) === p) this.tokens.delete(key);
+    });
+    return p.then((t) => t.value);
+  }
+
+  private async requestToken(client: ClientCredentials): Promise<CachedToken> {
+    const form = new URLSearchParams({ grant_type: this.options.grantType, client_id: client.clientId, scope: client.scope });
+    if (client.clientSecret) form.set('client_secret', client.clientSecret);
+    if (this.options.grantType === 'password') {
+      form.set('username', this.options.username ?? '');
+      form.set('password', this.options.password ?? '');
+    }
+    const res = await this.fetch(this.options.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+    }, 'token request');
+    if (res.status < 200 || res.status >= 300) throw apiError(`token request for client "${client.clientId}"`, res.status, res.text);
+    const parsed = parseJson(res, tokenResponseSchema, 'token request');
+    return { value: parsed.access_token, expiresAt: Date.now() + (parsed.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000 };
+  }
+
+  private async fetch(url: string, init: RequestInit, what: string): Promise<{ status: number; text: string }> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const res = await fetch(url, { ...init, signal });
+      return { status: res.status, text: await res.text() };
+    } catch (err) {
+      const e = err as { name?: string; cause?: { code?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError' || signal.aborted) {
+        throw new NotificationApiError(`${what}: no answer within ${this.options.timeoutMs} ms`, undefined, undefined, 'TIMEOUT');
+      }
+      throw new NotificationApiError(`${what}: network error (${e.cause?.code ?? e.name ?? 'unknown'})`, undefined, undefined, 'NETWORK');
+    }
+  }
+}
+
+function tokenKey(c: ClientCredentials): string {
+  return `${c.clientId}\n${c.scope}`;
+}
+
+function parseJson<T>(res: { status: number; text: string }, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    throw new NotificationApiError(`${what}: response is not JSON`, res.status, res.text.slice(0, 500), 'INVALID_RESPONSE');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+    throw new NotificationApiError(`${what}: unexpected response (${reason})`, res.status, undefined, 'INVALID_RESPONSE');
+  }
+  return parsed.data;
+}
+
+/** Turns an error answer into a NotificationApiError (`error_code`/`code`/`error`, message, description). */
+export function apiError(what: string, status: number, text: string): NotificationApiError {
+  let body: unknown = text.slice(0, 2000);
+  let code: string | undefined;
+  let detail: string | undefined;
+  let description: string | undefined;
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      const b = parsed.data;
+      body = b;
+      code = b.error_code ?? b.code ?? b.error;
+      description = b.description ?? b.error_description;
+      detail = [b.message, description].filter(Boolean).join(': ') || undefined;
+    }
+  } catch {
+    /* not JSON: keep the text */
+  }
+  const parts = [`${what} failed: HTTP ${status}`, code, detail].filter(Boolean);
+  return new NotificationApiError(parts.join(' '), status, body, code, description);
+}

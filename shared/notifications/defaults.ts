@@ -1,0 +1,36 @@
+/**
+ * Defaults of the Notification API drain that the thin function file needs without loading zod
+ * (cold start); `shared/config/notifications.ts` uses the same constants.
+ */
+
+/** Timer schedule of the drain (NCRONTAB, six fields): every minute. */
+export const DEFAULT_DRAIN_SCHEDULE = '0 */1 * * * *';
+
+/** Schedule from the `NOTIFICATIONS_SCHEDULE` setting, or the default. */
+export function drainSchedule(env: NodeJS.ProcessEnv = process.env): string {
+  const v = env.NOTIFICATIONS_SCHEDULE?.trim();
+  return v ? v : DEFAULT_DRAIN_SCHEDULE;
+}
+
+/** `NOTIFICATIONS_RUN_ON_STARTUP` (true/1), default false. */
+export function drainRunsOnStartup(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.NOTIFICATIONS_RUN_ON_STARTUP?.trim().toLowerCase();
+  return v === 'true' || v === '1';
+}
+
+export const CONSUMER_SCOPE = 'notification:consent:consumer';
+export const ADMINISTRATOR_SCOPE = 'notification:consent:administrator';
+
+/** Path templates (relative to the API base URL). The real paths are not public: see README. */
+export const DEFAULT_PATHS = {
+  token: '/auth/oauth2.0/v1/token',
+  subscriptions: '/notification/v1/subscriptions',
+  subscription: '/notification/v1/subscriptions/{id}',
+  notifications: '/notification/v1/subscriptions/{id}/notifications',
+} as const;
+
+/** Blob names (in CHECKPOINT_CONTAINER) of the drain's state; the status CLI reads them. */
+export const SUBSCRIPTION_BLOB = 'notifications/subscription.json';
+export const LAST_RUN_BLOB = 'notifications/last-run.json';
+/** Prefix of the drain's journal entries in JOURNAL_CONTAINER. */
+export const JOURNAL_PREFIX = 'notifications/';

@@ -1,0 +1,83 @@
+/**
+ * The timer function's body: with no NOTIFICATIONS_API_BASE_URL it logs one line and does nothing;
+ * otherwise it drains (see drain.ts), logs the outcome and the backlog, and records the run in
+ * `notifications/last-run.json` (CHECKPOINT_CONTAINER) for the status CLI. Upstream failures are
+ * logged and recorded (the next run retries); configuration and storage failures fail the invocation.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { getConfig, type Config } from '../config';
+import { ConfigError, StorageUnavailableError } from '../errors';
+import { QueueWriter } from '../queue/writer';
+import { JsonBlobStore } from '../state/jsonBlobStore';
+import { getStorage } from '../storage';
+import { NotificationApiClient } from './client';
+import { LAST_RUN_BLOB } from './defaults';
+import { describe, drainNotifications, type DrainResult } from './drain';
+import { clientOptions, drainOptions, notificationApiConfigured } from './settings';
+
+export interface LastRun {
+  startedAt: string;
+  finishedAt: string;
+  drained: number;
+  backlog?: number;
+  replayed?: number;
+  subscriptionId?: string;
+  error?: string;
+}
+
+/** One client per process and settings, so tokens stay cached between runs. */
+let clientCache: { key: string; client: NotificationApiClient } | undefined;
+
+function client(config: Config): NotificationApiClient {
+  const options = clientOptions(config);
+  const key = JSON.stringify(options);
+  if (!clientCache || clientCache.key !== key) clientCache = { key, client: new NotificationApiClient(options) };
+  return clientCache.client;
+}
+
+export async function runNotificationsDrain(context: Pick<InvocationContext, 'log' | 'warn' | 'error'>): Promise<DrainResult | undefined> {
+  const config = getConfig();
+  if (!notificationApiConfigured(config)) {
+    context.log('notifications drain: off (NOTIFICATIONS_API_BASE_URL is not set)');
+    return undefined;
+  }
+  const startedAt = new Date().toISOString();
+  const api = client(config);
+  const storage = await getStorage();
+  const checkpoints = new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER);
+  const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
+  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER, concurrency: config.NOTIFICATIONS_ENQUEUE_CONCURRENCY });
+  const log = { info: (m: string) => context.log(m), warn: (m: string) => context.warn(m), error: (m: string) => context.error(m) };
+
+  let result: DrainResult;
+  try {
+    result = await drainNotifications({ api, writer, journal, checkpoints, log }, drainOptions(config));
+  } catch (err) {
+    // Replaying the journal failed (storage): record if possible, fail the invocation.
+    await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: describe(err) }).catch(() => undefined);
+    throw err;
+  }
+  const lastRun: LastRun = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    drained: result.drained,
+    ...(result.backlog !== undefined ? { backlog: result.backlog } : {}),
+    ...(result.replayedMessages ? { replayed: result.replayedMessages } : {}),
+    ...(result.subscriptionId ? { subscriptionId: result.subscriptionId } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  };
+  await recordRun(checkpoints, lastRun).catch((err: unknown) => context.warn(`notifications drain: could not record the run (${describe(err)})`));
+  const summary = `notifications drain: ${result.drained} drained in ${result.pages} page(s)${result.replayedMessages ? `, ${result.replayedMessages} replayed from the journal` : ''}, backlog ${result.backlog ?? 'unknown'} (subscription ${result.subscriptionId ?? 'none'}, stopped: ${result.stoppedBy})`;
+  if (result.error) {
+    context.warn(`${summary}: ${result.error}`);
+    // Not worth waiting for the next run silently: the invocation fails so monitoring sees it.
+    if (result.cause instanceof ConfigError || result.cause instanceof StorageUnavailableError) throw result.cause;
+  } else {
+    context.log(summary);
+  }
+  return result;
+}
+
+async function recordRun(checkpoints: JsonBlobStore, run: LastRun): Promise<void> {
+  await checkpoints.write(LAST_RUN_BLOB, run);
+}

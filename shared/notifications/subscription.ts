@@ -1,0 +1,95 @@
+/**
+ * Makes sure the drain has a subscription: its id is kept in a blob (`notifications/subscription.json`
+ * in CHECKPOINT_CONTAINER, `{id, createdAt}`); when there is none, or upstream answers not-found for
+ * the stored one (deleted, expired), a new subscription is created and the blob updated (ETag-guarded).
+ * With NOTIFICATIONS_SUBSCRIPTION_ID the given subscription is used and never created.
+ */
+import { ConcurrencyError, ConfigError } from '../errors';
+import type { JsonBlobStore } from '../state/jsonBlobStore';
+import type { NotificationApiClient } from './client';
+import { SUBSCRIPTION_BLOB } from './defaults';
+import { isSubscriptionNotFound } from './errors';
+import { withRetry, type RetryOptions } from './retry';
+import type { Subscription } from './schemas';
+
+export interface SubscriptionState {
+  id: string;
+  createdAt: string;
+}
+
+export interface SubscriptionSpec {
+  /** Use this existing subscription; never create one. */
+  fixedId?: string;
+  /** What a created subscription listens to, and whose token may read it. */
+  eventTypeIds?: string[];
+  clientId?: string;
+}
+
+export interface EnsuredSubscription {
+  id: string;
+  subscription: Subscription;
+  created: boolean;
+  /** Set when a stored subscription was gone upstream and replaced. */
+  replaced?: string;
+}
+
+export type SubscriptionApi = Pick<NotificationApiClient, 'createSubscription' | 'getSubscription' | 'deleteSubscription'>;
+
+export interface EnsureDeps {
+  api: SubscriptionApi;
+  checkpoints: JsonBlobStore;
+  retry: RetryOptions;
+  log?: (message: string) => void;
+}
+
+export async function ensureSubscription(deps: EnsureDeps, spec: SubscriptionSpec): Promise<EnsuredSubscription> {
+  const { api, checkpoints, retry } = deps;
+  if (spec.fixedId) {
+    try {
+      const subscription = await withRetry(() => api.getSubscription(spec.fixedId!), retry);
+      return { id: spec.fixedId, subscription, created: false };
+    } catch (err) {
+      if (isSubscriptionNotFound(err)) {
+        throw new ConfigError([`NOTIFICATIONS_SUBSCRIPTION_ID: subscription "${spec.fixedId}" does not exist upstream (or belongs to another client)`]);
+      }
+      throw err;
+    }
+  }
+  const stored = await checkpoints.read<SubscriptionState>(SUBSCRIPTION_BLOB);
+  if (stored) {
+    try {
+      const subscription = await withRetry(() => api.getSubscription(stored.value.id), retry);
+      return { id: stored.value.id, subscription, created: false };
+    } catch (err) {
+      if (!isSubscriptionNotFound(err)) throw err;
+      deps.log?.(`notifications: subscription ${stored.value.id} no longer exists upstream; creating a new one`);
+    }
+  }
+  const subscription = await createSubscription(deps, spec);
+  const state: SubscriptionState = { id: subscription.id, createdAt: new Date().toISOString() };
+  try {
+    await checkpoints.write(SUBSCRIPTION_BLOB, state, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
+  } catch (err) {
+    if (!(err instanceof ConcurrencyError)) throw err;
+    // Another run stored a subscription meanwhile: keep theirs, withdraw ours.
+    await api.deleteSubscription(subscription.id).catch(() => undefined);
+    return ensureSubscription(deps, spec);
+  }
+  return { id: subscription.id, subscription, created: true, ...(stored ? { replaced: stored.value.id } : {}) };
+}
+
+/** Creates a subscription for the configured event types and client (administrator scope). */
+export async function createSubscription(deps: Pick<EnsureDeps, 'api' | 'retry'>, spec: SubscriptionSpec): Promise<Subscription> {
+  const problems: string[] = [];
+  if (!spec.eventTypeIds?.length) problems.push('NOTIFICATIONS_EVENT_TYPE_IDS: required to create a subscription (comma-separated event type ids, e.g. 101,301)');
+  if (!spec.clientId) problems.push('NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID (or NOTIFICATIONS_CLIENT_ID): required to create a subscription');
+  if (problems.length) throw new ConfigError(problems);
+  // Not retried on timeouts: a lost answer may have created it; the next run then creates another
+  // (the orphan expires upstream) rather than risking two here.
+  return withRetry(() => deps.api.createSubscription({ event_type_ids: spec.eventTypeIds!, client_id: spec.clientId! }), { ...deps.retry, attempts: 0 });
+}
+
+/** The stored subscription id, if any. */
+export async function storedSubscription(checkpoints: JsonBlobStore): Promise<SubscriptionState | undefined> {
+  return (await checkpoints.read<SubscriptionState>(SUBSCRIPTION_BLOB))?.value;
+}

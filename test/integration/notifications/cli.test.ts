@@ -1,0 +1,106 @@
+/** `engage-bridge subscriptions create|status|delete` against Azurite + the Notification API sandbox. */
+import { Command } from 'commander';
+import { startAzurite, type RunningAzurite } from '../../../local/azurite';
+import { notificationsSandboxSettings, startNotificationsSandbox, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notifications';
+import { registerSubscriptionCommands, createSubscriptionCommand, subscriptionStatusCommand, deleteSubscriptionCommand } from '../../../cli/subscriptions';
+import { resetConfig } from '../../../shared/config';
+import { getStorage } from '../../../shared/storage';
+import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
+import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notifications/defaults';
+
+let azurite: RunningAzurite;
+let sandbox: NotificationsSandbox;
+const saved = { ...process.env };
+let checkpoints: JsonBlobStore;
+
+beforeAll(async () => {
+  [azurite, sandbox] = await Promise.all([startAzurite(), startNotificationsSandbox()]);
+  Object.assign(process.env, {
+    AzureWebJobsStorage: azurite.connectionString,
+    ...notificationsSandboxSettings(sandbox),
+    NOTIFICATIONS_EVENT_TYPE_IDS: '101,301',
+    CHECKPOINT_CONTAINER: 'cli-checkpoints',
+  });
+  resetConfig();
+  checkpoints = new JsonBlobStore(await getStorage(), 'cli-checkpoints');
+}, 60_000);
+afterAll(async () => {
+  process.env = saved;
+  resetConfig();
+  await Promise.all([azurite?.stop(), sandbox?.stop()]);
+});
+
+async function run(...args: string[]): Promise<string> {
+  const program = new Command('engage-bridge').exitOverride();
+  registerSubscriptionCommands(program);
+  let out = '';
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'engage-bridge', 'subscriptions', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+describe('subscriptions CLI', () => {
+  it('creates, shows and deletes the subscription the drain uses', async () => {
+    const created = await run('create');
+    const id = /created subscription (\w+) for client engage-bridge \(event types 101, 301\)/.exec(created)?.[1];
+    expect(id).toBeDefined();
+    expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(id);
+
+    await expect(run('create')).rejects.toThrow(`subscription ${id} already exists and is used by the drain (pass --replace to create a new one)`);
+
+    sandbox.publish({ subscriptionId: id!, count: 7 });
+    await checkpoints.write(LAST_RUN_BLOB, { startedAt: 'a', finishedAt: 'b', drained: 3, backlog: 7 });
+    const status = await run('status');
+    expect(status).toContain(`subscription       ${id}`);
+    expect(status).toContain('event types        101, 301');
+    expect(status).toContain('backlog            7');
+    expect(status).toContain('last drain run     {"startedAt":"a","finishedAt":"b","drained":3,"backlog":7}');
+    const json = JSON.parse(await run('status', '--json')) as { id: string; subscription: { subscription_status: { number_of_remaining_notifications: number } } };
+    expect(json.id).toBe(id);
+    expect(json.subscription.subscription_status.number_of_remaining_notifications).toBe(7);
+    expect(status + created).not.toContain(SANDBOX_CLIENT_SECRET);
+
+    expect(await run('delete')).toBe(`deleted subscription ${id}\n`);
+    expect(sandbox.subscriptionIds()).not.toContain(id);
+    expect(await checkpoints.read(SUBSCRIPTION_BLOB)).toBeUndefined();
+    expect(await run('status')).toContain('no subscription yet');
+  });
+
+  it('replaces a recorded subscription only when asked, and with explicit event types', async () => {
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l) };
+    const first = await createSubscriptionCommand({}, io);
+    const second = await createSubscriptionCommand({ replace: true, eventTypes: '102' }, io);
+    expect(second).not.toBe(first);
+    expect(out.at(-1)).toMatch(/event types 102\)/);
+    expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(second);
+    // A recorded subscription deleted upstream: status says so; create goes ahead without --replace.
+    sandbox.deleteSubscription(second);
+    await subscriptionStatusCommand({}, io);
+    expect(out).toContain(`subscription ${second} does not exist upstream (the drain creates a new one on its next run)`);
+    const third = await createSubscriptionCommand({}, io);
+    await deleteSubscriptionCommand({ id: first }, io);
+    expect(out.at(-1)).toBe(`deleted subscription ${first}`);
+    await deleteSubscriptionCommand({ id: first }, io);
+    expect(out.at(-1)).toBe(`subscription ${first} did not exist upstream`);
+    expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(third);
+  });
+
+  it('explains what is missing when the API is not configured', async () => {
+    delete process.env.NOTIFICATIONS_API_BASE_URL;
+    resetConfig();
+    try {
+      await expect(run('status')).rejects.toThrow(/NOTIFICATIONS_API_BASE_URL: required for the Notification API/);
+    } finally {
+      process.env.NOTIFICATIONS_API_BASE_URL = sandbox.url;
+      resetConfig();
+    }
+  });
+});
