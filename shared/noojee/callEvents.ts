@@ -1,0 +1,66 @@
+/**
+ * The callEvents timer's work: one long-poll run (see poller.ts) with the app's settings, storage
+ * and queue writer, and a last-run record in `<CHECKPOINT_CONTAINER>/noojee/last-run.json`.
+ * Without Noojee settings it logs one line and does nothing, so the app runs without Noojee.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { getConfig, type Config } from '../config';
+import { QueueWriter } from '../queue/writer';
+import { JsonBlobStore } from '../state/jsonBlobStore';
+import { getStorage } from '../storage';
+import { CursorStore } from './cursor';
+import { pollCallEvents, type PollLog, type PollResult } from './poller';
+import { beginCallEventRun } from './runControl';
+import { createNoojeeClient, isNoojeeConfigured, monitoredExtensions, notConfiguredReason } from './setup';
+
+export async function runCallEvents(context: InvocationContext, config: Config = getConfig()): Promise<PollResult | undefined> {
+  if (!isNoojeeConfigured(config)) {
+    context.log(`callEvents: ${notConfiguredReason(config)}; nothing to do`);
+    return undefined;
+  }
+  const extensions = monitoredExtensions(config);
+  const log: PollLog = { info: (m) => context.log(m), warn: (m) => context.warn(m) };
+  const client = createNoojeeClient(config, (method, code, message) => context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`));
+  const storage = await getStorage();
+  const cursor = new CursorStore(new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER));
+  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER });
+
+  const startedAt = new Date().toISOString();
+  const run = beginCallEventRun();
+  let result: PollResult;
+  try {
+    result = await pollCallEvents(
+      { client, writer, cursor, log },
+      {
+        extensions,
+        queue: config.NOOJEE_EVENTS_QUEUE,
+        source: config.NOOJEE_EVENT_SOURCE,
+        budgetMs: config.NOOJEE_RUN_SECONDS * 1000,
+        pollTimeoutSeconds: config.NOOJEE_POLL_TIMEOUT_SECONDS,
+        retryDelayMs: config.NOOJEE_RETRY_DELAY_MS,
+        signal: run.signal,
+      },
+    );
+  } catch (err) {
+    // Reading the cursor failed (storage down): record it if we can, and fail the invocation.
+    await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: 0, error: (err as Error).message }, log);
+    throw err;
+  } finally {
+    run.end();
+  }
+  const error = result.error?.message;
+  await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: result.events, ...(error ? { error } : {}) }, log);
+  context.log(
+    `callEvents: ${result.events} event(s) in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
+  );
+  if (result.stoppedBy === 'error') throw new Error(`callEvents: run ended on an error: ${error ?? 'unknown'}`, { cause: result.error });
+  return result;
+}
+
+async function saveLastRun(cursor: CursorStore, run: Parameters<CursorStore['saveLastRun']>[0], log: PollLog): Promise<void> {
+  try {
+    await cursor.saveLastRun(run);
+  } catch (err) {
+    log.warn(`noojee: could not record the last run: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Client of the Noojee CallManagementAPI (UPSTREAM-RESEARCH.md §3): `POST
+ * <base>/servicemanager/rest/CallManagementAPI/<method>`, form-urlencoded parameters including
+ * `apiKey`. Every response carries an integer `Code`: 0 ok, negative error (NoojeeApiError with the
+ * server's `Message`), positive warning (reported through `onWarning`, the call still succeeds).
+ * The API key travels in the body only, never in a URL, log line or error.
+ */
+import { UpstreamError } from '../errors';
+import { parseSubscribeResponse, type SubscribeResponse } from './subscribe';
+
+export interface NoojeeClientOptions {
+  /** `https://<server host>` (no trailing slash needed). */
+  baseUrl: string;
+  apiKey: string;
+  /** HTTP timeout margin: subscribe waits `timeOut` s plus this; other methods this alone. */
+  timeoutMarginMs: number;
+  /** Positive `Code` (warning/notice) answers. */
+  onWarning?: (method: string, code: number, message: string | undefined) => void;
+}
+
+/** Noojee answered with a negative `Code`: the request was understood and refused. */
+export class NoojeeApiError extends UpstreamError {
+  constructor(
+    readonly method: string,
+    readonly noojeeCode: number,
+    readonly noojeeMessage: string | undefined,
+    body: unknown,
+  ) {
+    super(`Noojee ${method} failed with Code ${noojeeCode}: ${noojeeMessage ?? '(no Message)'}`, 200, body, String(noojeeCode));
+    this.name = 'NoojeeApiError';
+  }
+}
+
+/** Noojee could not be reached, timed out, dropped the connection or answered with HTTP ≥ 300 / non-JSON. */
+export class NoojeeUnavailableError extends UpstreamError {
+  constructor(message: string, status: number | undefined, body: unknown, options?: { cause?: unknown }) {
+    super(message, status, body);
+    this.name = 'NoojeeUnavailableError';
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+
+  /** Worth trying again soon: network failures, timeouts, 5xx, 408, 429. */
+  get transient(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+}
+
+export interface SubscribeRequest {
+  /** Extensions to monitor. */
+  exten: readonly string[];
+  /** `seq` of the previous response (0 the very first time). */
+  lastSequenceNumber: number;
+  /** Poll timeout in seconds. */
+  timeOut: number;
+}
+
+export interface AnswerRequest {
+  uniqueId: string;
+  exten: string;
+  answerString?: string;
+}
+
+export interface DialRequest {
+  number: string;
+  /** Extension including its technology, e.g. `SIP/100`, or a uniqueCallId. */
+  extenOrUniqueId: string;
+  autoAnswer?: boolean;
+  callerId?: string;
+  phoneCaption?: string;
+  /** Noojee only reports the call to subscribers when `monitored=yes`. */
+  monitored?: boolean;
+  record?: boolean;
+  tag?: string;
+}
+
+/** Answer of answer / hangup / dial. */
+export interface CommandResponse {
+  Code: number;
+  Message?: string;
+  /** dial only. */
+  SessionID?: string;
+  [key: string]: unknown;
+}
+
+type Params = Record<string, string | number | boolean | undefined>;
+
+export class NoojeeClient {
+  private readonly endpoint: string;
+
+  constructor(private readonly options: NoojeeClientOptions) {
+    this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/servicemanager/rest/CallManagementAPI`;
+  }
+
+  /** Long-poll: returns as soon as an event occurs on one of the extensions, or after `timeOut` seconds. */
+  async subscribe(req: SubscribeRequest, signal?: AbortSignal): Promise<SubscribeResponse> {
+    const body = await this.call(
+      'subscribe',
+      { exten: req.exten.join(','), lastSequenceNumber: req.lastSequenceNumber, timeOut: req.timeOut },
+      req.timeOut * 1000 + this.options.timeoutMarginMs,
+      signal,
+    );
+    try {
+      return parseSubscribeResponse(body);
+    } catch (err) {
+      throw new NoojeeUnavailableError(`Noojee subscribe answered an unexpected body: ${(err as Error).message}`, 200, body);
+    }
+  }
+
+  answer(req: AnswerRequest): Promise<CommandResponse> {
+    return this.call('answer', { uniqueId: req.uniqueId, exten: req.exten, answerString: req.answerString }, this.options.timeoutMarginMs) as Promise<CommandResponse>;
+  }
+
+  /** Hangs up a call by uniqueCallId (recommended: an extension may hang up the wrong call) or extension. */
+  hangup(extenOrUniqueId: string): Promise<CommandResponse> {
+    return this.call('hangup', { extenOrUniqueId }, this.options.timeoutMarginMs) as Promise<CommandResponse>;
+  }
+
+  dial(req: DialRequest): Promise<CommandResponse> {
+    return this.call(
+      'dial',
+      {
+        number: req.number,
+        extenOrUniqueId: req.extenOrUniqueId,
+        autoAnswer: req.autoAnswer,
+        callerId: req.callerId,
+        phoneCaption: req.phoneCaption,
+        monitored: req.monitored === undefined ? undefined : req.monitored ? 'yes' : 'no',
+        record: req.record,
+        tag: req.tag,
+      },
+      this.options.timeoutMarginMs,
+    ) as Promise<CommandResponse>;
+  }
+
+  /** POSTs one method; returns the parsed JSON body once its `Code` is 0 or positive. */
+  private async call(method: string, params: Params, timeoutMs: number, signal?: AbortSignal): Promise<{ Code: number; Message?: string }> {
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') form.set(k, String(v));
+    form.set('apiKey', this.options.apiKey);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.endpoint}/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      text = await res.text();
+    } catch (err) {
+      const timedOut = timeout.aborted;
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : describeNetworkError(err);
+      throw new NoojeeUnavailableError(`Noojee ${method} failed: ${reason}`, undefined, undefined, { cause: err });
+    }
+    if (res.status >= 300) {
+      throw new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, text.slice(0, 500));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new NoojeeUnavailableError(`Noojee ${method} answered a non-JSON body (HTTP ${res.status})`, res.status, text.slice(0, 500));
+    }
+    const code = readCode(body);
+    if (code === undefined) throw new NoojeeUnavailableError(`Noojee ${method} answered without a numeric Code`, res.status, body);
+    const message = typeof (body as { Message?: unknown }).Message === 'string' ? (body as { Message: string }).Message : undefined;
+    if (code < 0) throw new NoojeeApiError(method, code, message, body);
+    if (code > 0) this.options.onWarning?.(method, code, message);
+    return body as { Code: number; Message?: string };
+  }
+}
+
+function readCode(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const raw = (body as { Code?: unknown }).Code;
+  const code = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  return typeof code === 'number' && Number.isInteger(code) ? code : undefined;
+}
+
+/** "fetch failed" says nothing: name the underlying cause (ECONNRESET, socket closed, ...). */
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  if (cause?.message) return cause.message;
+  return (err as Error).message ?? String(err);
+}

@@ -1,0 +1,155 @@
+/**
+ * One run of the Noojee call-event long-poll, usable without a host: subscribe with the stored
+ * cursor, enqueue one message per CallData, then (and only then) advance the cursor to the
+ * response's `seq`; repeat until the time budget is spent. At-least-once: a crash between the enqueue
+ * and the cursor write re-reads the same events, which carry the same envelope ids.
+ *
+ * - Transient Noojee failures (dropped connection, timeout, 5xx) wait `retryDelayMs` and poll again
+ *   within the budget; a refusal (negative Code, HTTP 4xx) ends the run with that error.
+ * - A storage failure ends the run before the cursor moves (the next run reads the events again).
+ * - Losing the cursor's ETag race means another instance owns the cursor: the run stops cleanly.
+ */
+import { ConcurrencyError } from '../errors';
+import { formatBody, type MessageFormat } from '../envelope';
+import type { OutgoingMessage, QueueWriter } from '../queue/writer';
+import { NoojeeUnavailableError, type NoojeeClient } from './client';
+import type { CursorStore, HeldCursor } from './cursor';
+import { callEventEnvelopes } from './subscribe';
+
+export interface PollLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface PollOptions {
+  extensions: readonly string[];
+  queue: string;
+  source: string;
+  /** How long the run keeps polling, in ms. */
+  budgetMs: number;
+  /** `timeOut` of each subscribe, in seconds (capped by what is left of the budget). */
+  pollTimeoutSeconds: number;
+  retryDelayMs: number;
+  format?: MessageFormat;
+  /** Least time between two subscribes (Noojee documents a minimum poll period of about 100 ms). */
+  minPollIntervalMs?: number;
+  /** Ends the run early (host shutdown). */
+  signal?: AbortSignal;
+}
+
+export interface PollDeps {
+  client: Pick<NoojeeClient, 'subscribe'>;
+  writer: Pick<QueueWriter, 'sendAll'>;
+  cursor: Pick<CursorStore, 'load' | 'save'>;
+  log: PollLog;
+}
+
+export type StopReason = 'budget' | 'lost-cursor' | 'error' | 'aborted';
+
+export interface PollResult {
+  /** Messages enqueued. */
+  events: number;
+  /** Subscribe calls answered. */
+  polls: number;
+  /** Failed subscribe attempts (retried or final). */
+  failures: number;
+  /** Cursor at the end of the run. */
+  seq: number;
+  stoppedBy: StopReason;
+  /** Last failure of the run, when the last attempt failed or the run stopped on an error. */
+  error?: Error;
+}
+
+export async function pollCallEvents(deps: PollDeps, options: PollOptions): Promise<PollResult> {
+  const { client, writer, cursor, log } = deps;
+  const deadline = Date.now() + options.budgetMs;
+  const minInterval = options.minPollIntervalMs ?? 100;
+  let held: HeldCursor = await cursor.load();
+  const result: PollResult = { events: 0, polls: 0, failures: 0, seq: held.seq, stoppedBy: 'budget' };
+  log.info(`noojee: polling extensions ${options.extensions.join(',')} from seq ${held.seq} for ${Math.round(options.budgetMs / 1000)} s`);
+
+  let lastPollStart = 0;
+  for (;;) {
+    if (options.signal?.aborted) {
+      result.stoppedBy = 'aborted';
+      break;
+    }
+    const wait = Math.max(0, lastPollStart + minInterval - Date.now());
+    if (wait > 0) await sleep(wait, options.signal);
+    const timeOut = Math.min(options.pollTimeoutSeconds, Math.floor((deadline - Date.now()) / 1000));
+    if (timeOut < 1) break;
+    lastPollStart = Date.now();
+
+    let response;
+    try {
+      response = await client.subscribe({ exten: options.extensions, lastSequenceNumber: held.seq, timeOut }, options.signal);
+    } catch (err) {
+      if (options.signal?.aborted) {
+        result.stoppedBy = 'aborted';
+        break;
+      }
+      result.failures++;
+      result.error = err as Error;
+      if (err instanceof NoojeeUnavailableError && err.transient) {
+        const delay = Math.min(options.retryDelayMs, Math.max(0, deadline - Date.now()));
+        log.warn(`noojee: subscribe failed, polling again in ${delay} ms: ${(err as Error).message}`);
+        await sleep(delay, options.signal);
+        continue;
+      }
+      log.warn(`noojee: subscribe refused, ending this run: ${(err as Error).message}`);
+      result.stoppedBy = 'error';
+      break;
+    }
+    result.polls++;
+    result.error = undefined;
+    if (response.malformed > 0) log.warn(`noojee: skipped ${response.malformed} Data entries without a CallData object`);
+
+    const nextSeq = response.seq ?? held.seq;
+    if (response.seq === undefined && response.events.length > 0) log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
+    const envelopes = callEventEnvelopes(response, nextSeq, options.source);
+    const messages: OutgoingMessage[] = envelopes.map((e) => ({ queue: options.queue, body: formatBody(e, options.format ?? 'cloudevents'), key: e.id }));
+    if (messages.length > 0) {
+      try {
+        await writer.sendAll(messages);
+      } catch (err) {
+        // Nothing acknowledged: the cursor stays, the next run reads these events again.
+        result.error = err as Error;
+        result.stoppedBy = 'error';
+        log.warn(`noojee: could not enqueue ${messages.length} call events, cursor stays at ${held.seq}: ${(err as Error).message}`);
+        break;
+      }
+      result.events += messages.length;
+    }
+    if (nextSeq !== held.seq || held.etag === undefined) {
+      try {
+        held = await cursor.save(held, nextSeq);
+      } catch (err) {
+        if (err instanceof ConcurrencyError) {
+          log.info(`noojee: the cursor was advanced by another instance; stopping this run (events up to seq ${nextSeq} are enqueued)`);
+          result.stoppedBy = 'lost-cursor';
+          break;
+        }
+        result.error = err as Error;
+        result.stoppedBy = 'error';
+        log.warn(`noojee: could not store cursor seq ${nextSeq} (events are enqueued; they will be read again): ${(err as Error).message}`);
+        break;
+      }
+      result.seq = held.seq;
+    }
+    if (messages.length > 0) log.info(`noojee: enqueued ${messages.length} call event(s) to ${options.queue}, seq ${held.seq}`);
+  }
+  return result;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

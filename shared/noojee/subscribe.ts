@@ -1,0 +1,102 @@
+/**
+ * The subscribe long-poll response and the queue messages made from it.
+ *
+ * Shape (seed 003): `{"Data": {"<exten>": [{"CallData": {...}, "CallID": 2, "Code": 0}, ...]}, "seq": 10, "Code": 0}`.
+ * The cursor is the top-level `seq` (the doc text says "CallData.seq", but the sample and Noojee's own
+ * Java client use the top-level one). On a timeout without events `Data` may be missing, empty or
+ * not an object: all mean "no events". `status` is an open string (Ringing, Connected, Hungup, Busy,
+ * No Answer, Unlinked, Dialing Out, ...).
+ */
+import { z } from 'zod';
+import { cloudEvent, type CloudEvent } from '../envelope';
+
+const callData = z.looseObject({
+  uniqueCallId: z.union([z.string(), z.number()]).transform(String).optional(),
+  status: z.string().optional(),
+  callerId: z.union([z.string(), z.number()]).optional(),
+});
+
+const callEntry = z.looseObject({
+  CallData: callData,
+  CallID: z.number().optional(),
+  Code: z.number().optional(),
+});
+
+export type CallEntry = z.infer<typeof callEntry>;
+
+const subscribeResponse = z.looseObject({
+  Code: z.coerce.number().int(),
+  Message: z.string().optional(),
+  seq: z.coerce.number().int().nonnegative().optional(),
+  Data: z.preprocess(
+    (d) => (typeof d === 'object' && d !== null && !Array.isArray(d) ? d : {}),
+    z.record(z.string(), z.preprocess((list) => (Array.isArray(list) ? list : []), z.array(z.unknown()))),
+  ),
+});
+
+export interface CallEvent {
+  exten: string;
+  /** The upstream entry untouched (`{CallData, CallID, Code}`). */
+  entry: Record<string, unknown> & { CallData: Record<string, unknown> };
+  uniqueCallId?: string;
+  status?: string;
+}
+
+export interface SubscribeResponse {
+  Code: number;
+  Message?: string;
+  /** Pass back as `lastSequenceNumber`; undefined when the server sent none. */
+  seq?: number;
+  events: CallEvent[];
+  /** Entries of `Data` without a `CallData` object (skipped; reported for logging). */
+  malformed: number;
+}
+
+/** Validates a subscribe body and flattens `Data` into events (extension order, then list order). */
+export function parseSubscribeResponse(body: unknown): SubscribeResponse {
+  const parsed = subscribeResponse.parse(body);
+  const events: CallEvent[] = [];
+  let malformed = 0;
+  for (const [exten, list] of Object.entries(parsed.Data)) {
+    for (const raw of list) {
+      const entry = callEntry.safeParse(raw);
+      if (!entry.success) {
+        malformed++;
+        continue;
+      }
+      events.push({
+        exten,
+        entry: raw as CallEvent['entry'],
+        uniqueCallId: entry.data.CallData.uniqueCallId,
+        status: entry.data.CallData.status,
+      });
+    }
+  }
+  return { Code: parsed.Code, Message: parsed.Message, seq: parsed.seq, events, malformed };
+}
+
+/** `com.noojee.call.<status lower-case, spaces as ->`, e.g. `No Answer` → `com.noojee.call.no-answer`. */
+export function callEventType(status: string | undefined): string {
+  const slug = (status ?? 'unknown').trim().toLowerCase().replace(/\s+/g, '-') || 'unknown';
+  return `com.noojee.call.${slug}`;
+}
+
+/**
+ * Envelope id `<uniqueCallId>:<status>:<seq>`: the same upstream event read again (same cursor) has the
+ * same id. When one response holds the same call and status on several extensions, those ids get
+ * `:<exten>` appended so that they stay distinct. An entry without uniqueCallId uses `call-<CallID>`.
+ */
+export function callEventIds(events: readonly CallEvent[], seq: number): string[] {
+  const base = events.map((e) => `${e.uniqueCallId ?? `call-${String(e.entry.CallID ?? 'unknown')}`}:${e.status ?? 'unknown'}:${seq}`);
+  const counts = new Map<string, number>();
+  for (const id of base) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return base.map((id, i) => (counts.get(id)! > 1 ? `${id}:${events[i]!.exten}` : id));
+}
+
+/** One CloudEvent per CallData: subject = extension, data = the upstream entry untouched. */
+export function callEventEnvelopes(response: SubscribeResponse, seq: number, source: string, time = new Date().toISOString()): CloudEvent[] {
+  const ids = callEventIds(response.events, seq);
+  return response.events.map((e, i) =>
+    cloudEvent({ id: ids[i]!, source, type: callEventType(e.status), subject: e.exten, time, data: e.entry }),
+  );
+}
