@@ -4,6 +4,7 @@
  */
 import { app } from '@azure/functions';
 import type { FunctionDefinition } from '../shared/definition';
+import { requestShutdown } from '../shared/shutdown';
 import { definitions } from './registry';
 
 export function register(defs: readonly FunctionDefinition[]): void {
@@ -40,3 +41,5 @@ export function register(defs: readonly FunctionDefinition[]): void {
 }
 
 register(definitions);
+// Let long-running invocations (Noojee long-poll, v2 drain) end cleanly when the worker stops.
+app.hook.appTerminate(() => requestShutdown());

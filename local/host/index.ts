@@ -19,6 +19,7 @@ import type {
 import { loadConfig, resetConfig, secretValues } from '../../shared/config';
 import { getStorage } from '../../shared/storage';
 import { QueueWriter } from '../../shared/queue/writer';
+import { requestShutdown, resetShutdown } from '../../shared/shutdown';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
 import { HostLog, type LogSink } from './invocation';
 import { createHttpServer } from './http';
@@ -75,6 +76,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   }
   for (const [k, v] of Object.entries(options.settings ?? {})) process.env[k] = v;
   resetConfig();
+  resetShutdown();
   const config = loadConfig(process.env); // throws ConfigError listing every problem
   const log = new HostLog(options.log ?? ((line) => process.stdout.write(`${line}\n`)), []);
   log.setSecrets(secretValues(process.env));
@@ -132,6 +134,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     functions,
     stop() {
       stopping ??= (async () => {
+        requestShutdown(); // long-running invocations end early and cleanly
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -1,10 +1,11 @@
 /**
- * Lets a host end running callEvents long-polls early on shutdown (a run otherwise lasts up to
- * NOOJEE_RUN_SECONDS). Import-free, so hosts can load it at no cost:
- *   Azure:      app.hook.appTerminate(() => stopCallEventRuns())   (in functions/index.ts)
- *   local host: stopCallEventRuns() before waiting for running timers.
- * A stopped run finishes its current step (events enqueued before the cursor moves) and returns.
+ * Ends running callEvents long-polls early (a run otherwise lasts up to NOOJEE_RUN_SECONDS): on the
+ * app-wide shutdown signal (`shared/shutdown.ts`, raised by either host when it stops) or by
+ * `stopCallEventRuns()`. A stopped run finishes its current step (events enqueued before the cursor
+ * moves) and returns.
  */
+import { shutdownSignal } from '../shutdown';
+
 const active = new Set<AbortController>();
 
 export interface RunHandle {
@@ -14,8 +15,18 @@ export interface RunHandle {
 
 export function beginCallEventRun(): RunHandle {
   const controller = new AbortController();
+  const shutdown = shutdownSignal();
+  const onShutdown = () => controller.abort();
+  if (shutdown.aborted) controller.abort();
+  else shutdown.addEventListener('abort', onShutdown, { once: true });
   active.add(controller);
-  return { signal: controller.signal, end: () => active.delete(controller) };
+  return {
+    signal: controller.signal,
+    end: () => {
+      active.delete(controller);
+      shutdown.removeEventListener('abort', onShutdown);
+    },
+  };
 }
 
 /** Aborts every running callEvents run; returns how many were running. */
