@@ -19,6 +19,7 @@ import { JOURNAL_PREFIX } from './defaults';
 import { isSubscriptionNotFound } from './errors';
 import { journalEntryName, messagesFor, newRunId, quarantineName, type JournalEntry } from './journal';
 import { withRetry, type RetryOptions } from './retry';
+import { shutdownSignal } from '../shutdown';
 import { ensureSubscription, type SubscriptionSpec } from './subscription';
 
 export type DrainApi = Pick<NotificationApiClient, 'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'>;
@@ -59,7 +60,7 @@ export interface DrainResult {
   drained: number;
   /** number_of_remaining_notifications after the run, when known. */
   backlog?: number;
-  stoppedBy: 'empty' | 'budget' | 'error';
+  stoppedBy: 'empty' | 'budget' | 'shutdown' | 'error';
   /** Short description of what stopped the run (no secrets). */
   error?: string;
   /** The error itself (not serialised). */
@@ -119,6 +120,11 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   let readFailure: unknown;
   for (;;) {
     if (enqueueFailure !== undefined) break;
+    if (shutdownSignal().aborted) {
+      // The host is stopping: read no more (what was read is still enqueued below).
+      result.stoppedBy = 'shutdown';
+      break;
+    }
     if (Date.now() - started >= options.timeBudgetMs) {
       result.stoppedBy = 'budget';
       break;
