@@ -1,7 +1,62 @@
 import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { intSetting, jsonSetting, queueName } from './core';
+import { DEFAULT_ENGAGE_ROUTES_JSON, engageRoutesSchema } from '../engage/routes';
 
-/** Settings of the engage part (owned by its issue; see README settings table). */
-export const engageSettings = z.object({});
+/**
+ * Settings of the Eptura Engage push path (issue 3; see README settings table).
+ * Nothing here is required for `npm start`: the upstream API settings are only needed by the
+ * listener API client / CLI (which fail with a clear error naming the missing setting), and the
+ * webhook works with its defaults.
+ */
+export const engageSettings = z.object({
+  /** Listener API host, e.g. `https://developer-api.condecosoftware.com` (hosts differ between docs and reality). */
+  ENGAGE_BASE_URL: z.url().optional(),
+  /** Tenant path segment after the host, e.g. `Condeco_Software_UK_Demo` (may be empty). */
+  ENGAGE_API_SUFFIX: z.string().regex(/^[A-Za-z0-9_.~-]*(\/[A-Za-z0-9_.~-]+)*$/, 'must be a URL path segment (no leading/trailing slash)').default(''),
+  /** Session-token endpoint; default `<ENGAGE_BASE_URL>/tokenproviderapi/token` (usually `https://<tenant>.condecosoftware.com/tokenproviderapi/token`). */
+  ENGAGE_TOKEN_URL: z.url().optional(),
+  ENGAGE_CLIENT_ID: z.string().min(1).optional(),
+  ENGAGE_PASSWORD: z.string().min(1).optional(),
+  ENGAGE_SUBSCRIPTION_KEY: z.string().min(1).optional(),
+  /** A cached session token is refreshed this many seconds before it expires. */
+  ENGAGE_TOKEN_REFRESH_MARGIN_SECONDS: intSetting(300, 0, 6 * 3600),
+  /** Timeout of one call to the token endpoint or the listener API. */
+  ENGAGE_HTTP_TIMEOUT_MS: intSetting(30_000, 100, 300_000),
+
+  /** The listener's `secretkey`: HMAC-SHA256 key of the `ms-signature` header. */
+  ENGAGE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** `off` ignores `ms-signature`; `log` verifies and logs mismatches; `enforce` answers 401 (needs ENGAGE_WEBHOOK_SECRET). */
+  ENGAGE_SIGNATURE_MODE: z.enum(['off', 'log', 'enforce']).default('log'),
+  /** Largest webhook body accepted (bytes); larger → 413. */
+  ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** How DynamicParamA is read: `none` (kept as the string, e.g. Eptura's encrypted form), `json`, `base64-json`. */
+  ENGAGE_DECODER: z.enum(['none', 'json', 'base64-json']).default('none'),
+  /** Decoded payloads of documented types that fail their schema: `enforce` → 400, `log` → enqueued and logged. */
+  ENGAGE_PAYLOAD_VALIDATION: z.enum(['enforce', 'log']).default('enforce'),
+  /** Routes: JSON array of `{eventTypes, queue, resourceIds?, format?}`; default one queue per event type (`engage-<action>`). */
+  ENGAGE_ROUTES: jsonSetting(engageRoutesSchema, DEFAULT_ENGAGE_ROUTES_JSON),
+  /** Queue for notifications whose Action no route lists (kept, never dropped). */
+  ENGAGE_UNROUTED_QUEUE: queueName().default('engage-unrouted'),
+  /** Default message body: CloudEvents envelope or the payload alone (`raw`); a route may override it. */
+  ENGAGE_MESSAGE_FORMAT: z.enum(['cloudevents', 'raw']).default('cloudevents'),
+  /** CloudEvents `source` of Engage events. */
+  ENGAGE_EVENT_SOURCE: z.string().min(1).default('/eptura/engage'),
+});
+
+export type EngageSettings = z.infer<typeof engageSettings>;
 
 /** Names of the settings above whose values are secrets. */
-export const engageSecrets: readonly string[] = [];
+export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET'];
+
+/**
+ * Only the Engage section (the CLI needs no storage settings). Empty strings count as unset,
+ * as in `loadConfig`. Throws ConfigError naming the bad settings (never their values).
+ */
+export function loadEngageSettings(env: NodeJS.ProcessEnv = process.env): EngageSettings {
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') input[k] = v;
+  const result = engageSettings.safeParse(input);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
+  return result.data;
+}

@@ -1,0 +1,214 @@
+/**
+ * The Engage listener endpoint (notificationUrl) behind `functions/engageWebhook`:
+ * - `GET ?echo=X` answers X (the ASP.NET WebHooks URL check);
+ * - `POST` takes the pusher envelope: body limit (413), JSON only (415 / 400), `ms-signature` check
+ *   (mode off | log | enforce → 401), zod validation (400 with a reason), DynamicParamA decoding,
+ *   routing by Action (filtered routes keep only their resources), one queue message per
+ *   notification and route, and answers 200 only once every message is durably enqueued
+ *   (storage failure → 503, so the pusher retries). It never answers 410 (the pusher would stop).
+ * Settings are parsed once and the QueueWriter is cached, so the hot path is validation + sendAll.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { getConfig, type Config } from '../config';
+import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
+import { ConfigError, isStorageUnavailable } from '../errors';
+import { QueueWriter, type OutgoingMessage } from '../queue/writer';
+import { getStorage } from '../storage';
+import { getDecoder, type Decoder } from './decoder';
+import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
+import { describeIssues, pusherEnvelopeSchema } from './pusherEnvelope';
+import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
+import { checkSignature, SIGNATURE_HEADER } from './signature';
+
+/** Longest `echo` value answered (the ASP.NET check sends a GUID). */
+const MAX_ECHO_LENGTH = 1024;
+
+interface WebhookState {
+  config: Config;
+  routes: RouteTable;
+  decoder: Decoder;
+  writer?: Promise<QueueWriter>;
+}
+
+/** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
+export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, rejected: 0, storageUnavailable: 0 };
+
+let state: WebhookState | undefined;
+
+function getState(): WebhookState {
+  const config = getConfig();
+  if (!state || state.config !== config) {
+    if (config.ENGAGE_SIGNATURE_MODE === 'enforce' && !config.ENGAGE_WEBHOOK_SECRET) {
+      throw new ConfigError(['ENGAGE_WEBHOOK_SECRET: required when ENGAGE_SIGNATURE_MODE is "enforce"']);
+    }
+    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), decoder: getDecoder(config.ENGAGE_DECODER) };
+  }
+  return state;
+}
+
+function getWriter(s: WebhookState): Promise<QueueWriter> {
+  if (!s.writer) {
+    const p = getStorage().then((storage) => {
+      const writer = new QueueWriter(storage, { claimCheckContainer: s.config.CLAIM_CHECK_CONTAINER });
+      // Create every routed queue once, up front, so consumers find them; failures retry on first send.
+      for (const q of s.routes.queues) writer.ensureQueue(q).catch(() => undefined);
+      return writer;
+    });
+    s.writer = p;
+    p.catch(() => (s.writer = undefined));
+  }
+  return s.writer;
+}
+
+/** Forgets cached settings and writer (tests change settings between cases). */
+export function resetWebhook(): void {
+  state = undefined;
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): HttpResponseInit {
+  return { status, body, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } };
+}
+
+function reject(status: number, reason: string, context: InvocationContext): HttpResponseInit {
+  webhookCounters.rejected++;
+  context.warn(`engage webhook: ${status} ${reason}`);
+  return { status, jsonBody: { error: reason } };
+}
+
+export async function handle(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let s: WebhookState;
+  try {
+    s = getState();
+  } catch (err) {
+    context.error(`engage webhook misconfigured: ${err instanceof Error ? err.message : String(err)}`);
+    return { status: 500, jsonBody: { error: 'webhook is misconfigured (see function logs)' } };
+  }
+  if (req.method === 'GET') return echo(req);
+  if (req.method !== 'POST') return text(405, 'method not allowed', { allow: 'GET, POST' });
+  return receive(req, context, s);
+}
+
+function echo(req: HttpRequest): HttpResponseInit {
+  const value = req.query.get('echo');
+  if (value === null || value === '') return { status: 400, jsonBody: { error: 'GET needs an ?echo= value (the WebHooks URL check)' } };
+  if (value.length > MAX_ECHO_LENGTH) return { status: 400, jsonBody: { error: `echo value longer than ${MAX_ECHO_LENGTH} characters` } };
+  return text(200, value);
+}
+
+function isJsonContentType(value: string | null): boolean {
+  if (value === null || value.trim() === '') return true; // undeclared: judged by parsing
+  const mediaType = value.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || mediaType === 'text/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/** Reads the body, stopping as soon as it exceeds `limit` (then returns undefined). */
+async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | undefined> {
+  const stream = req.body;
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+async function receive(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
+  const { config } = s;
+  webhookCounters.requests++;
+  const limit = config.ENGAGE_WEBHOOK_MAX_BYTES;
+  if (!isJsonContentType(req.headers.get('content-type'))) {
+    return reject(415, `content-type must be application/json (got "${req.headers.get('content-type')}")`, context);
+  }
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) return reject(413, `body larger than ${limit} bytes`, context);
+  const raw = await readBody(req, limit);
+  if (raw === undefined) return reject(413, `body larger than ${limit} bytes`, context);
+
+  // Signature over the raw bytes, before anything else reads them.
+  if (config.ENGAGE_SIGNATURE_MODE !== 'off' && config.ENGAGE_WEBHOOK_SECRET) {
+    const check = checkSignature(config.ENGAGE_WEBHOOK_SECRET, raw, req.headers.get(SIGNATURE_HEADER));
+    if (check !== 'valid') {
+      if (config.ENGAGE_SIGNATURE_MODE === 'enforce') return reject(401, `${SIGNATURE_HEADER} ${check}`, context);
+      context.warn(`engage webhook: ${SIGNATURE_HEADER} ${check} (ENGAGE_SIGNATURE_MODE=log, accepted)`);
+    }
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch {
+    return reject(400, raw.byteLength === 0 ? 'empty body' : 'body is not valid JSON', context);
+  }
+  const parsed = pusherEnvelopeSchema.safeParse(json);
+  if (!parsed.success) return reject(400, `invalid pusher envelope: ${describeIssues(parsed.error)}`, context);
+  const envelope = parsed.data;
+
+  const messages: OutgoingMessage[] = [];
+  let unjudged = 0;
+  let unrouted = 0;
+  const defaultFormat: MessageFormat = config.ENGAGE_MESSAGE_FORMAT;
+  const time = new Date().toISOString();
+  for (let i = 0; i < envelope.Notifications.length; i++) {
+    const n = envelope.Notifications[i]!;
+    const decoded = s.decoder(n.DynamicParamA);
+    if (!decoded.ok) return reject(400, `Notifications.${i}.DynamicParamA ${decoded.reason} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, context);
+    const action = n.Action.trim().toUpperCase();
+    const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
+    if (known && decoded.structured) {
+      const check = payloadSchemas[known].safeParse(decoded.value);
+      if (!check.success) {
+        const reason = `Notifications.${i}.DynamicParamA does not match the ${known} payload: ${describeIssues(check.error)}`;
+        if (config.ENGAGE_PAYLOAD_VALIDATION === 'enforce') return reject(400, reason, context);
+        context.warn(`engage webhook: ${reason} (ENGAGE_PAYLOAD_VALIDATION=log, enqueued)`);
+      }
+    }
+    const resourceIds = decoded.structured ? findResourceIds(decoded.value) : undefined;
+    const id = `${envelope.Id}:${i}`;
+    const event = cloudEvent({
+      id,
+      source: config.ENGAGE_EVENT_SOURCE,
+      type: engageEventType(action),
+      data: decoded.value,
+      time,
+      ...(resourceIds ? { subject: resourceIds[0] } : {}),
+    });
+    for (const d of routeNotification(s.routes, action, resourceIds)) {
+      if (d.reason === 'filter-unjudged') unjudged++;
+      if (d.reason === 'unrouted') unrouted++;
+      messages.push({ queue: d.queue, body: formatBody(event, d.format ?? defaultFormat), key: `${id}` });
+    }
+  }
+
+  try {
+    const writer = await getWriter(s);
+    await writer.sendAll(messages);
+  } catch (err) {
+    if (isStorageUnavailable(err)) {
+      webhookCounters.storageUnavailable++;
+      context.warn(`engage webhook: queue storage unavailable, answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`);
+      return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
+    }
+    throw err;
+  }
+
+  webhookCounters.notifications += envelope.Notifications.length;
+  webhookCounters.messages += messages.length;
+  webhookCounters.filterUnjudged += unjudged;
+  webhookCounters.unrouted += unrouted;
+  if (unjudged > 0) context.warn(`engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`);
+  if (unrouted > 0) context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
+  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${envelope.Notifications.length} notification(s) → ${messages.length} message(s)`);
+  return {
+    status: 200,
+    jsonBody: { id: envelope.Id, notifications: envelope.Notifications.length, messages: messages.length, filterUnjudged: unjudged, unrouted },
+  };
+}

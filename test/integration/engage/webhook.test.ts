@@ -1,0 +1,177 @@
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startAzurite, type RunningAzurite } from '../../../local/azurite';
+import { encodeBase64Json } from '../../../shared/engage/decoder';
+import { signBody } from '../../../shared/engage/signature';
+import { readMessageBody } from '../../../shared/queue/reader';
+import { getStorage } from '../../../shared/storage';
+import { drainQueue } from '../../helpers/queues';
+import { configureWebhook } from './env';
+import { callWebhook } from './serveWebhook';
+
+let azurite: RunningAzurite;
+const conn = () => azurite.connectionString;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+const desk = (resource: number, booking = 7) => [{ Date: '2026-11-23T00:00:00', BookingID: booking, ResourceItemID: resource, Action: 1, UntilFurtherNotice: false }];
+const meetingExternal = { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }] } };
+
+function envelope(id: string, notifications: { Action: string; payload?: unknown; raw?: string }[], attempt = 1): string {
+  return JSON.stringify({
+    Id: id,
+    Attempt: attempt,
+    Properties: { StaticParamA: 'DateTime' },
+    Notifications: notifications.map((n) => ({ Action: n.Action, DynamicParamA: n.raw ?? encodeBase64Json(n.payload) })),
+  });
+}
+
+async function drainAll(): Promise<Record<string, unknown[]>> {
+  const svc = QueueServiceClient.fromConnectionString(conn());
+  const out: Record<string, unknown[]> = {};
+  for await (const q of svc.listQueues()) {
+    const msgs = await drainQueue(conn(), q.name);
+    if (msgs.length) out[q.name] = msgs.map((m) => m.body);
+  }
+  return out;
+}
+
+beforeEach(async () => {
+  configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json' });
+  await drainAll();
+});
+
+describe('GET ?echo (WebHooks URL check)', () => {
+  test('answers the echo value as text', async () => {
+    const r = await callWebhook({ method: 'GET', query: { echo: 'abc-123' } });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('abc-123');
+  });
+  test('400 without an echo value', async () => {
+    const r = await callWebhook({ method: 'GET' });
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(/echo/);
+  });
+});
+
+describe('rejections', () => {
+  test('415 for a non-JSON content type', async () => {
+    const r = await callWebhook({ body: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(r.status).toBe(415);
+  });
+  test('400 for malformed JSON and for an envelope without notifications, with a reason', async () => {
+    expect((await callWebhook({ body: '{"Id":' })).status).toBe(400);
+    const r = await callWebhook({ body: JSON.stringify({ Id: 'x', Attempt: 1 }) });
+    expect(r.status).toBe(400);
+    expect((r.json as { error: string }).error).toMatch(/Notifications/);
+  });
+  test('400 when DynamicParamA cannot be decoded or does not match its documented payload', async () => {
+    const bad = await callWebhook({ body: envelope('e1', [{ Action: 'DESK', raw: '!!not base64!!' }]) });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { error: string }).error).toMatch(/Notifications\.0\.DynamicParamA is not base64/);
+    const wrong = await callWebhook({ body: envelope('e2', [{ Action: 'DESKPROGRESSION', payload: [{ BookingId: 1, ResourceItemId: 2, UpdatedTime: 'x', DeskProgressionAction: 0, ActionSource: 0 }] }]) });
+    expect(wrong.status).toBe(400);
+    expect((wrong.json as { error: string }).error).toMatch(/UpdateTime/);
+    expect(await drainAll()).toEqual({});
+  });
+  test('ENGAGE_PAYLOAD_VALIDATION=log enqueues a payload that does not match', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_PAYLOAD_VALIDATION: 'log' });
+    const logs: string[] = [];
+    const r = await callWebhook({ body: envelope('e3', [{ Action: 'DESK', payload: [{ ResourceItemID: 5 }] }]) }, logs);
+    expect(r.status).toBe(200);
+    expect(logs.join('\n')).toMatch(/does not match the DESK payload/);
+    expect((await drainAll())['engage-desk']).toHaveLength(1);
+  });
+  test('413 over ENGAGE_WEBHOOK_MAX_BYTES, by content-length and by actual size', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_BYTES: '2048' });
+    const big = envelope('big', [{ Action: 'VISITOR', payload: { note: 'x'.repeat(3000) } }]);
+    expect((await callWebhook({ body: big })).status).toBe(413);
+    expect((await callWebhook({ body: big, headers: { 'content-length': String(Buffer.byteLength(big)) } })).status).toBe(413);
+    expect(await drainAll()).toEqual({});
+  });
+});
+
+describe('ms-signature modes', () => {
+  const body = envelope('sig', [{ Action: 'DESK', payload: desk(101) }]);
+  const good = signBody('s3cret', body);
+  const bad = signBody('other', body);
+
+  test('off: unsigned and wrongly signed bodies are accepted', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'off', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    expect((await callWebhook({ body })).status).toBe(200);
+    expect((await callWebhook({ body, headers: { 'ms-signature': bad } })).status).toBe(200);
+  });
+  test('log: a mismatch is logged and accepted', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'log', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    const logs: string[] = [];
+    expect((await callWebhook({ body, headers: { 'ms-signature': bad } }, logs)).status).toBe(200);
+    expect(logs.join('\n')).toMatch(/ms-signature mismatch/);
+    expect(logs.join('\n')).not.toContain('s3cret');
+  });
+  test('enforce: missing, malformed or wrong signature → 401; valid → 200', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    expect((await callWebhook({ body })).status).toBe(401);
+    expect((await callWebhook({ body, headers: { 'ms-signature': 'sha256=zz' } })).status).toBe(401);
+    expect((await callWebhook({ body, headers: { 'ms-signature': bad } })).status).toBe(401);
+    expect((await drainAll())['engage-desk']).toBeUndefined();
+    expect((await callWebhook({ body, headers: { 'ms-signature': good } })).status).toBe(200);
+    expect((await drainAll())['engage-desk']).toHaveLength(1);
+  });
+  test('enforce without a secret is a configuration error, not a silent accept', async () => {
+    configureWebhook(conn(), { ENGAGE_SIGNATURE_MODE: 'enforce' });
+    expect((await callWebhook({ body })).status).toBe(500);
+  });
+});
+
+describe('routing and message format', () => {
+  test('default routes: one message per notification, CloudEvents envelope with deterministic id', async () => {
+    const r = await callWebhook({ body: envelope('abc', [{ Action: 'DESK', payload: desk(101) }, { Action: 'MeetingExternal', payload: meetingExternal }, { Action: 'FUTURETYPE', payload: { x: 1 } }]) });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ notifications: 3, messages: 3, unrouted: 1 });
+    const queues = await drainAll();
+    expect(queues['engage-desk']).toEqual([
+      expect.objectContaining({ specversion: '1.0', id: 'abc:0', type: 'com.eptura.engage.desk', source: '/eptura/engage', subject: '101', data: desk(101) }),
+    ]);
+    expect(queues['engage-meetingexternal']).toEqual([expect.objectContaining({ id: 'abc:1', subject: '96', data: meetingExternal })]);
+    expect(queues['engage-unrouted']).toEqual([expect.objectContaining({ id: 'abc:2', type: 'com.eptura.engage.futuretype' })]);
+  });
+  test('a retry (same Id, higher Attempt) carries the same envelope ids', async () => {
+    await callWebhook({ body: envelope('same', [{ Action: 'DESK', payload: desk(1) }], 1) });
+    await callWebhook({ body: envelope('same', [{ Action: 'DESK', payload: desk(1) }], 2) });
+    const ids = ((await drainAll())['engage-desk'] as { id: string }[]).map((m) => m.id);
+    expect(ids).toEqual(['same:0', 'same:0']);
+  });
+  test('filtered route keeps only its resources; an unreadable resource id is kept and counted', async () => {
+    const routes = JSON.stringify([
+      { eventTypes: ['DESK', 6], queue: 'desk-filtered', resourceIds: [101] },
+      { eventTypes: ['DESK'], queue: 'desk-all', format: 'raw' },
+    ]);
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_ROUTES: routes });
+    const r = await callWebhook({ body: envelope('f', [{ Action: 'DESK', payload: desk(101) }, { Action: 'DESK', payload: desk(96) }, { Action: 'VISITOR', payload: {} }]) });
+    expect(r.status).toBe(200);
+    let queues = await drainAll();
+    expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'f:0', subject: '101' })]);
+    expect(queues['desk-all']).toEqual([desk(101), desk(96)]); // raw: the payload alone
+    expect(queues['engage-unrouted']).toHaveLength(1);
+
+    configureWebhook(conn(), { ENGAGE_DECODER: 'none', ENGAGE_ROUTES: routes });
+    const enc = await callWebhook({ body: envelope('g', [{ Action: 'DESK', raw: 'opaque-encrypted-text' }]) });
+    expect(enc.json).toMatchObject({ filterUnjudged: 1 });
+    queues = await drainAll();
+    expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'g:0', data: 'opaque-encrypted-text' })]);
+    expect(queues['desk-all']).toEqual(['opaque-encrypted-text']);
+  });
+  test('a message over 64 KiB goes to a claim-check blob and reads back whole', async () => {
+    const payload = { Notes: 'n'.repeat(100_000), ResourceItemID: 5 };
+    const r = await callWebhook({ body: envelope('large', [{ Action: 'VISITOR', payload }]) });
+    expect(r.status).toBe(200);
+    const [msg] = (await drainAll())['engage-visitor']!;
+    expect(msg).toMatchObject({ id: 'large:0', claimcheck: expect.stringMatching(/^claim-checks\//) });
+    const full = await readMessageBody(msg, await getStorage());
+    expect(full).toMatchObject({ id: 'large:0', data: payload });
+  });
+});
