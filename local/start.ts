@@ -6,6 +6,7 @@
  * 3. The local Functions host on port 7071 (or `Host.LocalHttpPort`, or a free port if taken).
  * 4. A banner: URLs, key, queues, where logs go. Ctrl-C stops everything.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
       settings.AzureWebJobsStorage = azurite.connectionString;
     }
 
+    const hostPort = await preferredPort(local.port ?? 7071);
+    const functionKey = env.LOCAL_FUNCTION_KEY || randomBytes(24).toString('base64url');
+    const webhookUrl = `http://127.0.0.1:${hostPort}/api/engage/webhook?code=${encodeURIComponent(functionKey)}`;
     sandbox = await startSandbox({
+      engage: env.ENGAGE_BASE_URL ? undefined : { webhookUrl, secret: env.ENGAGE_WEBHOOK_SECRET || randomBytes(24).toString('base64url') },
       notifications: !env.NOTIFICATIONS_API_BASE_URL,
       noojee: !env.NOOJEE_BASE_URL,
       traffic: true,
@@ -73,7 +78,8 @@ async function main(): Promise<void> {
     const hostLogs: string[] = [];
     let banner = false; // host lines printed before the banner are held back until it is out
     host = await startHost({
-      port: await preferredPort(local.port ?? 7071),
+      port: hostPort,
+      functionKey,
       settings,
       log: (line) => (banner ? say(line) : hostLogs.push(line)),
     });
@@ -82,16 +88,21 @@ async function main(): Promise<void> {
       '',
       '  engage-bridge is running locally',
       '  ─────────────────────────────────',
-      `  Functions host   ${host.url}   (function key: ${host.functionKey === env.LOCAL_FUNCTION_KEY ? host.functionKey : '<generated, see LOCAL_FUNCTION_KEY>'})`,
+      `  Functions host   ${host.url}   (function key: ${host.functionKey === env.LOCAL_FUNCTION_KEY ? host.functionKey : '<generated; set LOCAL_FUNCTION_KEY to choose one>'})`,
       `  Health           ${host.url}/api/health`,
       ...host.functions.map((f) => `    ${f.name.padEnd(30)} ${f.trigger.padEnd(13)} ${f.detail}`),
       azurite
         ? `  Azurite          blob http://127.0.0.1:${azurite.blobPort}  queue http://127.0.0.1:${azurite.queuePort}  (data in .azurite/)`
         : '  Storage          as configured by AzureWebJobsStorage',
+      sandbox.engage
+        ? `  Sandbox Engage   ${sandbox.engage.url}  (listener registered for the webhook; pushes a signed sample every 5 s)`
+        : '  Engage           as configured (register listeners with the CLI)',
       sandbox.notifications ? `  Sandbox v2 API   ${sandbox.notifications.url}  (publishes sample events every 10 s)` : '  Notification API as configured',
       sandbox.noojee ? `  Sandbox Noojee   ${sandbox.noojee.url}  (simulates calls on ${settings.NOOJEE_EXTENSIONS} every 15 s)` : '  Noojee           as configured',
       '',
-      '  Logs: every invocation is logged below (stdout). Queues: see `node dist/cli/index.js status`.',
+      `  Queues           engage-<type> (e.g. engage-deskprogression), ${settings.NOTIFICATIONS_QUEUE ?? 'notifications-v2'}, noojee-call-events; failures in <queue>-poison`,
+      `  Occupancy        ${host.url}/api/occupancy/<resourceId>?code=<function key>  (built from the Engage events)`,
+      '  Logs: every invocation is logged below (stdout). Status: `node dist/cli/index.js status` in another terminal.',
       '  Ctrl-C stops everything.',
       '',
     ];

@@ -1,13 +1,19 @@
 /**
  * All upstream simulators together (what `npm start` runs when no real upstream is configured):
- * the Notification API v2 and Noojee CallManagementAPI; the Engage pusher is added by `startEngage`.
- * Each source is simulated only when its real settings are absent.
+ * Eptura Engage (token, listener API, pusher), the Notification API v2 and Noojee CallManagementAPI.
+ * Each source is simulated only when asked (npm start: when its real settings are absent).
  */
+import { startEngageSandbox, type EngageSandbox } from './engage';
 import { startNotificationsSandbox, notificationsSandboxSettings, type NotificationsSandbox } from './notifications';
 import { startNoojeeSandbox, type RunningNoojeeSandbox } from './noojee';
 
 export interface SandboxOptions {
-  /** Which sources to simulate (default all). */
+  /**
+   * Simulate Engage, with a listener registered for the local webhook (`webhookUrl` includes the
+   * function key) signed with `secret`. Omitted: no Engage sandbox.
+   */
+  engage?: { webhookUrl: string; secret: string };
+  /** Which other sources to simulate (default all). */
   notifications?: boolean;
   noojee?: boolean;
   /** Generate realistic traffic periodically (npm start). */
@@ -16,6 +22,7 @@ export interface SandboxOptions {
 }
 
 export interface RunningSandbox {
+  engage?: EngageSandbox;
   notifications?: NotificationsSandbox;
   noojee?: RunningNoojeeSandbox;
   /** App settings that point the app at the simulators. */
@@ -30,11 +37,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const running: RunningSandbox = { settings, stop: async () => undefined };
   const stops: (() => Promise<void>)[] = [];
   try {
+    if (options.engage) {
+      const e = await startEngageSandbox({
+        sampleIntervalMs: options.traffic ? 5_000 : undefined,
+        listeners: [
+          {
+            secretkey: options.engage.secret,
+            eventTypes: ['MEETINGEXTERNAL', 'MEETINGPROGRESSION', 'DESK', 'DESKPROGRESSION', 'RESOURCE', 'VISITOR'],
+            notificationUrl: options.engage.webhookUrl,
+          },
+        ],
+        log: options.log,
+      });
+      stops.push(() => e.stop());
+      running.engage = e;
+      Object.assign(settings, {
+        ENGAGE_BASE_URL: e.url,
+        ENGAGE_API_SUFFIX: e.apiSuffix,
+        ENGAGE_TOKEN_URL: e.tokenUrl,
+        ENGAGE_CLIENT_ID: e.credentials.clientId,
+        ENGAGE_PASSWORD: e.credentials.password,
+        ENGAGE_SUBSCRIPTION_KEY: e.credentials.subscriptionKey,
+        ENGAGE_WEBHOOK_SECRET: options.engage.secret,
+        ENGAGE_SIGNATURE_MODE: 'enforce',
+        // The sandbox sends base64 JSON; real Engage payloads are encrypted (decoder `none`).
+        ENGAGE_DECODER: 'base64-json',
+      });
+    }
     if (options.notifications !== false) {
       const n = await startNotificationsSandbox({ generate: options.traffic ? { everyMs: 10_000, count: 3 } : undefined, log: options.log });
       stops.push(() => n.stop());
       running.notifications = n;
-      Object.assign(settings, notificationsSandboxSettings(n));
+      Object.assign(settings, notificationsSandboxSettings(n), options.traffic ? { NOTIFICATIONS_RUN_ON_STARTUP: 'true' } : {});
     }
     if (options.noojee !== false) {
       const j = await startNoojeeSandbox({ traffic: options.traffic ? { intervalMs: 15_000, extensions: SANDBOX_NOOJEE_EXTENSIONS } : undefined, log: options.log });
