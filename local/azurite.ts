@@ -61,6 +61,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   // After start-up, keep draining the pipes so Azurite never blocks on a full buffer.
   child.stdout!.resume();
   child.stderr!.resume();
+  // Never outlive the process that started it (a test or script that forgot stop(), or crashed).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stopped: Promise<void> | undefined;
   return {
     blobPort,

@@ -1,0 +1,130 @@
+// Alerts (log alerts on Application Insights):
+// - poison-queue depth: the poisonMonitor function (shared/poison/monitor.ts) logs, every
+//   POISON_MONITOR_SCHEDULE, one trace per `*-poison` queue:
+//     PoisonQueueDepth {"queue":"engage-desk-poison","sourceQueue":"engage-desk","depth":3}
+//   The rule fires, per queue, when the deepest reading in the window exceeds the threshold.
+//   (Azure Monitor's own storage metric QueueMessageCount is per account and hourly, with no queue
+//   dimension, so it cannot watch single queues.)
+// - failed function invocations (HTTP 5xx answers, trigger exceptions), per function.
+
+param namePrefix string
+param location string
+param tags object = {}
+param applicationInsightsId string
+
+@description('E-mail address notified by the alerts. Empty = no action group (alerts still fire in the portal).')
+param alertEmail string = ''
+
+@description('Messages tolerated in a poison queue before the alert fires (0 = any).')
+@minValue(0)
+param poisonQueueDepthThreshold int = 0
+
+@description('Failed function invocations tolerated per window before the alert fires (0 = any).')
+@minValue(0)
+param functionFailureThreshold int = 0
+
+@description('Evaluation window and frequency (ISO 8601 duration).')
+param window string = 'PT15M'
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+  name: '${namePrefix}-alerts'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: take(replace(namePrefix, '-', ''), 12)
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+var actions = empty(alertEmail) ? [] : [actionGroup.id]
+
+resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-poison-queue-depth'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${namePrefix}: messages in a poison queue'
+    description: 'A <queue>-poison queue holds messages: a queue-triggered function failed on them maxDequeueCount times. Inspect them with `engage-bridge poison list` / `poison show --queue <queue>`, fix the cause, then `engage-bridge poison replay --queue <queue>`.'
+    severity: 2
+    enabled: true
+    scopes: [applicationInsightsId]
+    evaluationFrequency: window
+    windowSize: window
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where message startswith "PoisonQueueDepth " | extend m = parse_json(substring(message, 17)) | summarize depth = max(toint(m.depth)) by queue = tostring(m.queue)'
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'depth'
+          dimensions: [
+            {
+              name: 'queue'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: poisonQueueDepthThreshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-function-failures'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${namePrefix}: function invocations failed'
+    description: 'Function invocations ended in failure (HTTP 5xx answers, timer or queue trigger exceptions).'
+    severity: 2
+    enabled: true
+    scopes: [applicationInsightsId]
+    evaluationFrequency: window
+    windowSize: window
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: 'requests | where success == false | summarize failures = count() by functionName = operation_Name'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'failures'
+          dimensions: [
+            {
+              name: 'functionName'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: functionFailureThreshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: actions
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Storage account of the app: the Functions host (AzureWebJobsStorage), the event queues with their
+// poison queues, the state containers and the Flex Consumption deployment container.
+// Shared-key access is off: everything authenticates with Microsoft Entra ID (managed identity).
+
+@description('Storage account name (3-24 lower-case letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+param location string
+param tags object = {}
+
+@description('Replication SKU.')
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param skuName string = 'Standard_LRS'
+
+@description('Event queues the app writes and triggers on. A `<name>-poison` queue is provisioned for each.')
+param queueNames array
+
+@description('Blob containers for app state (checkpoints, drain journal, claim checks).')
+param containerNames array
+
+@description('Blob container holding the Flex Consumption deployment package.')
+param deploymentContainerName string
+
+// Every queue gets its poison queue (the Functions host moves a message there after maxDequeueCount).
+var allQueueNames = flatten(map(queueNames, queue => [queue, '${queue}-poison']))
+var allContainerNames = union(containerNames, [deploymentContainerName])
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for container in allContainerNames: {
+  parent: blobService
+  name: container
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queue in allQueueNames: {
+  parent: queueService
+  name: queue
+}]
+
+output name string = storage.name
+output id string = storage.id
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output queueNames array = allQueueNames
+output containerNames array = allContainerNames

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * Key Vault secrets of engage-bridge, for the deploy workflow (and by hand).
+ *
+ *   node scripts/keyvault-secrets.js names
+ *       JSON array of the secret settings (shared/config SECRET_SETTINGS) that have a non-empty
+ *       value in the environment: pass it to main.bicep as `keyVaultSecretSettings`, so the app gets
+ *       a Key Vault reference for exactly the secrets that exist.
+ *   node scripts/keyvault-secrets.js push --vault <key vault name>
+ *       Stores each of those values in the vault as secret `<setting lower-case, _ → ->`
+ *       (the rule main.bicep uses for its references), with `az keyvault secret set`.
+ *
+ * Needs `npm run build` first (reads the secret names from dist/shared/config) and, for `push`, an
+ * `az login` with the Key Vault Secrets Officer role on the vault. Values never reach the output or
+ * a command line: they go to az through a temporary file readable only by this user.
+ */
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+/** Key Vault secret name of a setting: ENGAGE_PASSWORD → engage-password. */
+function keyVaultSecretName(setting) {
+  return setting.replace(/_/g, '-').toLowerCase();
+}
+
+/** Secret settings (not the storage connection string: the app uses its identity) set in `env`. */
+function providedSecretSettings(secretSettings, env) {
+  return secretSettings.filter((name) => name !== 'AzureWebJobsStorage' && typeof env[name] === 'string' && env[name] !== '');
+}
+
+function secretSettingsOfTheApp() {
+  try {
+    return require('../dist/shared/config').SECRET_SETTINGS;
+  } catch (err) {
+    throw new Error(`cannot read dist/shared/config (run npm run build first): ${err.message}`);
+  }
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * A role assignment made by the same deployment takes a few minutes to apply, so the first run
+ * retries while the vault still answers "forbidden".
+ */
+function setSecret(vault, name, file, attempts = 10, delayMs = 30_000) {
+  const args = ['keyvault', 'secret', 'set', '--vault-name', vault, '--name', keyVaultSecretName(name), '--file', file, '--encoding', 'utf-8', '--output', 'none'];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('az', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw new Error(`az keyvault secret set ${keyVaultSecretName(name)} failed ${attempts} times`);
+      process.stdout.write(`retrying ${keyVaultSecretName(name)} in ${delayMs / 1000} s (role assignments may still be applying)\n`);
+      sleep(delayMs);
+    }
+  }
+}
+
+function push(vault, names, env) {
+  const dir = mkdtempSync(join(tmpdir(), 'kv-'));
+  try {
+    for (const name of names) {
+      const file = join(dir, 'value');
+      writeFileSync(file, env[name], { mode: 0o600 });
+      setSecret(vault, name, file);
+      rmSync(file);
+      process.stdout.write(`set ${keyVaultSecretName(name)} (${name})\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(argv, env) {
+  const [command, ...rest] = argv;
+  const names = providedSecretSettings(secretSettingsOfTheApp(), env);
+  if (command === 'names') {
+    process.stdout.write(`${JSON.stringify(names)}\n`);
+    return;
+  }
+  if (command === 'push') {
+    const i = rest.indexOf('--vault');
+    const vault = i >= 0 ? rest[i + 1] : undefined;
+    if (!vault) throw new Error('usage: keyvault-secrets.js push --vault <key vault name>');
+    if (names.length === 0) process.stdout.write('no secret settings in the environment: nothing to store\n');
+    push(vault, names, env);
+    return;
+  }
+  throw new Error('usage: keyvault-secrets.js names | push --vault <key vault name>');
+}
+
+module.exports = { keyVaultSecretName, providedSecretSettings };
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+  }
+}

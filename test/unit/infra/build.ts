@@ -1,0 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The scripts under test read the compiled app (`npm test` builds first; a lone `npx jest` run may
+ * not have), so compile once if dist/ is missing.
+ */
+export function ensureBuilt(repoRoot: string): void {
+  if (!existsSync(join(repoRoot, 'dist', 'shared', 'config', 'index.js')) || !existsSync(join(repoRoot, 'dist', 'functions', 'index.js'))) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+  }
+}
