@@ -1,4 +1,17 @@
+/** `engage-bridge status`: queue and poison depths, v2 drain backlog, Noojee cursor, last runs. */
 import type { Command } from 'commander';
+import { cliContext, processIo, type CliIo } from './settings';
 
-/** Placeholder until this command group is built (see its issue). */
-export function registerStatusCommand(_program: Command): void {}
+export function registerStatusCommand(program: Command, io: CliIo = processIo): void {
+  program
+    .command('status')
+    .description('Queue depths, poison depths, Notification API drain backlog, Noojee cursor, last runs')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { collectStatus, formatStatus } = await import('../shared/status/collect');
+      const ctx = await cliContext(io.cwd(), io.env());
+      const report = await collectStatus(ctx.storage, { checkpoint: ctx.config.CHECKPOINT_CONTAINER, journal: ctx.config.JOURNAL_CONTAINER });
+      if (opts.json) return io.out(`${JSON.stringify({ settingsFile: ctx.settings.file ?? null, ...report }, null, 2)}\n`);
+      io.out(`${ctx.settings.file ? `Settings: ${ctx.settings.file}\n` : ''}${formatStatus(report)}`);
+    });
+}

@@ -1,0 +1,136 @@
+/**
+ * The work behind every consumer trigger (see define.ts): decode → resolve claim check → envelope →
+ * schema for `type` → handler. Loaded on the first message, so zod and the storage SDK stay off the
+ * cold-start path.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { isCloudEvent, type CloudEvent } from '../envelope';
+import { isClaimCheck, readMessageBody } from '../queue/reader';
+import { getStorage } from '../storage';
+import { STORAGE_CONNECTION } from '../definition';
+import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
+import { InvalidMessageError } from './errors';
+
+/** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
+const envelopeSchema = z.looseObject({
+  specversion: z.literal('1.0'),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  time: z.string().optional(),
+  subject: z.string().optional(),
+  data: z.unknown(),
+});
+
+export function messageInfo(context: InvocationContext): QueueMessageInfo {
+  const meta = (context.triggerMetadata ?? {}) as Record<string, unknown>;
+  const count = Number(meta.dequeueCount);
+  return {
+    messageId: typeof meta.id === 'string' ? meta.id : undefined,
+    dequeueCount: Number.isFinite(count) && count > 0 ? count : 1,
+    insertionTime: typeof meta.insertionTime === 'string' ? meta.insertionTime : meta.insertionTime instanceof Date ? meta.insertionTime.toISOString() : undefined,
+  };
+}
+
+/** Turns what the trigger handed over into a JS value: objects as-is, JSON text parsed, other text kept. */
+export function decodeTriggerItem(item: unknown): unknown {
+  if (item instanceof Uint8Array) item = Buffer.from(item).toString('utf8');
+  if (typeof item !== 'string') return item;
+  try {
+    return JSON.parse(item) as unknown;
+  } catch {
+    return item;
+  }
+}
+
+/** Short, single-line description of zod issues (paths and messages; never the values). */
+export function describeIssues(error: z.ZodError, max = 5): string {
+  const issues = error.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const more = error.issues.length > max ? `; and ${error.issues.length - max} more` : '';
+  return issues.join('; ') + more;
+}
+
+/**
+ * Reads, validates and types one message, then runs the handler. Throws (so the host retries and
+ * eventually poisons the message) on an invalid message or a failing handler, after one log line.
+ */
+export async function processMessage(name: string, spec: AnyConsumerSpec, item: unknown, context: InvocationContext): Promise<void> {
+  const info = messageInfo(context);
+  const where = `message ${info.messageId ?? '(no id)'} (dequeueCount ${info.dequeueCount})`;
+  let event: ConsumerEvent<ConsumerSchemas> | undefined;
+  try {
+    event = await readEvent(spec, item, info);
+  } catch (err) {
+    if (err instanceof InvalidMessageError) {
+      context.error(`consumer ${name}: invalid ${where}: ${err.message}. It is retried and then moved to the -poison queue.`);
+    }
+    throw err;
+  }
+  if (!event) {
+    context.warn(`consumer ${name}: ignored ${where}: no schema for its event type`);
+    return;
+  }
+  try {
+    await spec.handler(event, context);
+  } catch (err) {
+    const reason = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    context.error(`consumer ${name}: handler failed for event ${event.id} (${event.type}), ${where}: ${reason}`);
+    throw err;
+  }
+}
+
+/** The typed event of a message; undefined when its type has no schema and `unknownTypes` is `ignore`. */
+export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: QueueMessageInfo): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
+  let body = decodeTriggerItem(item);
+  if (isClaimCheck(body)) {
+    const pointer = body.claimcheck;
+    const storage = await getStorage(spec.connection ?? STORAGE_CONNECTION);
+    try {
+      body = await readMessageBody(body, storage);
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) throw new InvalidMessageError(`claim-check blob "${pointer}" does not exist`);
+      if (err instanceof SyntaxError) throw new InvalidMessageError(`claim-check blob "${pointer}" is not JSON`);
+      if (err instanceof Error && /malformed claimcheck/.test(err.message)) throw new InvalidMessageError(err.message);
+      throw err; // storage trouble: a plain failure, retried
+    }
+  }
+
+  const format = spec.format ?? 'cloudevents';
+  const asEnvelope = format === 'cloudevents' || (format === 'auto' && isCloudEvent(body));
+  let attrs: { id: string; type: string; source: string; time?: string; subject?: string; data: unknown };
+  let envelope: CloudEvent | undefined;
+  if (asEnvelope) {
+    const parsed = envelopeSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new InvalidMessageError(`not a CloudEvents 1.0 envelope (${describeIssues(parsed.error)})`);
+    }
+    envelope = parsed.data as unknown as CloudEvent;
+    attrs = parsed.data;
+  } else {
+    if (!spec.rawType) throw new InvalidMessageError(`raw message but the consumer declares no rawType`);
+    attrs = { id: info.messageId ?? '', type: spec.rawType, source: 'queue', data: body };
+  }
+
+  const schema = spec.schemas[attrs.type];
+  if (!schema) {
+    if (spec.unknownTypes === 'ignore') return undefined;
+    throw new InvalidMessageError(`event ${attrs.id} has type "${attrs.type}", which this consumer has no schema for (known: ${Object.keys(spec.schemas).join(', ')})`);
+  }
+  const data = schema.safeParse(attrs.data);
+  if (!data.success) {
+    const hint = typeof attrs.data === 'string' ? ' (data is a string: a payload the producer left undecoded?)' : '';
+    throw new InvalidMessageError(`event ${attrs.id} (${attrs.type}): data does not match its schema: ${describeIssues(data.error)}${hint}`);
+  }
+  return {
+    id: attrs.id,
+    type: attrs.type,
+    source: attrs.source,
+    time: attrs.time,
+    subject: attrs.subject,
+    data: data.data,
+    envelope,
+    message: info,
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Poison monitor (timer): one log line summarising every `*-poison` queue, and one metric-like line
+ * per queue that an Application Insights alert can query:
+ *   PoisonQueueDepth {"queue":"engage-desk-poison","sourceQueue":"engage-desk","depth":3}
+ * e.g. traces | where message startswith "PoisonQueueDepth " | extend m = parse_json(substring(message, 17))
+ *      | where toint(m.depth) > 0
+ */
+import type { InvocationContext } from '@azure/functions';
+import type { QueueServiceClient } from '@azure/storage-queue';
+import { getStorage } from '../storage';
+import { listPoisonQueues, type PoisonQueueDepth } from './queues';
+
+export const POISON_METRIC = 'PoisonQueueDepth';
+
+export function metricLine(q: PoisonQueueDepth): string {
+  return `${POISON_METRIC} ${JSON.stringify({ queue: q.name, sourceQueue: q.sourceQueue, depth: q.depth })}`;
+}
+
+export async function runPoisonMonitor(context: InvocationContext, queues?: QueueServiceClient): Promise<PoisonQueueDepth[]> {
+  const client = queues ?? (await getStorage()).queues;
+  const poison = await listPoisonQueues(client);
+  const total = poison.reduce((sum, q) => sum + q.depth, 0);
+  for (const q of poison) context.log(metricLine(q));
+  const detail = poison.map((q) => `${q.name}=${q.depth}`).join(', ');
+  const summary = `poison monitor: ${poison.length} poison queue(s), ${total} message(s)${detail ? `: ${detail}` : ''}`;
+  if (total > 0) context.warn(summary);
+  else context.log(summary);
+  return poison;
+}

@@ -1,0 +1,106 @@
+/**
+ * `engage-bridge status`: queue depths, poison depths, v2 drain backlog, Noojee cursor and the last
+ * runs, read from the same storage and state blobs the functions write (see the state contract).
+ */
+import { JsonBlobStore } from '../state/jsonBlobStore';
+import type { StorageClients } from '../storage';
+import { POISON_SUFFIX, listQueueDepths, type QueueDepth } from '../poison/queues';
+
+/** State documents (names in CHECKPOINT_CONTAINER), as the contract fixes them. */
+export const STATE_BLOBS = {
+  subscription: 'notifications/subscription.json',
+  notificationsLastRun: 'notifications/last-run.json',
+  noojeeCursor: 'noojee/cursor.json',
+  noojeeLastRun: 'noojee/last-run.json',
+} as const;
+
+export interface SubscriptionState {
+  id?: string;
+  createdAt?: string;
+}
+export interface DrainLastRun {
+  startedAt?: string;
+  finishedAt?: string;
+  drained?: number;
+  backlog?: number;
+  error?: string;
+}
+export interface NoojeeCursor {
+  seq?: number;
+  updatedAt?: string;
+}
+export interface NoojeeLastRun {
+  startedAt?: string;
+  finishedAt?: string;
+  events?: number;
+  error?: string;
+}
+
+export interface StatusReport {
+  storage: 'connectionString' | 'identity';
+  queues: QueueDepth[];
+  poisonQueues: QueueDepth[];
+  notifications: {
+    subscription: SubscriptionState | null;
+    lastRun: DrainLastRun | null;
+    /** Journal entries a crashed run left to replay (in JOURNAL_CONTAINER). */
+    journalPending: number;
+    /** Backlog the last drain run reported (null when unknown). */
+    backlog: number | null;
+  };
+  noojee: { cursor: NoojeeCursor | null; lastRun: NoojeeLastRun | null };
+}
+
+export async function collectStatus(storage: StorageClients, containers: { checkpoint: string; journal: string }): Promise<StatusReport> {
+  const state = new JsonBlobStore(storage, containers.checkpoint);
+  const journal = new JsonBlobStore(storage, containers.journal);
+  const read = async <T>(name: string) => (await state.read<T>(name))?.value ?? null;
+  const [all, subscription, lastRun, cursor, noojeeLastRun, journalEntries] = await Promise.all([
+    listQueueDepths(storage.queues),
+    read<SubscriptionState>(STATE_BLOBS.subscription),
+    read<DrainLastRun>(STATE_BLOBS.notificationsLastRun),
+    read<NoojeeCursor>(STATE_BLOBS.noojeeCursor),
+    read<NoojeeLastRun>(STATE_BLOBS.noojeeLastRun),
+    journal.list(),
+  ]);
+  return {
+    storage: storage.mode,
+    queues: all.filter((q) => !q.name.endsWith(POISON_SUFFIX)),
+    poisonQueues: all.filter((q) => q.name.endsWith(POISON_SUFFIX)),
+    notifications: {
+      subscription,
+      lastRun,
+      journalPending: journalEntries.length,
+      backlog: typeof lastRun?.backlog === 'number' ? lastRun.backlog : null,
+    },
+    noojee: { cursor, lastRun: noojeeLastRun },
+  };
+}
+
+function run(r: { startedAt?: string; finishedAt?: string; error?: string } | null, counts: string): string {
+  if (!r) return 'never';
+  const when = r.finishedAt ? `finished ${r.finishedAt}` : `started ${r.startedAt ?? '?'}, not finished`;
+  return `${when}, ${counts}${r.error ? `, error: ${r.error}` : ''}`;
+}
+
+/** Human-readable report (the CLI prints it; `--json` prints the report itself). */
+export function formatStatus(s: StatusReport): string {
+  const width = Math.max(20, ...[...s.queues, ...s.poisonQueues].map((q) => q.name.length)) + 2;
+  const rows = (list: QueueDepth[]) => (list.length ? list.map((q) => `  ${q.name.padEnd(width)}${q.depth}`) : ['  (none)']);
+  const n = s.notifications;
+  const lines = [
+    `Storage: ${s.storage === 'identity' ? 'managed identity' : 'connection string'}`,
+    'Queues (approximate depth):',
+    ...rows(s.queues),
+    `Poison queues${s.poisonQueues.some((q) => q.depth > 0) ? ' (replay with: engage-bridge poison replay --queue <queue>)' : ''}:`,
+    ...rows(s.poisonQueues),
+    'Notification API v2 drain:',
+    `  subscription: ${n.subscription?.id ? `${n.subscription.id}${n.subscription.createdAt ? ` (created ${n.subscription.createdAt})` : ''}` : 'none'}`,
+    `  last run: ${run(n.lastRun, `drained ${n.lastRun?.drained ?? '?'}`)}`,
+    `  backlog: ${n.backlog ?? 'unknown'}${n.journalPending ? `, ${n.journalPending} journal entr${n.journalPending === 1 ? 'y' : 'ies'} pending replay` : ''}`,
+    'Noojee call events:',
+    `  cursor: ${s.noojee.cursor?.seq !== undefined ? `seq ${s.noojee.cursor.seq}${s.noojee.cursor.updatedAt ? ` (updated ${s.noojee.cursor.updatedAt})` : ''}` : 'none'}`,
+    `  last run: ${run(s.noojee.lastRun, `${s.noojee.lastRun?.events ?? '?'} event(s)`)}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
