@@ -1,5 +1,5 @@
-import { STORAGE_CONNECTION, type QueueFunctionDefinition } from '../shared/definition';
-import { DEFAULT_NOOJEE_COMMANDS_QUEUE, settingOrDefault } from '../shared/noojee/defaults';
+import { settingOr, STORAGE_CONNECTION, type QueueFunctionDefinition } from '../shared/definition';
+import { DEFAULT_NOOJEE_COMMANDS_QUEUE } from '../shared/noojee/defaults';
 
 /** Queue trigger on NOOJEE_COMMANDS_QUEUE: executes `{action: answer|hangup|dial, ...}` against Noojee. */
 export const callCommands: QueueFunctionDefinition = {
@@ -8,7 +8,7 @@ export const callCommands: QueueFunctionDefinition = {
     kind: 'storageQueue',
     // Read when the host registers the function, so the setting's default applies when it is unset.
     get queueName() {
-      return settingOrDefault('NOOJEE_COMMANDS_QUEUE', DEFAULT_NOOJEE_COMMANDS_QUEUE);
+      return settingOr('NOOJEE_COMMANDS_QUEUE', DEFAULT_NOOJEE_COMMANDS_QUEUE);
     },
     connection: STORAGE_CONNECTION,
   },

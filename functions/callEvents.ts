@@ -1,5 +1,5 @@
-import type { TimerFunctionDefinition } from '../shared/definition';
-import { DEFAULT_NOOJEE_SCHEDULE, settingOrDefault } from '../shared/noojee/defaults';
+import { settingOr, type TimerFunctionDefinition } from '../shared/definition';
+import { DEFAULT_NOOJEE_SCHEDULE } from '../shared/noojee/defaults';
 
 /**
  * Timer (NOOJEE_SCHEDULE, default every minute): long-polls Noojee call events for NOOJEE_RUN_SECONDS
@@ -11,7 +11,7 @@ export const callEvents: TimerFunctionDefinition = {
     kind: 'timer',
     // Read when the host registers the function, so the setting's default applies when it is unset.
     get schedule() {
-      return settingOrDefault('NOOJEE_SCHEDULE', DEFAULT_NOOJEE_SCHEDULE);
+      return settingOr('NOOJEE_SCHEDULE', DEFAULT_NOOJEE_SCHEDULE);
     },
   },
   handler: async (_timer, context) => {

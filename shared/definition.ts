@@ -61,3 +61,13 @@ export type FunctionDefinition = HttpFunctionDefinition | TimerFunctionDefinitio
 
 /** The storage connection every built-in function uses (Azure Functions' own setting prefix). */
 export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
+
+/**
+ * A trigger option read from an app setting when the definitions load, with a documented default:
+ * Azure's `%SETTING%` expressions fail when the setting is unset, and the app must run with no
+ * configuration (`npm start`). App settings are environment variables on Azure and in the local host.
+ */
+export function settingOr(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = env[name];
+  return v !== undefined && v.trim() !== '' ? v.trim() : fallback;
+}

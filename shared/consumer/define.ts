@@ -106,12 +106,4 @@ export function defineLazyConsumer(options: ConsumerTrigger & { load: () => Prom
   };
 }
 
-/**
- * A trigger value with a default: the app setting `name` when set, else `fallback`. Read when the
- * definitions are loaded (on Azure at start-up, locally after local.settings.json is applied), for
- * trigger options that must work with no configuration (`%NAME%` requires the setting to exist).
- */
-export function settingOr(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
-  const v = env[name];
-  return v !== undefined && v.trim() !== '' ? v.trim() : fallback;
-}
+export { settingOr } from '../definition';

@@ -7,8 +7,3 @@ export const DEFAULT_NOOJEE_SCHEDULE = '0 * * * * *';
 export const DEFAULT_NOOJEE_EVENTS_QUEUE = 'noojee-call-events';
 export const DEFAULT_NOOJEE_COMMANDS_QUEUE = 'noojee-call-commands';
 
-/** A setting's value from the environment, or its default when unset/empty. */
-export function settingOrDefault(name: string, defaultValue: string, env: NodeJS.ProcessEnv = process.env): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? defaultValue : v.trim();
-}

@@ -3,13 +3,14 @@
  * (cold start); `shared/config/notifications.ts` uses the same constants.
  */
 
+import { settingOr } from '../definition';
+
 /** Timer schedule of the drain (NCRONTAB, six fields): every minute. */
 export const DEFAULT_DRAIN_SCHEDULE = '0 */1 * * * *';
 
 /** Schedule from the `NOTIFICATIONS_SCHEDULE` setting, or the default. */
 export function drainSchedule(env: NodeJS.ProcessEnv = process.env): string {
-  const v = env.NOTIFICATIONS_SCHEDULE?.trim();
-  return v ? v : DEFAULT_DRAIN_SCHEDULE;
+  return settingOr('NOTIFICATIONS_SCHEDULE', DEFAULT_DRAIN_SCHEDULE, env);
 }
 
 /** `NOTIFICATIONS_RUN_ON_STARTUP` (true/1), default false. */
