@@ -1,0 +1,49 @@
+/**
+ * (d) Cold start of the app module: in fresh node processes, the time to
+ * `require('dist/functions/index.js')` (what the Functions worker loads), measured inside the
+ * process with hrtime around the require. Median (and min/max) of `runs` processes.
+ * (No settings are given: loading the app must not need any.)
+ */
+import { runNode, distFile } from './processes';
+
+export interface ColdStartResult {
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  samplesMs: number[];
+  /** Modules loaded by the require (from require.cache), in the median run. */
+  modulesLoaded: number;
+}
+
+const PROBE = `
+const start = process.hrtime.bigint();
+require(process.argv[1]);
+const ms = Number(process.hrtime.bigint() - start) / 1e6;
+process.stdout.write(JSON.stringify({ ms, modules: Object.keys(require.cache).length }) + '\\n');
+`;
+
+export async function benchColdStart(runs: number): Promise<ColdStartResult> {
+  const entry = distFile('functions/index.js');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const samples: { ms: number; modules: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = await runNode(['-e', PROBE, entry], env);
+    const line = out.trim().split('\n').pop() ?? '';
+    samples.push(JSON.parse(line) as { ms: number; modules: number });
+  }
+  const sorted = [...samples].sort((a, b) => a.ms - b.ms);
+  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    runs,
+    medianMs: round(mid.ms),
+    minMs: round(sorted[0]!.ms),
+    maxMs: round(sorted[sorted.length - 1]!.ms),
+    samplesMs: samples.map((s) => round(s.ms)),
+    modulesLoaded: mid.modules,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: one run, side by side, on this machine and one Azurite:
+ *  (a) raw baseline: autocannon → bare node:http server doing one SDK sendMessage per request;
+ *  (b) the Engage webhook through the local host (own process), same C and duration;
+ *  (c) the v2 drain of N notifications vs raw SDK enqueue of the same N bodies;
+ *  (d) cold start of dist/functions/index.js in fresh processes;
+ *  (e) peak RSS of the host, the raw server and this process.
+ * Prints a table, checks the goals (reported, not asserted) and writes bench/results/<timestamp>.json.
+ *
+ * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
+ *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
+ *          --only webhook,drain,cold (default all) --profile <dir> (CPU profiles of the host and raw server)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startAzurite } from '../local/azurite';
+import { benchColdStart, type ColdStartResult } from './coldStart';
+import { benchDrain, type DrainBenchResult } from './drainBench';
+import { projectRoot } from './processes';
+import { formatReport, goalsOf, verificationProblems, type Goal } from './report';
+import { benchWebhook, type WebhookBenchResult } from './webhookBench';
+
+export type Part = 'webhook' | 'drain' | 'cold';
+
+export interface BenchOptions {
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  rounds: number;
+  notifications: number;
+  coldRuns: number;
+  only: Part[];
+  /** CPU-profile the host and raw server processes into this directory. */
+  profileDir?: string;
+  /** Directory of the JSON result (undefined: not written). */
+  outDir?: string;
+  log: (line: string) => void;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  machine: { node: string; platform: string; cpus: number; cpuModel: string };
+  options: Omit<BenchOptions, 'log' | 'outDir'>;
+  webhook?: WebhookBenchResult;
+  drain?: DrainBenchResult;
+  coldStart?: ColdStartResult;
+  /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
+  benchPeakRssKb: number;
+  goals: Goal[];
+  file?: string;
+}
+
+export const DEFAULTS: Omit<BenchOptions, 'log'> = {
+  durationSeconds: 10,
+  warmupSeconds: 3,
+  connections: 32,
+  rounds: 3,
+  notifications: 10_000,
+  coldRuns: 7,
+  only: ['webhook', 'drain', 'cold'],
+  outDir: join(projectRoot(), 'bench', 'results'),
+};
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const started = new Date();
+  const { log } = options;
+  const os = await import('node:os');
+  const result: BenchResult = {
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
+    options: { durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds, connections: options.connections, rounds: options.rounds, notifications: options.notifications, coldRuns: options.coldRuns, only: options.only },
+    benchPeakRssKb: 0,
+    goals: [],
+  };
+  // Cold start first, while nothing else of the benchmark is running.
+  if (options.only.includes('cold')) {
+    log(`cold start: ${options.coldRuns} fresh processes`);
+    result.coldStart = await benchColdStart(options.coldRuns);
+  }
+  if (options.only.includes('webhook') || options.only.includes('drain')) {
+    const azurite = await startAzurite();
+    try {
+      log(`Azurite on queue port ${azurite.queuePort}, blob port ${azurite.blobPort} (in memory)`);
+      if (options.only.includes('webhook')) {
+        result.webhook = await benchWebhook({
+          connectionString: azurite.connectionString,
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+          warmupSeconds: options.warmupSeconds,
+          rounds: options.rounds,
+          ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+          log,
+        });
+      }
+      if (options.only.includes('drain')) {
+        result.drain = await benchDrain({ connectionString: azurite.connectionString, notifications: options.notifications, log });
+      }
+    } finally {
+      await azurite.stop();
+    }
+  }
+  result.benchPeakRssKb = process.resourceUsage().maxRSS;
+  result.finishedAt = new Date().toISOString();
+  result.goals = goalsOf(result);
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    result.file = join(options.outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(result.file, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result;
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      rounds: { type: 'string' },
+      notifications: { type: 'string' },
+      'cold-runs': { type: 'string' },
+      out: { type: 'string' },
+      only: { type: 'string' },
+      profile: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold] [--profile <dir>]\n',
+    );
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, fallback: number, min: number, max: number) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${v}")`);
+    return n;
+  };
+  const only = values.only === undefined ? DEFAULTS.only : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of only) if (!['webhook', 'drain', 'cold'].includes(p)) throw new Error(`--only takes webhook, drain, cold (got "${p}")`);
+  return {
+    durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
+    warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),
+    connections: int('connections', values.connections, DEFAULTS.connections, 1, 1000),
+    rounds: int('rounds', values.rounds, DEFAULTS.rounds, 1, 20),
+    notifications: int('notifications', values.notifications, DEFAULTS.notifications, 1, 1_000_000),
+    coldRuns: int('cold-runs', values['cold-runs'], DEFAULTS.coldRuns, 1, 100),
+    only: only as Part[],
+    outDir: values.out ?? DEFAULTS.outDir,
+    ...(values.profile ? { profileDir: values.profile } : {}),
+    log: (line) => process.stderr.write(`[bench] ${line}\n`),
+  };
+}
+
+if (require.main === module) {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  runBench(options).then(
+    (result) => {
+      process.stdout.write(`${formatReport(result)}\n`);
+      // Goals are reported only; a lost or refused message fails the run.
+      process.exit(verificationProblems(result).length ? 1 : 0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
