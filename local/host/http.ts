@@ -118,6 +118,7 @@ export function createHttpServer(defs: HttpFunctionDefinition[], options: HttpOp
     } catch {
       return send(res, 500);
     }
+    if (result && !(result instanceof HttpResponse) && writePlainResult(res, result)) return;
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
     const out = Buffer.from(await response.arrayBuffer());
     const outHeaders: Record<string, string> = {};
@@ -125,6 +126,32 @@ export function createHttpServer(defs: HttpFunctionDefinition[], options: HttpOp
     res.writeHead(response.status, outHeaders);
     res.end(out);
   }
+}
+
+/**
+ * Fast path for the common result shapes (no body, a string, bytes or `jsonBody`, plain headers,
+ * no cookies): written directly, with the same status, headers and content type that HttpResponse
+ * would produce. Returns false for anything else (streams, Headers objects, cookies...).
+ */
+function writePlainResult(res: ServerResponse, r: HttpResponseInit): boolean {
+  if (r.cookies?.length || (r.headers !== undefined && (typeof r.headers !== 'object' || Array.isArray(r.headers) || r.headers instanceof Headers))) return false;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, string>)) headers[k.toLowerCase()] = String(v);
+  let body: string | Uint8Array | undefined;
+  if (r.jsonBody !== undefined) {
+    body = JSON.stringify(r.jsonBody);
+    headers['content-type'] ??= 'application/json';
+  } else if (typeof r.body === 'string') {
+    body = r.body;
+    headers['content-type'] ??= 'text/plain;charset=UTF-8';
+  } else if (r.body instanceof Uint8Array) {
+    body = r.body;
+  } else if (r.body !== undefined && r.body !== null) {
+    return false;
+  }
+  res.writeHead(r.status ?? 200, headers);
+  res.end(body);
+  return true;
 }
 
 function send(res: ServerResponse, status: number, text?: string, headers: Record<string, string> = {}): void {

@@ -21,7 +21,7 @@ import { getStorage } from '../../shared/storage';
 import { QueueWriter } from '../../shared/queue/writer';
 import { requestShutdown, resetShutdown } from '../../shared/shutdown';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
-import { HostLog, type LogSink } from './invocation';
+import { batchedStdout, HostLog, type LogSink } from './invocation';
 import { createHttpServer } from './http';
 import { TimerRunner } from './timer';
 import { QueuePoller } from './queue';
@@ -78,7 +78,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   resetConfig();
   resetShutdown();
   const config = loadConfig(process.env); // throws ConfigError listing every problem
-  const log = new HostLog(options.log ?? ((line) => process.stdout.write(`${line}\n`)), []);
+  const log = new HostLog(options.log ?? batchedStdout(), []);
   log.setSecrets(secretValues(process.env));
 
   const definitions = (options.definitions ?? (await import('../../functions/registry')).definitions).filter(
