@@ -21,12 +21,16 @@ export const settingsSchema = z.object({
 /** Cross-setting rules, checked even when single settings are malformed (so one error lists everything). */
 function crossChecks(env: NodeJS.ProcessEnv): string[] {
   const set = (name: string) => Boolean(env[name]);
+  const problems: string[] = [];
   if (!set('AzureWebJobsStorage') && !set('AzureWebJobsStorage__accountName') && !set('AzureWebJobsStorage__queueServiceUri')) {
-    return [
+    problems.push(
       'AzureWebJobsStorage: storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName / AzureWebJobsStorage__queueServiceUri (managed identity)',
-    ];
+    );
   }
-  return [];
+  if (env.ENGAGE_SIGNATURE_MODE === 'enforce' && !set('ENGAGE_WEBHOOK_SECRET')) {
+    problems.push('ENGAGE_WEBHOOK_SECRET: required when ENGAGE_SIGNATURE_MODE is "enforce"');
+  }
+  return problems;
 }
 
 export type Config = z.infer<typeof settingsSchema>;
@@ -47,7 +51,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (extra.length) throw new ConfigError(extra);
     return config;
   } catch (err) {
-    if (err instanceof ConfigError && extra.length && !err.problems.includes(extra[0]!)) throw new ConfigError([...err.problems, ...extra]);
+    if (err instanceof ConfigError && extra.length && !extra.every((p) => err.problems.includes(p))) {
+      throw new ConfigError([...err.problems, ...extra.filter((p) => !err.problems.includes(p))]);
+    }
     throw err;
   }
 }

@@ -38,9 +38,7 @@ let state: WebhookState | undefined;
 function getState(): WebhookState {
   const config = getConfig();
   if (!state || state.config !== config) {
-    if (config.ENGAGE_SIGNATURE_MODE === 'enforce' && !config.ENGAGE_WEBHOOK_SECRET) {
-      throw new ConfigError(['ENGAGE_WEBHOOK_SECRET: required when ENGAGE_SIGNATURE_MODE is "enforce"']);
-    }
+    // (ENGAGE_SIGNATURE_MODE=enforce without ENGAGE_WEBHOOK_SECRET is refused by loadConfig.)
     state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), decoder: getDecoder(config.ENGAGE_DECODER) };
   }
   return state;

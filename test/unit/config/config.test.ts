@@ -41,6 +41,11 @@ test('every problem is reported at once, by name, in one error', () => {
   expect(e.message).not.toContain('NOT VALID!');
 });
 
+test('enforcing signatures without a secret is refused at load', () => {
+  expect(() => loadConfig({ ...base, ENGAGE_SIGNATURE_MODE: 'enforce' })).toThrow(/ENGAGE_WEBHOOK_SECRET: required/);
+  expect(() => loadConfig({ ...base, ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k' })).not.toThrow();
+});
+
 test('secret values include the account key of a connection string', () => {
   const values = secretValues({ AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net' });
   expect(values).toContain('c2VjcmV0a2V5');
