@@ -11,7 +11,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getConfig, type Config } from '../config';
 import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
-import { ConfigError, isStorageUnavailable } from '../errors';
+import { isStorageUnavailable } from '../errors';
 import { QueueWriter, type OutgoingMessage } from '../queue/writer';
 import { getStorage } from '../storage';
 import { getDecoder, type Decoder } from './decoder';
