@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadEngageSettings } from '../shared/config/engage';
+import { loadCliSettings } from './settings';
 import { ConfigError } from '../shared/errors';
 import { EVENT_TYPES, eventTypeName } from '../shared/engage/events';
 import { describeIssues } from '../shared/engage/pusherEnvelope';
@@ -38,7 +39,7 @@ export function redactUrl(url: string): string {
 }
 
 function client(opts: ConnectionOptions): EngageListenerClient {
-  const env = { ...process.env };
+  const env = { ...loadCliSettings().env };
   if (opts.baseUrl) env.ENGAGE_BASE_URL = opts.baseUrl;
   if (opts.apiSuffix !== undefined) env.ENGAGE_API_SUFFIX = opts.apiSuffix;
   if (opts.tokenUrl) env.ENGAGE_TOKEN_URL = opts.tokenUrl;
@@ -47,7 +48,7 @@ function client(opts: ConnectionOptions): EngageListenerClient {
 }
 
 function secretKey(): string {
-  const s = loadEngageSettings(process.env).ENGAGE_WEBHOOK_SECRET;
+  const s = loadEngageSettings(loadCliSettings().env).ENGAGE_WEBHOOK_SECRET;
   if (!s) throw new ConfigError(['ENGAGE_WEBHOOK_SECRET: required as the listener secretkey (the webhook verifies ms-signature with it)']);
   return s;
 }

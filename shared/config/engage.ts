@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../errors';
-import { intSetting, jsonSetting, queueName } from './core';
+import { intSetting, jsonSetting, parseSettings, queueName } from './core';
 import { DEFAULT_ENGAGE_ROUTES_JSON, engageRoutesSchema } from '../engage/routes';
 
 /**
@@ -54,9 +53,5 @@ export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBS
  * as in `loadConfig`. Throws ConfigError naming the bad settings (never their values).
  */
 export function loadEngageSettings(env: NodeJS.ProcessEnv = process.env): EngageSettings {
-  const input: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') input[k] = v;
-  const result = engageSettings.safeParse(input);
-  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
-  return result.data;
+  return parseSettings(engageSettings, env);
 }
