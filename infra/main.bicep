@@ -173,6 +173,7 @@ module storage './modules/storage.bicep' = {
     queueNames: queueNames
     containerNames: containerNames
     deploymentContainerName: deploymentContainer
+    claimCheckContainerName: claimCheckContainer
   }
 }
 

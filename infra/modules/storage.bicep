@@ -23,6 +23,13 @@ param containerNames array
 @description('Blob container holding the Flex Consumption deployment package.')
 param deploymentContainerName string
 
+@description('Blob container of claim checks (message bodies over 64 KiB); its blobs are deleted after claimCheckRetentionDays.')
+param claimCheckContainerName string
+
+@description('Days a claim-check blob is kept: longer than a queue message lives (7 days by default), so a poison message can still be replayed.')
+@minValue(1)
+param claimCheckRetentionDays int = 14
+
 // Every queue gets its poison queue (the Functions host moves a message there after maxDequeueCount).
 var allQueueNames = flatten(map(queueNames, queue => [queue, '${queue}-poison']))
 var allContainerNames = union(containerNames, [deploymentContainerName])
@@ -73,6 +80,35 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   parent: queueService
   name: queue
 }]
+
+// Claim-check blobs are not deleted by their consumers (a redelivery or a replay may still need them):
+// a lifecycle rule removes them once no queue message can refer to them any more.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-claim-checks'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${claimCheckContainerName}/']
+            }
+            actions: {
+              baseBlob: {
+                delete: { daysAfterModificationGreaterThan: claimCheckRetentionDays }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
 
 output name string = storage.name
 output id string = storage.id

@@ -247,7 +247,7 @@ test('traffic through every path, with failures, never puts a configured secret 
   expect((await cli(['listeners', 'list', '--url', notificationUrl])).code).not.toBe(0);
   await engage.push([{ action: 'DESK' }, { action: 'DESKPROGRESSION' }]);
   // One envelope carries both notifications; the webhook must accept it (200).
-  await waitFor(() => engage.deliveries().some((d) => d.status === 200), 'the pusher to deliver to the webhook', 15_000);
+  await waitFor(() => engage.deliveries().some((d) => d.status === 200), 'the pusher to deliver to the webhook', 45_000);
 
   // --- Engage webhook: accepted, bad signature, bad / missing function key (header and ?code=), bad bodies.
   const good = envelope('e2e-secrets-1');
