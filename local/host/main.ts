@@ -5,17 +5,15 @@
  * Settings: environment, then local.settings.json (or the sample). Prints
  * `Host listening on http://127.0.0.1:<port>` once every trigger is running. Ctrl-C stops cleanly.
  */
+import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/errors';
 import { startHost } from './index';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const arg = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const portArg = arg('--port');
-  const host = await startHost({ port: portArg !== undefined ? Number(portArg) : 7071, dir: arg('--dir') });
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '7071' }, dir: { type: 'string' } } });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port (got "${values.port}")`);
+  const host = await startHost({ port, dir: values.dir });
   process.stdout.write(`Host listening on ${host.url}\n`);
   for (const f of host.functions) process.stdout.write(`  ${f.name} [${f.trigger}] ${f.detail}\n`);
   let stopping = false;
@@ -30,6 +28,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  const usage = err instanceof ConfigError || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -5,19 +5,23 @@
  *     [--traffic-ms 15000] [--extensions 400,410,420]
  * Prints the settings that point the app at it. Ctrl-C stops it.
  */
+import { parseArgs } from 'node:util';
 import { startNoojeeSandbox } from './index';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const arg = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const trafficMs = Number(arg('--traffic-ms') ?? 15_000);
-  const extensions = (arg('--extensions') ?? '400,410,420').split(',').map((e) => e.trim()).filter(Boolean);
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8090' },
+      'api-key': { type: 'string' },
+      'traffic-ms': { type: 'string', default: '15000' },
+      extensions: { type: 'string', default: '400,410,420' },
+    },
+  });
+  const trafficMs = Number(values['traffic-ms']);
+  const extensions = values.extensions.split(',').map((e) => e.trim()).filter(Boolean);
   const sandbox = await startNoojeeSandbox({
-    port: Number(arg('--port') ?? 8090),
-    apiKey: arg('--api-key'),
+    port: Number(values.port),
+    apiKey: values['api-key'],
     traffic: trafficMs > 0 ? { intervalMs: trafficMs, extensions } : undefined,
     log: (line) => process.stdout.write(`${line}\n`),
   });
