@@ -12,7 +12,7 @@ import { loadEngageSettings } from '../shared/config/engage';
 import { loadCliSettings } from './settings';
 import { ConfigError } from '../shared/errors';
 import { EVENT_TYPES, eventTypeName } from '../shared/engage/events';
-import { describeIssues } from '../shared/engage/pusherEnvelope';
+import { describeIssues } from '../shared/errors';
 import { listenerClientFromSettings, notificationUrlSchema, queueProviderRef, type EngageListenerClient, type RegisteredListener } from '../shared/engage/listeners';
 import { eventTypeRef } from '../shared/engage/routes';
 

@@ -1,4 +1,12 @@
 /** Typed errors shared by functions, CLI and host. Messages never contain secret values. */
+import type { ZodError } from 'zod';
+
+/** One-line reason from a zod error, naming fields and problems (never the values), e.g. `Notifications.0.Action: Required`. */
+export function describeIssues(error: ZodError, max = 5): string {
+  const parts = error.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  if (error.issues.length > max) parts.push(`and ${error.issues.length - max} more`);
+  return parts.join('; ');
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

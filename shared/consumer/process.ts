@@ -10,6 +10,7 @@ import { isClaimCheck, readMessageBody } from '../queue/reader';
 import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from '../definition';
 import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
+import { describeIssues } from '../errors';
 import { InvalidMessageError } from './errors';
 
 /** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
@@ -44,12 +45,6 @@ export function decodeTriggerItem(item: unknown): unknown {
   }
 }
 
-/** Short, single-line description of zod issues (paths and messages; never the values). */
-export function describeIssues(error: z.ZodError, max = 5): string {
-  const issues = error.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-  const more = error.issues.length > max ? `; and ${error.issues.length - max} more` : '';
-  return issues.join('; ') + more;
-}
 
 /**
  * Reads, validates and types one message, then runs the handler. Throws (so the host retries and

@@ -22,9 +22,3 @@ export const pusherEnvelopeSchema = z.looseObject({
 export type PusherNotification = z.infer<typeof pusherNotificationSchema>;
 export type PusherEnvelope = z.infer<typeof pusherEnvelopeSchema>;
 
-/** One-line reason from a zod error, naming the fields (e.g. `Notifications.0.Action: Required`). */
-export function describeIssues(error: z.ZodError, max = 5): string {
-  const parts = error.issues.slice(0, max).map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`);
-  if (error.issues.length > max) parts.push(`(${error.issues.length - max} more)`);
-  return parts.join('; ');
-}

@@ -11,12 +11,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getConfig, type Config } from '../config';
 import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
-import { isStorageUnavailable } from '../errors';
+import { describeIssues, isStorageUnavailable } from '../errors';
 import { QueueWriter, type OutgoingMessage } from '../queue/writer';
 import { getStorage } from '../storage';
 import { getDecoder, type Decoder } from './decoder';
 import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
-import { describeIssues, pusherEnvelopeSchema } from './pusherEnvelope';
+import { pusherEnvelopeSchema } from './pusherEnvelope';
 import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
 import { checkSignature, SIGNATURE_HEADER } from './signature';
 

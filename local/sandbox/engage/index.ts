@@ -20,7 +20,7 @@ import { ZodError } from 'zod';
 import { encodeBase64Json } from '../../../shared/engage/decoder';
 import { EVENT_TYPES, eventTypeName, type EventTypeName } from '../../../shared/engage/events';
 import { listenerDeletionSchema, listenerRegistrationSchema } from '../../../shared/engage/listeners';
-import { describeIssues } from '../../../shared/engage/pusherEnvelope';
+import { describeIssues } from '../../../shared/errors';
 import { findResourceIds } from '../../../shared/engage/routes';
 import { signBody } from '../../../shared/engage/signature';
 import { samplePayload } from './samples';
