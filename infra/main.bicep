@@ -3,25 +3,75 @@
 // Vault for the upstream secrets, Application Insights (Entra-only ingestion) on Log Analytics, and
 // alerts on poisoned messages and failed invocations.
 //
-// Resource-group scope: `az deployment group create -g <rg> -f infra/main.bicep -p @infra/env/<env>.parameters.json`
-// or `azd up` (azure.yaml; set AZURE_RESOURCE_GROUP). See docs/deploy.md.
+// Subscription scope, as the azd quickstarts: the deployment creates the resource group, so one
+// `azd up` works on an empty subscription; the workflow runs
+// `az deployment sub create -l <region> -f infra/main.bicep -p @infra/env/<env>.parameters.json`.
+// See docs/deploy.md.
 //
 // This file is the one place that names the app settings (`appSettings` below) and derives the
 // queues from the Engage routes; test/unit/infra/consistency.test.ts checks both against the code's
 // settings schema (shared/config) so that a setting or queue missing here fails `npm test`.
-targetScope = 'resourceGroup'
+targetScope = 'subscription'
 
 // ---------------------------------------------------------------------------------------------
 // Environment
 // ---------------------------------------------------------------------------------------------
 
-@minLength(1)
-@maxLength(32)
-@description('Environment name (dev, prod, ...): part of every resource name and the azd-env-name tag.')
+// Bicep has no pattern decorator: names are derived from a lower-case copy with `_`, `.` and spaces
+// turned into `-` (nameSegment below), and the length keeps every derived name within Azure's limits
+// (test/unit/infra/names.test.ts checks them against the naming rules).
+@minLength(2)
+@maxLength(24)
+@description('Environment name (dev, prod, ...; letters, digits and dashes): part of every resource name and the azd-env-name tag.')
 param environmentName string
 
-@description('Region of all resources; must offer the Flex Consumption plan (`az functionapp list-flexconsumption-locations`).')
-param location string = resourceGroup().location
+// The regions offering the Flex Consumption plan (`az functionapp list-flexconsumption-locations`),
+// as in Azure-Samples/functions-quickstart-typescript-azd; azd offers only these when it prompts.
+@minLength(1)
+@description('Region of the resource group and all resources; must offer the Flex Consumption plan.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string = deployment().location
+
+@description('Resource group to create (or update); empty = rg-<environmentName>.')
+param resourceGroupName string = ''
 
 @description('Function App name; empty = func-<environmentName>-<token>. It is the webhook host name.')
 param functionAppName string = ''
@@ -45,6 +95,7 @@ param keyVaultPurgeProtection bool = false
 @description('Object id of a person or the deploying service principal that may run the CLI against storage and set Key Vault secrets. Empty = none.')
 param operatorPrincipalId string = ''
 
+@description('Kind of operatorPrincipalId: a person (azd up), a group, or a service principal (the deploy workflow, or azd in a pipeline).')
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param operatorPrincipalType string = 'User'
 
@@ -96,7 +147,7 @@ param engageApiSuffix string = ''
 param engageTokenUrl string = ''
 @description('ENGAGE_CLIENT_ID: Engage API client id (not a secret).')
 param engageClientId string = ''
-@description('ENGAGE_SIGNATURE_MODE: off | log | enforce (empty = app default).')
+@description('ENGAGE_SIGNATURE_MODE: off | log | enforce. Empty = enforce once ENGAGE_WEBHOOK_SECRET is in keyVaultSecretSettings, else the app default (log).')
 param engageSignatureMode string = ''
 @description('ENGAGE_DECODER: none | json | base64-json (empty = app default).')
 param engageDecoder string = ''
@@ -138,12 +189,20 @@ param extraAppSettings object = {}
 // Names
 // ---------------------------------------------------------------------------------------------
 
-var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var nameSegment = toLower(replace(replace(replace(environmentName, '_', '-'), '.', '-'), ' ', '-'))
 var tags = { 'azd-env-name': environmentName, application: 'engage-bridge' }
-var appName = !empty(functionAppName) ? functionAppName : 'func-${environmentName}-${resourceToken}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${nameSegment}'
+  location: location
+  tags: tags
+}
+
+var resourceToken = toLower(uniqueString(subscription().id, rg.id, environmentName))
+var appName = !empty(functionAppName) ? functionAppName : 'func-${nameSegment}-${resourceToken}'
 var storageAccountName = 'st${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
-var deploymentContainer = 'app-package-${take(toLower(replace(appName, '_', '-')), 32)}-${take(resourceToken, 7)}'
+var deploymentContainer = 'app-package-${take(toLower(appName), 32)}-${take(resourceToken, 7)}'
 
 // Every queue the app writes or triggers on: the routes' queues plus the other queue settings.
 var engageRouteQueues = map(engageRoutes, route => route.queue)
@@ -156,8 +215,9 @@ var containerNames = [checkpointContainer, journalContainer, claimCheckContainer
 
 module identity './modules/identity.bicep' = {
   name: 'identity'
+  scope: rg
   params: {
-    name: 'id-${environmentName}-${resourceToken}'
+    name: 'id-${nameSegment}-${resourceToken}'
     location: location
     tags: tags
   }
@@ -165,6 +225,7 @@ module identity './modules/identity.bicep' = {
 
 module storage './modules/storage.bicep' = {
   name: 'storage'
+  scope: rg
   params: {
     name: storageAccountName
     location: location
@@ -179,9 +240,10 @@ module storage './modules/storage.bicep' = {
 
 module monitoring './modules/monitoring.bicep' = {
   name: 'monitoring'
+  scope: rg
   params: {
-    logAnalyticsName: 'log-${environmentName}-${resourceToken}'
-    applicationInsightsName: 'appi-${environmentName}-${resourceToken}'
+    logAnalyticsName: 'log-${nameSegment}-${resourceToken}'
+    applicationInsightsName: 'appi-${nameSegment}-${resourceToken}'
     location: location
     tags: tags
   }
@@ -189,6 +251,7 @@ module monitoring './modules/monitoring.bicep' = {
 
 module keyVault './modules/keyvault.bicep' = {
   name: 'keyVault'
+  scope: rg
   params: {
     name: keyVaultName
     location: location
@@ -199,6 +262,7 @@ module keyVault './modules/keyvault.bicep' = {
 
 module rbac './modules/rbac.bicep' = {
   name: 'rbac'
+  scope: rg
   params: {
     storageAccountName: storage.outputs.name
     keyVaultName: keyVault.outputs.name
@@ -234,7 +298,7 @@ var appSettings = union({
   ENGAGE_API_SUFFIX: engageApiSuffix
   ENGAGE_TOKEN_URL: engageTokenUrl
   ENGAGE_CLIENT_ID: engageClientId
-  ENGAGE_SIGNATURE_MODE: engageSignatureMode
+  ENGAGE_SIGNATURE_MODE: !empty(engageSignatureMode) ? engageSignatureMode : (contains(keyVaultSecretSettings, 'ENGAGE_WEBHOOK_SECRET') ? 'enforce' : '')
   ENGAGE_DECODER: engageDecoder
   ENGAGE_MESSAGE_FORMAT: engageMessageFormat
 
@@ -260,8 +324,9 @@ var appSettings = union({
 
 module functionApp './modules/functionapp.bicep' = {
   name: 'functionApp'
+  scope: rg
   params: {
-    planName: 'plan-${environmentName}-${resourceToken}'
+    planName: 'plan-${nameSegment}-${resourceToken}'
     name: appName
     location: location
     tags: tags
@@ -279,8 +344,9 @@ module functionApp './modules/functionapp.bicep' = {
 
 module alerts './modules/alerts.bicep' = {
   name: 'alerts'
+  scope: rg
   params: {
-    namePrefix: 'engage-bridge-${environmentName}'
+    namePrefix: 'engage-bridge-${nameSegment}'
     location: location
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
@@ -296,7 +362,8 @@ module alerts './modules/alerts.bicep' = {
 output ENGAGE_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/engage/webhook'
 output HEALTH_URL string = 'https://${functionApp.outputs.defaultHostName}/api/health'
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
-output AZURE_RESOURCE_GROUP string = resourceGroup().name
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_LOCATION string = location
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -9,6 +9,10 @@
  *   node scripts/keyvault-secrets.js push --vault <key vault name>
  *       Stores each of those values in the vault as secret `<setting lower-case, _ → ->`
  *       (the rule main.bicep uses for its references), with `az keyvault secret set`.
+ *   node scripts/keyvault-secrets.js check-references --resource-group <rg> --app <function app> [--settings <JSON array>]
+ *       Waits until the Function App reports every Key Vault reference (of the listed settings, or
+ *       all) as Resolved (`az rest` on .../config/configreferences/appsettings); fails naming the
+ *       settings and their status otherwise. Run it after `az functionapp restart`.
  *
  * Needs `npm run build` first (reads the secret names from dist/shared/config) and, for `push`, an
  * `az login` with the Key Vault Secrets Officer role on the vault. Values never reach the output or
@@ -75,25 +79,65 @@ function push(vault, names, env) {
   }
 }
 
+/** Settings whose Key Vault reference is not Resolved: `[{name, status}]`, from the configreferences answer. */
+function unresolvedReferences(answer, expected) {
+  const statuses = new Map((answer.value ?? []).map((r) => [r.name, r.properties?.status ?? 'unknown']));
+  const names = expected ?? [...statuses.keys()];
+  return names.map((name) => ({ name, status: statuses.get(name) ?? 'not reported' })).filter((r) => r.status !== 'Resolved');
+}
+
+/** Polls the app's Key Vault reference status until all are Resolved (attempts × delay, default 20 × 15 s). */
+function checkReferences(resourceGroup, app, expected, env) {
+  const attempts = Number(env.KV_CHECK_ATTEMPTS ?? 20);
+  const delayMs = Number(env.KV_CHECK_DELAY_MS ?? 15_000);
+  const url = `/subscriptions/{subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${app}/config/configreferences/appsettings?api-version=2024-04-01`;
+  let pending = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const answer = JSON.parse(execFileSync('az', ['rest', '--method', 'get', '--url', url, '--output', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    pending = unresolvedReferences(answer, expected);
+    if (pending.length === 0) {
+      process.stdout.write(`Key Vault references resolved${expected ? `: ${expected.join(', ')}` : ''}\n`);
+      return;
+    }
+    if (attempt < attempts) {
+      process.stdout.write(`waiting for Key Vault references: ${pending.map((r) => `${r.name} (${r.status})`).join(', ')}\n`);
+      sleep(delayMs);
+    }
+  }
+  throw new Error(`Key Vault references not resolved: ${pending.map((r) => `${r.name} (${r.status})`).join(', ')}`);
+}
+
+function option(args, name) {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 function main(argv, env) {
   const [command, ...rest] = argv;
+  if (command === 'check-references') {
+    const resourceGroup = option(rest, '--resource-group');
+    const app = option(rest, '--app');
+    if (!resourceGroup || !app) throw new Error('usage: keyvault-secrets.js check-references --resource-group <rg> --app <name> [--settings <JSON array>]');
+    const settings = option(rest, '--settings');
+    checkReferences(resourceGroup, app, settings ? JSON.parse(settings) : undefined, env);
+    return;
+  }
   const names = providedSecretSettings(secretSettingsOfTheApp(), env);
   if (command === 'names') {
     process.stdout.write(`${JSON.stringify(names)}\n`);
     return;
   }
   if (command === 'push') {
-    const i = rest.indexOf('--vault');
-    const vault = i >= 0 ? rest[i + 1] : undefined;
+    const vault = option(rest, '--vault');
     if (!vault) throw new Error('usage: keyvault-secrets.js push --vault <key vault name>');
     if (names.length === 0) process.stdout.write('no secret settings in the environment: nothing to store\n');
     push(vault, names, env);
     return;
   }
-  throw new Error('usage: keyvault-secrets.js names | push --vault <key vault name>');
+  throw new Error('usage: keyvault-secrets.js names | push --vault <key vault name> | check-references --resource-group <rg> --app <name>');
 }
 
-module.exports = { keyVaultSecretName, providedSecretSettings };
+module.exports = { keyVaultSecretName, providedSecretSettings, unresolvedReferences };
 
 if (require.main === module) {
   try {

@@ -12,7 +12,7 @@ param tags object = {}
 @description('Resource id of the user-assigned managed identity.')
 param identityId string
 
-@description('Blob endpoint of the storage account, e.g. https://<account>.blob.core.windows.net/')
+@description('Blob endpoint of the storage account (primaryEndpoints.blob, ending in a slash).')
 param blobEndpoint string
 
 param deploymentContainerName string
@@ -61,9 +61,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    // No ftpsState: Flex Consumption refuses it (FTP publishing is off through
+    // basicPublishingCredentialsPolicies below).
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
     }
     functionAppConfig: {
       deployment: {

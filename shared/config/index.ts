@@ -27,6 +27,13 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
       'AzureWebJobsStorage: storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName / AzureWebJobsStorage__queueServiceUri (managed identity)',
     );
   }
+  // An app setting the platform could not resolve keeps the reference text itself: refuse to run
+  // with it (naming the setting, never the value) instead of using it as a password or URL.
+  for (const [name, value] of Object.entries(env)) {
+    if (value && /^\s*@Microsoft\.KeyVault\(/i.test(value)) {
+      problems.push(`${name}: is an unresolved Key Vault reference (check the app's identity can read the secret, then restart the app)`);
+    }
+  }
   if (env.ENGAGE_SIGNATURE_MODE === 'enforce' && !set('ENGAGE_WEBHOOK_SECRET')) {
     problems.push('ENGAGE_WEBHOOK_SECRET: required when ENGAGE_SIGNATURE_MODE is "enforce"');
   }

@@ -1,13 +1,15 @@
 /**
- * The GitHub workflows cannot run here: check their structure (strict YAML subset reader), the
- * steps the delivery needs and their order, and that what they reference exists and matches the
- * code (scripts, parameter files, the app's secret settings).
+ * The GitHub workflows cannot run here: check their structure (read with the `yaml` package,
+ * duplicate keys and syntax errors refused), the steps the delivery needs and their order, the
+ * rules GitHub and Azure impose (fork guard, secrets per step, a fresh OIDC login before Key Vault,
+ * restart after the secrets, actions pinned to commit SHAs), and that what they reference exists
+ * and matches the code (scripts, parameter files, the app's secret settings).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECRET_SETTINGS } from '../../../shared/config';
 import { REPO_ROOT } from './deploymentChecks';
-import { parseYaml, YamlError, type YamlValue } from './miniYaml';
+import { loadYaml, parseYaml, type YamlValue } from './yamlFile';
 
 type Map = { [key: string]: YamlValue };
 interface Step {
@@ -20,9 +22,7 @@ interface Step {
 }
 
 function load(file: string): Map {
-  const doc = parseYaml(readFileSync(join(REPO_ROOT, file), 'utf8'), file);
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file}: not a map`);
-  return doc;
+  return loadYaml(join(REPO_ROOT, file), file) as Map;
 }
 
 function jobs(doc: Map): [string, Map][] {
@@ -41,6 +41,9 @@ function strings(value: YamlValue): string[] {
   return [];
 }
 
+/** A GitHub expression reading a secret. */
+const SECRET_EXPR = /\$\{\{\s*secrets\./;
+
 const WORKFLOWS = ['.github/workflows/ci.yml', '.github/workflows/deploy.yml'];
 
 describe('workflow files', () => {
@@ -55,7 +58,7 @@ describe('workflow files', () => {
       for (const step of steps(job)) {
         expect(typeof step.name).toBe('string');
         expect(Boolean(step.uses) !== Boolean(step.run)).toBe(true);
-        if (step.uses) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+(\.\d+)*$/);
+        if (step.uses) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@\S+$/);
       }
     }
     for (const text of strings(doc)) {
@@ -63,13 +66,23 @@ describe('workflow files', () => {
     }
   });
 
-  test('the YAML reader rejects what it does not understand, with the line', () => {
-    expect(() => parseYaml('a:\n\tb: 1\n', 'x.yml')).toThrow(/x\.yml:2: tab/);
-    expect(() => parseYaml('a: 1\na: 2\n', 'x.yml')).toThrow(/x\.yml:2: duplicate key a/);
-    expect(() => parseYaml('a:\n  b: 1\n c: 2\n', 'x.yml')).toThrow(YamlError);
-    expect(() => parseYaml('a: &anchor 1\n', 'x.yml')).toThrow(/anchors/);
-    expect(parseYaml('a:\n  - b: 1\n    c: [x, "y"]\n  - run: |\n      echo 1\n      echo 2\nd: true # note\n')).toEqual({
-      a: [{ b: 1, c: ['x', 'y'] }, { run: 'echo 1\necho 2\n' }],
+  test.each(WORKFLOWS)('%s pins every action to a commit SHA, with its version in a comment', (file) => {
+    // Read from the text: the version comment is not part of the YAML value.
+    const uses = [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/^\s*(?:-\s+)?uses:\s*(.+)$/gm)].map((m) => m[1]!.trim());
+    expect(uses.length).toBeGreaterThan(0);
+    const unpinned = uses.filter((u) => !/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/.test(u));
+    // The one exception is named here so that it cannot grow silently: no commit SHA of
+    // Azure/functions-action could be verified offline (see docs/deploy.md).
+    expect(unpinned).toEqual(file.endsWith('deploy.yml') ? ['Azure/functions-action@v1'] : []);
+  });
+
+  test('the YAML reader refuses duplicate keys and syntax errors, with the line', () => {
+    expect(() => parseYaml('a: 1\na: 2\n', 'x.yml')).toThrow(/^x\.yml:2:\d+: .*unique/i);
+    expect(() => parseYaml('a:\n  b: 1\n c: 2\n', 'x.yml')).toThrow(/^x\.yml:\d+:\d+: /);
+    expect(() => parseYaml('- a\nb: 1\n', 'x.yml')).toThrow(/^x\.yml:2:\d+: /);
+    expect(parseYaml('on:\n  push: {}\na:\n  - run: |\n      echo 1\n      echo 2\nd: true # note\n', 'x.yml')).toEqual({
+      on: { push: {} },
+      a: [{ run: 'echo 1\necho 2\n' }],
       d: true,
     });
   });
@@ -104,6 +117,8 @@ describe('deploy.yml', () => {
   const deploy = load('.github/workflows/deploy.yml');
   const [[, job]] = jobs(deploy) as [[string, Map]];
   const list = steps(job);
+  const isLogin = (s: Step) => (s.uses ?? '').startsWith('azure/login@');
+  const isFunctionsAction = (s: Step) => (s.uses ?? '').startsWith('Azure/functions-action@');
   const index = (predicate: (s: Step) => boolean, what: string) => {
     const i = list.findIndex(predicate);
     if (i < 0) throw new Error(`deploy.yml has no step that ${what}`);
@@ -112,33 +127,61 @@ describe('deploy.yml', () => {
 
   test('logs in with OpenID Connect (id-token permission, no stored credentials)', () => {
     expect(deploy.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
-    const login = list[index((s) => s.uses === 'azure/login@v2', 'uses azure/login@v2')]!;
-    expect(Object.keys(login.with!).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
+    const logins = list.filter(isLogin);
+    expect(logins.length).toBeGreaterThan(0);
+    for (const login of logins) expect(Object.keys(login.with!).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
     expect(strings(deploy).join('\n')).not.toMatch(/creds|client-secret|publish-profile/);
   });
 
   test('deploys infra, secrets, code, checks health, then reconciles listeners, in that order', () => {
     const order = [
-      index((s) => s.uses === 'azure/login@v2', 'logs in'),
-      index((s) => /az deployment group create[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(s.run ?? ''), 'deploys infra/main.bicep'),
+      index(isLogin, 'logs in'),
+      index((s) => /az deployment sub create[\s\S]*--location "\$AZURE_LOCATION"[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(s.run ?? ''), 'deploys infra/main.bicep at subscription scope'),
       index((s) => /scripts\/keyvault-secrets\.js push --vault/.test(s.run ?? ''), 'stores secrets'),
+      index((s) => /az functionapp restart/.test(s.run ?? ''), 'restarts the app'),
+      index((s) => /scripts\/keyvault-secrets\.js check-references/.test(s.run ?? ''), 'checks the Key Vault references'),
       index((s) => /scripts\/package-function-app\.sh/.test(s.run ?? ''), 'packages the app'),
-      index((s) => s.uses === 'Azure/functions-action@v1', 'deploys code'),
+      index(isFunctionsAction, 'deploys code'),
       index((s) => /curl --fail/.test(s.run ?? ''), 'waits for health'),
       index((s) => /node dist\/cli\/index\.js listeners reconcile --file "\$RUNNER_TEMP\/listeners\.json"/.test(s.run ?? ''), 'reconciles listeners'),
     ];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    const code = list.find((s) => s.uses === 'Azure/functions-action@v1')!;
+    const code = list.find(isFunctionsAction)!;
     expect(code.with).toMatchObject({ sku: 'flexconsumption', 'remote-build': false, package: '.deploy/package' });
   });
 
-  test('deploys only what CI passed: after a successful ci run on main, or on demand', () => {
+  test('deploys only what CI passed on a push to this repository (never a fork\'s branch named main), or on demand', () => {
     const on = deploy.on as Map;
     expect(Object.keys(on).sort()).toEqual(['workflow_dispatch', 'workflow_run']);
     expect(on.workflow_run).toEqual({ workflows: ['ci'], types: ['completed'], branches: ['main'] });
     expect(load('.github/workflows/ci.yml').name).toBe('ci');
-    expect(job.if).toBe("github.event_name == 'workflow_dispatch' || github.event.workflow_run.conclusion == 'success'");
+    const condition = String(job.if).replace(/\s+/g, ' ').trim();
+    expect(condition).toBe(
+      "github.event_name == 'workflow_dispatch' || (github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event == 'push' && github.event.workflow_run.head_repository.full_name == github.repository)",
+    );
     expect(list[0]!.with?.ref).toBe('${{ github.event.workflow_run.head_sha || github.sha }}');
+    expect(list[0]!.with?.['persist-credentials']).toBe(false);
+  });
+
+  test('logs in again (a fresh OIDC assertion) after the infra deployment, before the first Key Vault call', () => {
+    const infra = index((s) => /az deployment sub create/.test(s.run ?? ''), 'deploys infra');
+    const firstKeyVault = index((s) => /keyvault-secrets\.js push|az keyvault /.test(s.run ?? ''), 'uses Key Vault');
+    const logins = list.flatMap((s, i) => (isLogin(s) ? [i] : []));
+    expect(logins.some((i) => i < infra)).toBe(true);
+    expect(logins.some((i) => i > infra && i < firstKeyVault)).toBe(true);
+    // Nothing slow between that login and the Key Vault step.
+    const relogin = Math.max(...logins.filter((i) => i < firstKeyVault));
+    expect(firstKeyVault - relogin).toBe(1);
+  });
+
+  test('restarts the app after storing the secrets and fails unless every Key Vault reference resolved', () => {
+    const push = index((s) => /keyvault-secrets\.js push/.test(s.run ?? ''), 'stores secrets');
+    const restart = index((s) => /az functionapp restart --resource-group "\$AZURE_RESOURCE_GROUP" --name "\$APP"/.test(s.run ?? ''), 'restarts');
+    const check = list[restart]!.run!;
+    expect(restart).toBeGreaterThan(push);
+    expect(check.indexOf('az functionapp restart')).toBeLessThan(check.indexOf('check-references'));
+    expect(check).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
+    expect(list[restart]!.env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
   });
 
   test('every environment it offers has a parameter file', () => {
@@ -148,11 +191,35 @@ describe('deploy.yml', () => {
     expect(options.default).toBe('dev');
   });
 
-  test('passes every secret setting of the app (and nothing else) from GitHub secrets', () => {
-    const env = job.env as Map;
-    const mapped = Object.entries(env).filter(([, v]) => typeof v === 'string' && v.includes('secrets.'));
-    for (const [name, value] of mapped) expect(value).toBe(`\${{ secrets.${name} }}`);
-    expect(mapped.map(([name]) => name).sort()).toEqual(SECRET_SETTINGS.filter((s) => s !== 'AzureWebJobsStorage').sort());
+  test('secrets reach only the steps that need them, never the job or workflow environment', () => {
+    expect(strings((job.env ?? {}) as Map).join('\n')).not.toMatch(SECRET_EXPR);
+    expect(strings((deploy.env ?? {}) as Map).join('\n')).not.toMatch(SECRET_EXPR);
+    const allSecrets = SECRET_SETTINGS.filter((s) => s !== 'AzureWebJobsStorage').sort();
+    const withSecrets = list.filter((s) => strings(s as unknown as YamlValue).some((t) => SECRET_EXPR.test(t)));
+    for (const step of withSecrets) {
+      // Only as env of a run step (never in `with:` of an action or inline in a script).
+      expect(step.run).toBeDefined();
+      expect(strings((step.with ?? {}) as Map).concat(step.run ?? '').join('\n')).not.toMatch(SECRET_EXPR);
+      for (const [name, value] of Object.entries(step.env ?? {})) {
+        if (typeof value === 'string' && SECRET_EXPR.test(value)) expect(value).toBe(`\${{ secrets.${name} }}`);
+      }
+    }
+    const secretNames = (step: Step) => Object.entries(step.env ?? {}).filter(([, v]) => typeof v === 'string' && SECRET_EXPR.test(v)).map(([n]) => n).sort();
+    expect(withSecrets.map((s) => s.name)).toEqual(['Secret settings to reference from Key Vault', 'Store secrets in Key Vault', 'Register and reconcile Engage listeners']);
+    // Which secret settings exist (names) and storing them: all of them; the listener reconcile: the Engage ones it uses.
+    expect(secretNames(withSecrets[0]!)).toEqual(allSecrets);
+    expect(secretNames(withSecrets[1]!)).toEqual(allSecrets);
+    expect(secretNames(withSecrets[2]!)).toEqual(['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
+  });
+
+  test('skips the listener reconcile with a notice until the Engage settings and secrets are set', () => {
+    const reconcile = list.find((s) => /listeners reconcile/.test(s.run ?? ''))!;
+    const run = reconcile.run!;
+    const guard = /for name in ([A-Z_ ]+); do\s+\[ -n "\$\{!name\}" \] \|\| missing="\$missing \$name"\s+done\s+if \[ -n "\$missing" \]; then\s+echo "::notice::listeners not reconciled: set\$missing[^"]*"\s+exit 0/.exec(run);
+    expect(guard).not.toBeNull();
+    expect(guard!.index).toBeLessThan(run.indexOf('az functionapp function keys list'));
+    expect(guard![1]!.trim().split(/\s+/).sort()).toEqual(['ENGAGE_BASE_URL', 'ENGAGE_CLIENT_ID', 'ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
+    for (const name of guard![1]!.trim().split(/\s+/)) expect(reconcile.env?.[name]).toBeDefined();
   });
 
   test('the function key is masked, kept out of the repository and the rendered file is removed', () => {
