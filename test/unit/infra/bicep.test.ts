@@ -3,7 +3,7 @@
  * `az bicep lint`): every .bicep file under infra/ parses without error nodes, modules exist,
  * parameter files only set declared parameters, and the offline evaluator reads Bicep correctly.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   BicepScope,
@@ -13,15 +13,7 @@ import {
   UNKNOWN,
   UNKNOWN_TEXT,
 } from './bicepModel';
-import { INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
-
-function filesUnder(dir: string, suffix: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return filesUnder(path, suffix);
-    return name.endsWith(suffix) ? [path] : [];
-  });
-}
+import { filesUnder, INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
 
 const bicepFiles = filesUnder(INFRA_DIR, '.bicep');
 

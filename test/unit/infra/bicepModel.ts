@@ -235,6 +235,13 @@ export class BicepScope {
     });
   }
 
+  /** Each instance a resource declaration deploys: its object body and the loop variable(s) in scope. */
+  resourceInstances(resourceSymbol: string): { body: Node; locals: Locals }[] {
+    const r = this.file.resources.get(resourceSymbol);
+    if (!r) throw new Error(`${this.file.path}: no resource ${resourceSymbol}`);
+    return this.instances(r.body, new Map());
+  }
+
   private instances(node: Node, locals: Locals): { body: Node; locals: Locals }[] {
     if (node.type === 'object') return [{ body: node, locals }];
     if (node.type === 'if_statement') {
@@ -470,6 +477,13 @@ export class BicepScope {
         if (!isKnown(v)) return UNKNOWN;
         return JSON.parse(String(v)) as BicepValue;
       }
+      case 'loadTextContent':
+      case 'loadJsonContent': {
+        const [path] = args();
+        if (typeof path !== 'string' || !isKnown(path)) throw new Error(`${at()}: ${fn} needs a literal path`);
+        const text = readFileSync(resolve(dirname(this.file.path), path), 'utf8');
+        return fn === 'loadTextContent' ? text : (JSON.parse(text) as BicepValue);
+      }
       default:
         throw new Error(`${at()}: function ${fn}() is not supported by the offline evaluator`);
     }
@@ -515,13 +529,33 @@ function binary(op: string, left: BicepValue, right: BicepValue, at: () => strin
   }
 }
 
-function objectBody(node: Node, file: string): Node {
+export function objectBody(node: Node, file: string): Node {
   if (node.type === 'object') return node;
   if (node.type === 'if_statement' || node.type === 'for_statement') {
     const parts = namedChildren(node);
     return objectBody(parts[parts.length - 1]!, file);
   }
   throw new Error(`${where(node, file)}: expected an object body`);
+}
+
+/** Every `key: value` property anywhere under `root` whose key is one of `keys`: [key, value node]. */
+export function propertiesNamed(root: Node, keys: readonly string[]): [string, Node][] {
+  const found: [string, Node][] = [];
+  const walk = (node: Node) => {
+    if (node.type === 'object') for (const [k, v] of objectProperties(node)) if (keys.includes(k)) found.push([k, v]);
+    for (const child of children(node)) walk(child);
+  };
+  walk(root);
+  return found;
+}
+
+/** `[key, value node]` of every property of an object literal. */
+export function objectProperties(objectNode: Node): [string, Node][] {
+  return namedChildren(objectNode).flatMap((prop) => {
+    if (prop.type !== 'object_property') return [];
+    const [k, v] = namedChildren(prop);
+    return [[k!.type === 'string' ? stringLiteral(k!) : k!.text, v!] as [string, Node]];
+  });
 }
 
 /** The value node of `key:` in an object literal. */
@@ -535,7 +569,7 @@ export function objectProperty(objectNode: Node, key: string): Node | undefined 
   return undefined;
 }
 
-function where(node: Node, file: string): string {
+export function where(node: Node, file: string): string {
   return `${file}:${node.startPosition.row + 1}:${node.startPosition.column + 1}`;
 }
 

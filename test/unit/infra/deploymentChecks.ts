@@ -4,7 +4,7 @@
  * returns a list of problems (empty = consistent) so tests can show them all at once, and so the
  * tests can prove the checks catch a removed setting or queue (mutated copies of the Bicep).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { loadConfig, SECRET_SETTINGS, settingsSchema } from '../../../shared/config';
@@ -14,6 +14,15 @@ import { BicepFile, BicepScope, isKnown, objectProperty, parseBicepFile, UNKNOWN
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const INFRA_DIR = join(REPO_ROOT, 'infra');
 export const MAIN_BICEP = join(INFRA_DIR, 'main.bicep');
+
+/** Files under `dir` (recursively) whose name ends with `suffix`. */
+export function filesUnder(dir: string, suffix: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return filesUnder(path, suffix);
+    return name.endsWith(suffix) ? [path] : [];
+  });
+}
 
 const QUEUE_TYPE = 'Microsoft.Storage/storageAccounts/queueServices/queues@';
 const CONTAINER_TYPE = 'Microsoft.Storage/storageAccounts/blobServices/containers@';
@@ -26,15 +35,49 @@ export const STORAGE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** App settings of the Functions platform (not ours to declare in shared/config). */
 export const PLATFORM_SETTING = /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_|SCM_|AZURE_FUNCTIONS_)/;
 
-/** Settings the Flex Consumption plan rejects (the runtime is set in functionAppConfig instead). */
+/**
+ * App settings the Flex Consumption plan does not support (the runtime, scale and deployment are set
+ * in functionAppConfig instead): the Flex Consumption docs' deprecated settings, as the Azure CLI's
+ * `az functionapp flex-migration` also leaves them out.
+ */
 export const FLEX_REJECTED_SETTINGS = [
-  'FUNCTIONS_WORKER_RUNTIME',
+  'ENABLE_ORYX_BUILD',
   'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_RUNTIME',
   'FUNCTIONS_WORKER_RUNTIME_VERSION',
-  'WEBSITE_RUN_FROM_PACKAGE',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
   'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTOVERVNET',
   'WEBSITE_CONTENTSHARE',
+  'WEBSITE_DNS_SERVER',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
   'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+  'WEBSITE_VNET_ROUTE_ALL',
+];
+
+/**
+ * Site properties Flex Consumption refuses or ignores (e.g. ftpsState: ARM error 51021 "Site.SiteConfig.
+ * FtpsState for Flex Consumption sites is invalid"); scale, runtime and memory live in
+ * functionAppConfig on this plan.
+ */
+export const FLEX_REJECTED_SITE_PROPERTIES = [
+  'ftpsState',
+  'alwaysOn',
+  'use32BitWorkerProcess',
+  'linuxFxVersion',
+  'windowsFxVersion',
+  'javaVersion',
+  'netFrameworkVersion',
+  'powerShellVersion',
+  'functionAppScaleLimit',
+  'preWarmedInstanceCount',
+  'containerSize',
+  'dailyMemoryTimeQuota',
 ];
 
 const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\((VaultName=[^;()]+;SecretName=[0-9A-Za-z-]+|SecretUri=https:\/\/[^()]+)\)$/;
