@@ -244,7 +244,7 @@ describe('azure.yaml (azd)', () => {
   test('deploys the project as the function service `api` with infra/main.bicep', () => {
     const azd = load('azure.yaml');
     expect(azd.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
-    expect((azd.services as Map).api).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect((azd.services as Map).api).toMatchObject({ project: '.', language: 'ts', host: 'function' });
     // functionapp.bicep tags the site so azd finds it.
     expect(readFileSync(join(REPO_ROOT, 'infra', 'modules', 'functionapp.bicep'), 'utf8')).toContain("'azd-service-name': 'api'");
   });
