@@ -17,7 +17,7 @@ targetScope = 'subscription'
 // Environment
 // ---------------------------------------------------------------------------------------------
 
-// Bicep has no pattern decorator: names are derived from a lower-case copy with `_`, `.` and spaces
+// Bicep has no pattern decorator: names are derived from a lower-case copy with `_` and `.`
 // turned into `-` (nameSegment below), and the length keeps every derived name within Azure's limits
 // (test/unit/infra/names.test.ts checks them against the naming rules).
 @minLength(2)
@@ -189,7 +189,7 @@ param extraAppSettings object = {}
 // Names
 // ---------------------------------------------------------------------------------------------
 
-var nameSegment = toLower(replace(replace(replace(environmentName, '_', '-'), '.', '-'), ' ', '-'))
+var nameSegment = toLower(replace(replace(environmentName, '_', '-'), '.', '-'))
 var tags = { 'azd-env-name': environmentName, application: 'engage-bridge' }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

@@ -137,6 +137,18 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
     expect(alerts).toContain(`substring(message, ${POISON_METRIC.length + 1})`);
   });
 
+  test('production verifies signatures (enforce) once the webhook secret is referenced; until then the app default', async () => {
+    const prod = readParameterFile(join(INFRA_DIR, 'env', 'prod.parameters.json'));
+    const withSecret = await loadDeployment({ ...prod, keyVaultSecretSettings: ['ENGAGE_WEBHOOK_SECRET'] });
+    expect(withSecret.appSettings.ENGAGE_SIGNATURE_MODE).toBe('enforce');
+    expect(checkDeployment(withSecret)).toEqual([]);
+    // Without the secret, enforce would make the app refuse to start: the app default (log) applies.
+    expect((await loadDeployment(prod)).appSettings.ENGAGE_SIGNATURE_MODE).toBe('');
+    // An environment that says otherwise keeps its choice (dev logs mismatches).
+    const dev = readParameterFile(join(INFRA_DIR, 'env', 'dev.parameters.json'));
+    expect((await loadDeployment({ ...dev, keyVaultSecretSettings: ['ENGAGE_WEBHOOK_SECRET'] })).appSettings.ENGAGE_SIGNATURE_MODE).toBe('log');
+  });
+
   test('Key Vault secret names follow one rule in main.bicep and scripts/keyvault-secrets.js', async () => {
     const { keyVaultSecretName } = require('../../../scripts/keyvault-secrets.js') as { keyVaultSecretName: (s: string) => string };
     const secrets = SECRET_SETTINGS.filter((s) => s !== 'AzureWebJobsStorage');

@@ -1,10 +1,11 @@
 /**
  * scripts/keyvault-secrets.js (deploy workflow): which secret settings get a Key Vault reference,
  * and how values reach the vault — through `az keyvault secret set --file`, never on a command line
- * or in the output. `az` is replaced by a stub on PATH that records what it was given.
+ * or in the output; after a restart, every Key Vault reference must report Resolved. `az` is replaced
+ * by a stub on PATH that records what it was given.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRET_SETTINGS } from '../../../shared/config';
@@ -12,9 +13,10 @@ import { ensureBuilt } from './build';
 import { REPO_ROOT } from './deploymentChecks';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'keyvault-secrets.js');
-const { keyVaultSecretName, providedSecretSettings } = require(SCRIPT) as {
+const { keyVaultSecretName, providedSecretSettings, unresolvedReferences } = require(SCRIPT) as {
   keyVaultSecretName: (s: string) => string;
   providedSecretSettings: (names: readonly string[], env: Record<string, string | undefined>) => string[];
+  unresolvedReferences: (answer: unknown, expected?: string[]) => { name: string; status: string }[];
 };
 
 describe('scripts/keyvault-secrets.js', () => {
@@ -66,6 +68,38 @@ describe('scripts/keyvault-secrets.js', () => {
     expect(readFileSync(join(dir, 'values'), 'utf8')).toBe('s3cret-webhook\nnoojee-k3y\n');
     expect(calls.join('\n') + run.stdout + run.stderr).not.toMatch(/s3cret-webhook|noojee-k3y/);
     expect(run.stdout).toContain('set engage-webhook-secret (ENGAGE_WEBHOOK_SECRET)');
+  });
+
+  test('reference status: every expected setting must report Resolved', () => {
+    const answer = { value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved' } }, { name: 'NOOJEE_API_KEY', properties: { status: 'SecretNotFound' } }] };
+    expect(unresolvedReferences(answer)).toEqual([{ name: 'NOOJEE_API_KEY', status: 'SecretNotFound' }]);
+    expect(unresolvedReferences(answer, ['ENGAGE_PASSWORD', 'ENGAGE_WEBHOOK_SECRET'])).toEqual([{ name: 'ENGAGE_WEBHOOK_SECRET', status: 'not reported' }]);
+    expect(unresolvedReferences(answer, [])).toEqual([]);
+  });
+
+  test('`check-references` polls az rest until resolved, and fails naming what is not', () => {
+    const stub = join(dir, 'rest');
+    mkdirSync(stub);
+    // az stub answering the configreferences call from a file the test rewrites.
+    writeFileSync(join(stub, 'az'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${stub}/calls"\ncat "${stub}/answer.json"\n`);
+    chmodSync(join(stub, 'az'), 0o755);
+    const run = (answer: unknown) => {
+      writeFileSync(join(stub, 'answer.json'), JSON.stringify(answer));
+      return spawnSync(process.execPath, [SCRIPT, 'check-references', '--resource-group', 'rg-dev', '--app', 'func-dev', '--settings', '["ENGAGE_PASSWORD"]'], {
+        cwd: REPO_ROOT,
+        env: { PATH: `${stub}:${process.env.PATH}`, KV_CHECK_ATTEMPTS: '2', KV_CHECK_DELAY_MS: '10' },
+        encoding: 'utf8',
+      });
+    };
+    const ok = run({ value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved', reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=engage-password)' } }] });
+    expect(ok.status).toBe(0);
+    expect(readFileSync(join(stub, 'calls'), 'utf8').trim()).toBe(
+      'rest --method get --url /subscriptions/{subscriptionId}/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-dev/config/configreferences/appsettings?api-version=2024-04-01 --output json',
+    );
+    const failing = run({ value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'AccessToKeyVaultDenied' } }] });
+    expect(failing.status).toBe(1);
+    expect(failing.stderr).toBe('error: Key Vault references not resolved: ENGAGE_PASSWORD (AccessToKeyVaultDenied)\n');
+    expect(readFileSync(join(stub, 'calls'), 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
   test('usage errors exit 1 with a message', () => {
