@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import {
   BicepScope,
   isKnown,
+  objectProperty,
   parseBicepFile,
   readParameterFile,
   UNKNOWN,
@@ -168,5 +169,36 @@ describe('offline Bicep evaluator', () => {
     const s = await scope("var x = padLeft('a', 3, '0')\nvar y = missing\n");
     expect(() => s.variable('x')).toThrow(/test\.bicep:1:9: function padLeft\(\) is not supported/);
     expect(() => s.variable('y')).toThrow(/unknown symbol missing/);
+  });
+});
+
+describe('azd quickstart conventions and linter rules', () => {
+  test('main.bicep deploys at subscription scope and creates the resource group its modules go to', async () => {
+    const main = await parseBicepFile(MAIN_BICEP);
+    expect(main.tree.rootNode.text).toMatch(/^targetScope = 'subscription'$/m);
+    expect(main.resourcesOfType('Microsoft.Resources/resourceGroups@').map((r) => r.name)).toEqual(['rg']);
+    for (const [name, mod] of main.modules) expect({ name, scope: objectProperty(mod.body, 'scope')?.text }).toEqual({ name, scope: 'rg' });
+  });
+
+  test('location only accepts Flex Consumption regions, and azd prompts for one', async () => {
+    const text = readFileSync(MAIN_BICEP, 'utf8');
+    const decl = /((?:@[^\n]*\n|\s+'[a-z0-9]+'\n|\]\)\n|\s+[a-z]+: [^\n]*\n|\s+\}\n|\}\)\n)+)param location string/.exec(text)?.[1] ?? '';
+    const allowed = [...(/@allowed\(\[([^\]]*)\]\)/.exec(decl)?.[1] ?? '').matchAll(/'([a-z0-9]+)'/g)].map((m) => m[1]);
+    expect(allowed).toEqual(expect.arrayContaining(['westeurope', 'northeurope', 'eastus', 'eastus2', 'uksouth', 'australiaeast']));
+    expect(allowed.length).toBeGreaterThan(20);
+    expect(decl).toMatch(/@metadata\(\{\s*azd: \{\s*type: 'location'\s*\}\s*\}\)/);
+  });
+
+  test('azd passes the operator principal type (a service principal in pipelines), defaulting to User', () => {
+    const doc = JSON.parse(readFileSync(join(INFRA_DIR, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: unknown }> };
+    expect(doc.parameters.operatorPrincipalType?.value).toBe('${AZURE_PRINCIPAL_TYPE=User}');
+    expect(readParameterFile(join(INFRA_DIR, 'main.parameters.json'), { AZURE_PRINCIPAL_TYPE: 'ServicePrincipal' }).operatorPrincipalType).toBe('ServicePrincipal');
+  });
+
+  test('no Azure host names in any .bicep text (no-hardcoded-env-urls also flags descriptions before Bicep 0.38)', () => {
+    // The linter rule's default disallowed hosts.
+    const hosts = ['management.core.windows.net', 'gallery.azure.com', 'management.azure.com', 'database.windows.net', 'core.windows.net', 'login.microsoftonline.com', 'graph.windows.net', 'trafficmanager.net', 'vault.azure.net', 'datalake.azure.net', 'azuredatalakestore.net', 'azuredatalakeanalytics.net', 'api.loganalytics.io', 'asazure.windows.net', 'region.asazure.windows.net', 'batch.core.windows.net'];
+    const found = bicepFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').flatMap((line, i) => hosts.filter((h) => line.includes(h)).map((h) => `${relative(REPO_ROOT, f)}:${i + 1}: ${h}`)));
+    expect(found).toEqual([]);
   });
 });
