@@ -10,7 +10,7 @@ import { BicepScope, isKnown, parseBicepFile, propertiesNamed, UNKNOWN, UNKNOWN_
 import { filesUnder, INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
 import type { Node } from 'web-tree-sitter';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the Bridge.NET build has no usable types */
+// The Bridge.NET build has no usable types.
 let language: any;
 function kusto(): any {
   if (!language) {
@@ -84,7 +84,6 @@ export function kqlDiagnostics(query: string, { errorsOnly = true } = {}): KqlDi
   }
   return found;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface BicepQuery {
   /** `file:line:column` of the Bicep property holding it (relative to the repository). */

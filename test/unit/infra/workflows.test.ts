@@ -133,15 +133,15 @@ describe('deploy.yml', () => {
     expect(strings(deploy).join('\n')).not.toMatch(/creds|client-secret|publish-profile/);
   });
 
-  test('deploys infra, secrets, code, checks health, then reconciles listeners, in that order', () => {
+  test('deploys infra, secrets, code, restarts and checks the references and health, then reconciles listeners, in that order', () => {
     const order = [
       index(isLogin, 'logs in'),
       index((s) => /az deployment sub create[\s\S]*--location "\$AZURE_LOCATION"[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(s.run ?? ''), 'deploys infra/main.bicep at subscription scope'),
       index((s) => /scripts\/keyvault-secrets\.js push --vault/.test(s.run ?? ''), 'stores secrets'),
-      index((s) => /az functionapp restart/.test(s.run ?? ''), 'restarts the app'),
-      index((s) => /scripts\/keyvault-secrets\.js check-references/.test(s.run ?? ''), 'checks the Key Vault references'),
       index((s) => /scripts\/package-function-app\.sh/.test(s.run ?? ''), 'packages the app'),
       index(isFunctionsAction, 'deploys code'),
+      index((s) => /az functionapp restart/.test(s.run ?? ''), 'restarts the app'),
+      index((s) => /scripts\/keyvault-secrets\.js check-references/.test(s.run ?? ''), 'checks the Key Vault references'),
       index((s) => /curl --fail/.test(s.run ?? ''), 'waits for health'),
       index((s) => /node dist\/cli\/index\.js listeners reconcile --file "\$RUNNER_TEMP\/listeners\.json"/.test(s.run ?? ''), 'reconciles listeners'),
     ];
