@@ -6,38 +6,60 @@
  *   identity-based access with DefaultAzureCredential (`<prefix>__clientId` picks a user-assigned
  *   managed identity).
  * The SDKs are imported lazily so that loading the app stays cheap (cold start).
+ *
+ * Deadlines: every storage call of the app runs under `withDeadline` (ENGAGE_STORAGE_DEADLINE_MS),
+ * which passes an AbortSignal to the SDK and gives up on time even if the SDK does not. The retry
+ * policy's `tryTimeoutInMs` only becomes the server-side `timeout` parameter (storage-common's
+ * retry policy does not abort a try that gets no answer), so it bounds the service, not the wait.
+ *
+ * Self-healing: `CreateOnce` creates a queue or container once per process, and again only after
+ * a call found it missing (`isMissing`: 404 QueueNotFound / ContainerNotFound).
  */
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { BlobServiceClient } from '@azure/storage-blob';
+import { coreSettings } from './config/core';
+import { ConfigError, StorageUnavailableError } from './errors';
 
 export interface StorageClients {
   queues: QueueServiceClient;
   blobs: BlobServiceClient;
   /** How the clients authenticate, for diagnostics (never the secret itself). */
   mode: 'connectionString' | 'identity';
+  /** ENGAGE_STORAGE_DEADLINE_MS: the longest any one storage call may take. */
+  deadlineMs: number;
 }
 
 const AZURITE_DEFAULT =
   'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
-/** Retry policy: a few quick tries, so a storage outage surfaces as 503 within seconds. */
-const RETRY = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 15000 };
+/** Retry policy: a few quick tries (refused connections, 500/503), all within the call's deadline. */
+function retryOptions(deadlineMs: number) {
+  return { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: Math.max(1000, deadlineMs) };
+}
+
+/** ENGAGE_STORAGE_DEADLINE_MS, validated by the settings schema (default 10 s). */
+export function storageDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ENGAGE_STORAGE_DEADLINE_MS;
+  const parsed = coreSettings.shape.ENGAGE_STORAGE_DEADLINE_MS.safeParse(raw === '' ? undefined : raw);
+  if (!parsed.success) throw new ConfigError([`ENGAGE_STORAGE_DEADLINE_MS: ${parsed.error.issues[0]?.message ?? 'invalid'}`]);
+  return parsed.data;
+}
 
 const cache = new Map<string, Promise<StorageClients>>();
 
 export function getStorage(prefix = 'AzureWebJobsStorage', env: NodeJS.ProcessEnv = process.env): Promise<StorageClients> {
-  const keyParts = [prefix, env[prefix], env[`${prefix}__accountName`], env[`${prefix}__queueServiceUri`], env[`${prefix}__blobServiceUri`], env[`${prefix}__clientId`]];
+  const keyParts = [prefix, env[prefix], env[`${prefix}__accountName`], env[`${prefix}__queueServiceUri`], env[`${prefix}__blobServiceUri`], env[`${prefix}__clientId`], env.ENGAGE_STORAGE_DEADLINE_MS];
   const key = keyParts.map((p) => p ?? '').join('|');
   let clients = cache.get(key);
   if (!clients) {
-    clients = createStorage(prefix, env);
+    clients = (async () => createStorage(prefix, env, storageDeadlineMs(env)))();
     cache.set(key, clients);
     clients.catch(() => cache.delete(key));
   }
   return clients;
 }
 
-async function createStorage(prefix: string, env: NodeJS.ProcessEnv): Promise<StorageClients> {
+async function createStorage(prefix: string, env: NodeJS.ProcessEnv, deadlineMs: number): Promise<StorageClients> {
   const [{ QueueServiceClient }, { BlobServiceClient }] = await Promise.all([
     import('@azure/storage-queue'),
     import('@azure/storage-blob'),
@@ -46,9 +68,10 @@ async function createStorage(prefix: string, env: NodeJS.ProcessEnv): Promise<St
   if (conn) {
     const resolved = conn.trim() === 'UseDevelopmentStorage=true' ? AZURITE_DEFAULT : conn;
     return {
-      queues: QueueServiceClient.fromConnectionString(resolved, { retryOptions: RETRY }),
-      blobs: BlobServiceClient.fromConnectionString(resolved, { retryOptions: RETRY }),
+      queues: QueueServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
+      blobs: BlobServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
       mode: 'connectionString',
+      deadlineMs,
     };
   }
   const account = env[`${prefix}__accountName`];
@@ -63,10 +86,77 @@ async function createStorage(prefix: string, env: NodeJS.ProcessEnv): Promise<St
   const clientId = env[`${prefix}__clientId`];
   const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined);
   return {
-    queues: new QueueServiceClient(queueUri, credential, { retryOptions: RETRY }),
-    blobs: new BlobServiceClient(blobUri, credential, { retryOptions: RETRY }),
+    queues: new QueueServiceClient(queueUri, credential, { retryOptions: retryOptions(deadlineMs) }),
+    blobs: new BlobServiceClient(blobUri, credential, { retryOptions: retryOptions(deadlineMs) }),
     mode: 'identity',
+    deadlineMs,
   };
+}
+
+/**
+ * Runs one storage call with a deadline: `fn` gets an AbortSignal that fires after `deadlineMs` (or
+ * when `outer` fires, e.g. the webhook's per-request deadline), to pass to the SDK as `abortSignal`.
+ * Settles by then even if the call ignores the signal: a call that ran out of time rejects with
+ * StorageUnavailableError (the caller answers 503 or ends its run; nothing is acknowledged).
+ */
+export function withDeadline<T>(deadlineMs: number, what: string, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+  const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(deadlineMs)]) : AbortSignal.timeout(deadlineMs);
+  return untilAborted(signal.aborted ? Promise.reject(new Error('aborted')) : fn(signal), signal, what);
+}
+
+/** Waits for `promise` no longer than `signal` allows (a shared creation, or a call given the signal). */
+export async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return promise;
+  const late = () => new StorageUnavailableError(`storage did not answer within the deadline (${what})`);
+  // An answer after the deadline is ignored (its rejection must not become unhandled).
+  promise.catch(() => undefined);
+  let onAbort: (() => void) | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    onAbort = () => reject(late());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } catch (err) {
+    throw signal.aborted ? late() : err;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+/** True when a storage call failed because its queue or container does not exist (any more). */
+export function isMissing(err: unknown, code: 'QueueNotFound' | 'ContainerNotFound'): boolean {
+  const e = err as { statusCode?: number; code?: string; details?: { errorCode?: string } } | undefined;
+  return e?.statusCode === 404 && (e.code === code || e.details?.errorCode === code);
+}
+
+/**
+ * Creates each named resource (queue, container) once per process. After a call found it missing,
+ * `forget(name, seen)` drops the creation that call waited for, so the next `ensure` creates it
+ * again: concurrent callers that all saw the same 404 cause one creation, not one each.
+ */
+export class CreateOnce {
+  private readonly created = new Map<string, Promise<void>>();
+
+  constructor(private readonly create: (name: string) => Promise<unknown>) {}
+
+  ensure(name: string): Promise<void> {
+    let p = this.created.get(name);
+    if (!p) {
+      const created = this.create(name).then(() => undefined);
+      this.created.set(name, created);
+      created.catch(() => {
+        if (this.created.get(name) === created) this.created.delete(name);
+      });
+      p = created;
+    }
+    return p;
+  }
+
+  forget(name: string, seen: Promise<void>): void {
+    if (this.created.get(name) === seen) this.created.delete(name);
+  }
 }
 
 /** Azurite's well-known development connection string for given ports (tests, local host). */

@@ -6,12 +6,14 @@
  * - decodes base64 (`messageEncoding`), passes JSON as an object and anything else as a string, with
  *   trigger metadata `id, dequeueCount, insertionTime, expirationTime, nextVisibleTime, popReceipt, queueTrigger`;
  * - deletes the message on success; on failure makes it visible again after `visibilityTimeout`; once a
- *   message has failed `maxDequeueCount` times it is moved, unchanged, to `<queue>-poison`.
+ *   message has failed `maxDequeueCount` times it is moved, unchanged, to `<queue>-poison`;
+ * - creates the queue and its poison queue when first needed, and again when storage says they are
+ *   missing (deleted, or storage restarted empty); every storage call has the storage deadline.
  */
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { QueueFunctionDefinition } from '../../shared/definition';
 import type { QueueWriter } from '../../shared/queue/writer';
-import type { StorageClients } from '../../shared/storage';
+import { CreateOnce, isMissing, type StorageClients } from '../../shared/storage';
 import type { QueueOptions } from './hostConfig';
 import { resolveSettingRefs } from './hostConfig';
 import { createContext, invoke, writeOutputBindings, type HostLog } from './invocation';
@@ -48,6 +50,8 @@ export class QueuePoller {
   private loop?: Promise<void>;
   private wake?: () => void;
   private delayMs = 0;
+  private readonly created: CreateOnce;
+  private readonly deadlineMs: number;
 
   constructor(
     private readonly def: QueueFunctionDefinition,
@@ -62,6 +66,12 @@ export class QueuePoller {
     this.queueName = resolveSettingRefs(def.trigger.queueName, process.env);
     this.queue = storage.queues.getQueueClient(this.queueName);
     this.poison = storage.queues.getQueueClient(`${this.queueName}-poison`);
+    this.deadlineMs = storage.deadlineMs;
+    this.created = new CreateOnce((name) => storage.queues.getQueueClient(name).createIfNotExists({ abortSignal: this.deadline() }));
+  }
+
+  private deadline(): AbortSignal {
+    return AbortSignal.timeout(this.deadlineMs);
   }
 
   start(): void {
@@ -75,17 +85,15 @@ export class QueuePoller {
   }
 
   private async run(): Promise<void> {
-    let created = false;
     while (!this.stopped) {
       let messages: DequeuedMessageItem[] = [];
+      const ready = this.created.ensure(this.queueName);
       try {
-        if (!created) {
-          await this.queue.createIfNotExists();
-          created = true;
-        }
-        const res = await this.queue.receiveMessages({ numberOfMessages: this.options.batchSize, visibilityTimeout: this.processingVisibilitySeconds });
+        await ready;
+        const res = await this.queue.receiveMessages({ numberOfMessages: this.options.batchSize, visibilityTimeout: this.processingVisibilitySeconds, abortSignal: this.deadline() });
         messages = res.receivedMessageItems;
       } catch (err) {
+        if (isMissing(err, 'QueueNotFound')) this.created.forget(this.queueName, ready); // created again on the next poll
         this.log.write('warning', `Functions.${this.def.name}`, `polling queue "${this.queueName}" failed: ${describe(err)}`);
       }
       if (messages.length === 0) {
@@ -137,11 +145,11 @@ export class QueuePoller {
         this.log.write('warning', scope, `message ${m.messageId} failed (dequeueCount ${m.dequeueCount}/${this.options.maxDequeueCount}): ${describe(err)}`);
       }
       if (ok) {
-        await this.queue.deleteMessage(m.messageId, m.popReceipt);
+        await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
       } else if (m.dequeueCount >= this.options.maxDequeueCount) {
         await this.moveToPoison(m);
       } else {
-        await this.queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.round(this.options.visibilityTimeoutMs / 1000));
+        await this.queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.round(this.options.visibilityTimeoutMs / 1000), { abortSignal: this.deadline() });
       }
     } catch (err) {
       // Storage trouble while settling: the message reappears after its visibility timeout.
@@ -150,9 +158,17 @@ export class QueuePoller {
   }
 
   private async moveToPoison(m: DequeuedMessageItem): Promise<void> {
-    await this.poison.createIfNotExists();
-    await this.poison.sendMessage(m.messageText);
-    await this.queue.deleteMessage(m.messageId, m.popReceipt);
+    const ready = this.created.ensure(this.poison.name);
+    await ready;
+    try {
+      await this.poison.sendMessage(m.messageText, { abortSignal: this.deadline() });
+    } catch (err) {
+      if (!isMissing(err, 'QueueNotFound')) throw err;
+      this.created.forget(this.poison.name, ready);
+      await this.created.ensure(this.poison.name);
+      await this.poison.sendMessage(m.messageText, { abortSignal: this.deadline() });
+    }
+    await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
     this.log.write('warning', `Functions.${this.def.name}`, `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`);
   }
 }

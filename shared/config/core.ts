@@ -19,6 +19,11 @@ export const coreSettings = z.object({
   CHECKPOINT_CONTAINER: containerName('checkpoints'),
   /** Blob container for the v2 drain's write-ahead journal. */
   JOURNAL_CONTAINER: containerName('drain-journal'),
+  /**
+   * Longest wait for any one storage call (ms): the webhook answers 503 within it when storage
+   * hangs, timers and consumers end their run. Well under a sender's HTTP timeout (often 100 s).
+   */
+  ENGAGE_STORAGE_DEADLINE_MS: intSetting(10_000, 100, 90_000),
 });
 
 export const coreSecrets = ['AzureWebJobsStorage'] as const;

@@ -6,6 +6,8 @@
  *   routing by Action (filtered routes keep only their resources), one queue message per
  *   notification and route, and answers 200 only once every message is durably enqueued
  *   (storage failure → 503, so the pusher retries). It never answers 410 (the pusher would stop).
+ *   Storing has a deadline (ENGAGE_STORAGE_DEADLINE_MS): when storage hangs, what is in flight is
+ *   cancelled and the answer is 503 with Retry-After within that time.
  * Settings are parsed once and the QueueWriter is cached, so the hot path is validation + sendAll.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -188,7 +190,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
 
   try {
     const writer = await getWriter(s);
-    await writer.sendAll(messages);
+    await writer.sendAll(messages, { signal: AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS) });
   } catch (err) {
     if (isStorageUnavailable(err)) {
       webhookCounters.storageUnavailable++;

@@ -8,7 +8,8 @@
  * 4. report the backlog (`number_of_remaining_notifications`).
  * Upstream 5xx/timeouts are retried with back-off, then the run stops; the next run continues.
  * A storage failure stops reading (nothing more is consumed upstream); what was journaled stays
- * for the next run.
+ * for the next run. Each storage call has the storage deadline, so a hung storage ends the run too;
+ * only a page already read and not yet journaled is retried, until the time budget ends.
  */
 import type { MessageFormat } from '../envelope';
 import type { QueueWriter } from '../queue/writer';
@@ -20,6 +21,7 @@ import { isSubscriptionNotFound } from './errors';
 import { journalEntryName, messagesFor, newRunId, quarantineName, type JournalEntry } from './journal';
 import { withRetry, type RetryOptions } from './retry';
 import { shutdownSignal } from '../shutdown';
+import { isStorageUnavailable } from '../errors';
 import { ensureSubscription, type SubscriptionSpec } from './subscription';
 
 export type DrainApi = Pick<NotificationApiClient, 'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'>;
@@ -148,18 +150,17 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     result.pages++;
     const name = journalEntryName(runId, pageNo);
     const entry: JournalEntry = { version: 1, subscriptionId, source: deps.api.source, readAt: new Date().toISOString(), page: page.page ?? null, results: page.results };
-    try {
-      await deps.journal.write(name, entry);
-    } catch (err) {
+    const journalFailure = await journalPage(deps, name, entry, started + options.timeBudgetMs, retry, log);
+    if (journalFailure !== undefined) {
       // The page is consumed upstream and exists only in memory: enqueue it directly rather than drop it.
-      log.error(`notifications: could not journal page ${pageNo} (${describe(err)}); enqueuing it without a journal entry`);
+      log.error(`notifications: could not journal page ${pageNo} (${describe(journalFailure)}); enqueuing it without a journal entry`);
       try {
         await deps.writer.sendAll(messagesFor(name, entry, options));
         result.drained += entry.results.length;
       } catch (sendErr) {
         log.error(`notifications: LOST ${entry.results.length} notifications of page ${pageNo}: storage failed for both journal and queue (${describe(sendErr)})`);
       }
-      enqueueFailure = err;
+      enqueueFailure = journalFailure;
       break;
     }
     if (options.pauseAfterJournalMs) {
@@ -181,6 +182,32 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     if (backlogBefore !== undefined) result.backlog = Math.max(0, backlogBefore - result.drained);
   }
   return result;
+}
+
+/**
+ * Journals a page that was just read (and so is gone upstream). Storage that hangs or fails is tried
+ * again with back-off until the run's time budget ends (at least `retry.attempts` times), since this
+ * page has no other copy. Returns the last error when it could not be journaled.
+ */
+async function journalPage(
+  deps: DrainDeps,
+  name: string,
+  entry: JournalEntry,
+  budgetEnd: number,
+  retry: RetryOptions,
+  log: NonNullable<DrainDeps['log']>,
+): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.journal.write(name, entry);
+      return undefined;
+    } catch (err) {
+      if (!isStorageUnavailable(err) || (attempt > retry.attempts && Date.now() >= budgetEnd)) return err;
+      const delay = Math.min(Math.max(100, retry.baseDelayMs) * 2 ** (attempt - 1), 10_000);
+      log.warn(`notifications: journaling ${name} failed (${describe(err)}); the page exists only in memory, trying again in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /** Enqueues and removes every journal entry left by earlier runs (oldest first). */

@@ -7,7 +7,7 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import type { QueueServiceClient } from '@azure/storage-queue';
-import { getStorage } from '../storage';
+import { getStorage, storageDeadlineMs, withDeadline } from '../storage';
 import { listPoisonQueues, type PoisonQueueDepth } from './queues';
 
 export const POISON_METRIC = 'PoisonQueueDepth';
@@ -17,8 +17,10 @@ export function metricLine(q: PoisonQueueDepth): string {
 }
 
 export async function runPoisonMonitor(context: InvocationContext, queues?: QueueServiceClient): Promise<PoisonQueueDepth[]> {
-  const client = queues ?? (await getStorage()).queues;
-  const poison = await listPoisonQueues(client);
+  const storage = queues ? undefined : await getStorage();
+  const client = queues ?? storage!.queues;
+  // Bounded: a hung storage ends this run with an error; the next run reports again.
+  const poison = await withDeadline(storage?.deadlineMs ?? storageDeadlineMs(), 'poison queue depths', (signal) => listPoisonQueues(client, signal));
   const total = poison.reduce((sum, q) => sum + q.depth, 0);
   for (const q of poison) context.log(metricLine(q));
   const detail = poison.map((q) => `${q.name}=${q.depth}`).join(', ');

@@ -29,14 +29,14 @@ export interface QueueDepth {
   depth: number;
 }
 
-/** Every queue of the account with its approximate depth, in name order. */
-export async function listQueueDepths(queues: QueueServiceClient): Promise<QueueDepth[]> {
+/** Every queue of the account with its approximate depth, in name order (`abortSignal` ends it early). */
+export async function listQueueDepths(queues: QueueServiceClient, abortSignal?: AbortSignal): Promise<QueueDepth[]> {
   try {
     const names: string[] = [];
-    for await (const q of queues.listQueues()) names.push(q.name);
+    for await (const q of queues.listQueues({ abortSignal })) names.push(q.name);
     names.sort();
     return await Promise.all(
-      names.map(async (name) => ({ name, depth: (await queues.getQueueClient(name).getProperties()).approximateMessagesCount ?? 0 })),
+      names.map(async (name) => ({ name, depth: (await queues.getQueueClient(name).getProperties({ abortSignal })).approximateMessagesCount ?? 0 })),
     );
   } catch (err) {
     throw wrap(err);
@@ -48,8 +48,8 @@ export interface PoisonQueueDepth extends QueueDepth {
 }
 
 /** The `*-poison` queues with their depths. */
-export async function listPoisonQueues(queues: QueueServiceClient): Promise<PoisonQueueDepth[]> {
-  return (await listQueueDepths(queues))
+export async function listPoisonQueues(queues: QueueServiceClient, abortSignal?: AbortSignal): Promise<PoisonQueueDepth[]> {
+  return (await listQueueDepths(queues, abortSignal))
     .filter((q) => q.name.endsWith(POISON_SUFFIX))
     .map((q) => ({ ...q, sourceQueue: q.name.slice(0, -POISON_SUFFIX.length) }));
 }

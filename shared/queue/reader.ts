@@ -2,7 +2,7 @@
  * Reading side of the queue format: decodes what a queue trigger hands over (already base64-decoded
  * and JSON-parsed by the host, or a string) and resolves claim-check pointers to the stored body.
  */
-import type { StorageClients } from '../storage';
+import { withDeadline, type StorageClients } from '../storage';
 
 export interface ClaimCheckPointer {
   claimcheck: string;
@@ -27,6 +27,8 @@ export async function readMessageBody(payload: unknown, storage: StorageClients)
   if (slash <= 0) throw new Error(`malformed claimcheck pointer "${body.claimcheck}"`);
   const container = body.claimcheck.slice(0, slash);
   const blob = body.claimcheck.slice(slash + 1);
-  const buf = await storage.blobs.getContainerClient(container).getBlockBlobClient(blob).downloadToBuffer();
+  const buf = await withDeadline(storage.deadlineMs, `read claim check ${body.claimcheck}`, (abortSignal) =>
+    storage.blobs.getContainerClient(container).getBlockBlobClient(blob).downloadToBuffer(0, undefined, { abortSignal }),
+  );
   return JSON.parse(buf.toString('utf8'));
 }

@@ -1,10 +1,13 @@
 /**
  * Small JSON documents in a blob container with ETag optimistic concurrency: cursors, checkpoints,
  * subscription ids, journal entries, last-run records.
+ * Every call has the storage deadline (ENGAGE_STORAGE_DEADLINE_MS). The container is created on
+ * the first write, once per process, and again (once) when a write finds it missing; reads and
+ * lists of a missing container see no documents.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { ConcurrencyError, StorageUnavailableError, isStorageUnavailable } from '../errors';
-import type { StorageClients } from '../storage';
+import { CreateOnce, isMissing, withDeadline, type StorageClients } from '../storage';
 
 export interface Versioned<T> {
   value: T;
@@ -19,30 +22,33 @@ export interface WriteCondition {
 }
 
 export class JsonBlobStore {
-  private ready?: Promise<ContainerClient>;
+  private readonly client: ContainerClient;
+  private readonly created: CreateOnce;
 
   constructor(
     private readonly storage: StorageClients,
     readonly containerName: string,
-  ) {}
+  ) {
+    this.client = storage.blobs.getContainerClient(containerName);
+    this.created = new CreateOnce(() =>
+      withDeadline(storage.deadlineMs, `create container ${containerName}`, (abortSignal) => this.client.createIfNotExists({ abortSignal })),
+    );
+  }
 
-  private container(): Promise<ContainerClient> {
-    if (!this.ready) {
-      const c = this.storage.blobs.getContainerClient(this.containerName);
-      this.ready = c.createIfNotExists().then(() => c);
-      this.ready.catch(() => (this.ready = undefined));
-    }
-    return this.ready;
+  private call<T>(name: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.storage.deadlineMs, `${this.containerName}/${name}`, fn);
   }
 
   async read<T>(name: string): Promise<Versioned<T> | undefined> {
     try {
-      // One download returns body and ETag together (consistent with each other).
-      const res = await (await this.container()).getBlockBlobClient(name).download();
-      const text = await streamToString(res.readableStreamBody);
-      return { value: JSON.parse(text) as T, etag: res.etag! };
+      return await this.call(name, async (abortSignal) => {
+        // One download returns body and ETag together (consistent with each other).
+        const res = await this.client.getBlockBlobClient(name).download(0, undefined, { abortSignal });
+        const text = await streamToString(res.readableStreamBody);
+        return { value: JSON.parse(text) as T, etag: res.etag! };
+      });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined; // no blob, or no container
       throw wrap(err, name);
     }
   }
@@ -50,23 +56,39 @@ export class JsonBlobStore {
   /** Writes the document; returns the new ETag. Throws ConcurrencyError when the condition fails. */
   async write<T>(name: string, value: T, condition: WriteCondition = {}): Promise<string> {
     const text = JSON.stringify(value);
-    try {
-      const res = await (await this.container()).getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-        conditions: condition.ifMatch ? { ifMatch: condition.ifMatch } : condition.ifNotExists ? { ifNoneMatch: '*' } : undefined,
-      });
-      return res.etag!;
-    } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 412 || status === 409) throw new ConcurrencyError(`blob "${name}" was changed by another writer`);
-      throw wrap(err, name);
+    const conditions = condition.ifMatch ? { ifMatch: condition.ifMatch } : condition.ifNotExists ? { ifNoneMatch: '*' } : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const ready = this.created.ensure(this.containerName);
+      try {
+        await ready;
+        const res = await this.call(name, (abortSignal) =>
+          this.client.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+            blobHTTPHeaders: { blobContentType: 'application/json' },
+            conditions,
+            abortSignal,
+          }),
+        );
+        return res.etag!;
+      } catch (err) {
+        // The container went away (deleted, storage restarted empty): create it again, once.
+        if (attempt === 1 && isMissing(err, 'ContainerNotFound')) {
+          this.created.forget(this.containerName, ready);
+          continue;
+        }
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 412 || status === 409) throw new ConcurrencyError(`blob "${name}" was changed by another writer`);
+        throw wrap(err, name);
+      }
     }
   }
 
   async delete(name: string, condition: { ifMatch?: string } = {}): Promise<void> {
     try {
-      await (await this.container()).getBlockBlobClient(name).deleteIfExists({ conditions: condition.ifMatch ? { ifMatch: condition.ifMatch } : undefined });
+      await this.call(name, (abortSignal) =>
+        this.client.getBlockBlobClient(name).deleteIfExists({ conditions: condition.ifMatch ? { ifMatch: condition.ifMatch } : undefined, abortSignal }),
+      );
     } catch (err) {
+      if (isMissing(err, 'ContainerNotFound')) return; // nothing left to delete
       if ((err as { statusCode?: number }).statusCode === 412) throw new ConcurrencyError(`blob "${name}" was changed by another writer`);
       throw wrap(err, name);
     }
@@ -74,13 +96,16 @@ export class JsonBlobStore {
 
   /** Names of the documents under a prefix, in lexical order. */
   async list(prefix = ''): Promise<string[]> {
-    const names: string[] = [];
     try {
-      for await (const b of (await this.container()).listBlobsFlat({ prefix })) names.push(b.name);
+      return await this.call(prefix, async (abortSignal) => {
+        const names: string[] = [];
+        for await (const b of this.client.listBlobsFlat({ prefix, abortSignal })) names.push(b.name);
+        return names.sort();
+      });
     } catch (err) {
+      if (isMissing(err, 'ContainerNotFound')) return [];
       throw wrap(err, prefix);
     }
-    return names.sort();
   }
 }
 
