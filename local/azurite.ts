@@ -20,6 +20,10 @@ export interface RunningAzurite {
   queuePort: number;
   connectionString: string;
   process: ChildProcess;
+  /** Freezes Azurite (SIGSTOP): connections stay open and nothing answers, as in a storage brownout. */
+  pause(): void;
+  /** Lets a paused Azurite run again (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -71,10 +75,13 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     queuePort,
     connectionString: azuriteConnectionString(blobPort, queuePort),
     process: child,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.kill('SIGCONT'); // a paused Azurite cannot handle SIGTERM
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       });

@@ -7,6 +7,8 @@ import { handle } from '../../../shared/engage/webhook';
 export interface ServedWebhook {
   url: string;
   statuses: number[];
+  /** Each answer's status and how long the handler took to give it (ms), in order. */
+  answers: { status: number; ms: number }[];
   logs: string[];
   stop(): Promise<void>;
 }
@@ -37,8 +39,10 @@ export async function callWebhook(init: Parameters<typeof webhookRequest>[0], lo
 
 export async function serveWebhook(): Promise<ServedWebhook> {
   const statuses: number[] = [];
+  const answers: { status: number; ms: number }[] = [];
   const logs: string[] = [];
   const server: Server = createServer((req, res) => {
+    const started = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -50,7 +54,8 @@ export async function serveWebhook(): Promise<ServedWebhook> {
         .then(async (r) => {
           const out = new HttpResponse(r);
           statuses.push(out.status);
-          res.writeHead(out.status, { 'content-type': out.headers.get('content-type') ?? 'text/plain' });
+          answers.push({ status: out.status, ms: performance.now() - started });
+          res.writeHead(out.status, Object.fromEntries(out.headers.entries()));
           res.end(Buffer.from(await out.arrayBuffer()));
         })
         .catch(() => {
@@ -64,6 +69,7 @@ export async function serveWebhook(): Promise<ServedWebhook> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/engage/webhook`,
     statuses,
+    answers,
     logs,
     stop: () =>
       new Promise<void>((r) => {
