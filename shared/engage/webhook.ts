@@ -123,6 +123,8 @@ async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | u
 
 async function receive(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
   const { config } = s;
+  // The answer's deadline when storage hangs: counted from the start, so parsing is included.
+  const deadline = AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS);
   webhookCounters.requests++;
   const limit = config.ENGAGE_WEBHOOK_MAX_BYTES;
   if (!isJsonContentType(req.headers.get('content-type'))) {
@@ -190,7 +192,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
 
   try {
     const writer = await getWriter(s);
-    await writer.sendAll(messages, { signal: AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS) });
+    await writer.sendAll(messages, { signal: deadline });
   } catch (err) {
     if (isStorageUnavailable(err)) {
       webhookCounters.storageUnavailable++;
