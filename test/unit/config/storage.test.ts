@@ -1,4 +1,6 @@
-import { getStorage } from '../../../shared/storage';
+import { loadConfig } from '../../../shared/config';
+import { ConfigError, StorageUnavailableError } from '../../../shared/errors';
+import { CreateOnce, getStorage, isMissing, storageDeadlineMs, untilAborted, withDeadline } from '../../../shared/storage';
 
 test('identity-based settings build clients on the account URLs (no key involved)', async () => {
   const s = await getStorage('MyConn', { MyConn__accountName: 'acct123', MyConn__clientId: '00000000-0000-0000-0000-000000000001' });
@@ -21,4 +23,72 @@ test('UseDevelopmentStorage=true points at Azurite', async () => {
 
 test('missing settings give a clear error naming them', async () => {
   await expect(getStorage('Nothing', {})).rejects.toThrow(/Nothing__accountName/);
+});
+
+describe('storage deadline', () => {
+  test('ENGAGE_STORAGE_DEADLINE_MS: 10 s by default, validated by the settings schema', async () => {
+    expect(storageDeadlineMs({})).toBe(10_000);
+    expect(storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: '1500' })).toBe(1500);
+    expect(() => storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: 'soon' })).toThrow(ConfigError);
+    expect(() => storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: '5' })).toThrow(/ENGAGE_STORAGE_DEADLINE_MS/);
+    expect(() => loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '-1' })).toThrow(/ENGAGE_STORAGE_DEADLINE_MS/);
+    expect((await getStorage('Deadline', { Deadline: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '2500' })).deadlineMs).toBe(2500);
+  });
+
+  test('withDeadline: a call that never answers is abandoned at the deadline, its signal aborted', async () => {
+    let seen: AbortSignal | undefined;
+    const started = Date.now();
+    const hung = withDeadline(50, 'test call', (signal) => {
+      seen = signal;
+      return new Promise<never>(() => undefined); // ignores the signal, as a stuck call might
+    });
+    await expect(hung).rejects.toThrow(StorageUnavailableError);
+    await expect(hung).rejects.toThrow('storage did not answer within the deadline (test call)');
+    expect(seen?.aborted).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
+  test('withDeadline: answers and other errors pass through; an outer signal ends the call early', async () => {
+    await expect(withDeadline(1000, 'ok', async () => 42)).resolves.toBe(42);
+    await expect(withDeadline(1000, 'bad', async () => Promise.reject(new RangeError('not storage')))).rejects.toThrow(RangeError);
+    const outer = new AbortController();
+    const call = withDeadline(60_000, 'outer', (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted by the SDK')))), outer.signal);
+    outer.abort();
+    await expect(call).rejects.toThrow(StorageUnavailableError);
+    await expect(untilAborted(new Promise(() => undefined), outer.signal, 'shared creation')).rejects.toThrow(StorageUnavailableError);
+  });
+});
+
+describe('CreateOnce', () => {
+  test('concurrent callers share one creation; after a missing-resource error, one new creation', async () => {
+    const created: string[] = [];
+    const once = new CreateOnce(async (name) => void created.push(name));
+    const first = once.ensure('q');
+    await Promise.all([first, once.ensure('q'), once.ensure('q'), once.ensure('other')]);
+    expect(created).toEqual(['q', 'other']);
+    // Three callers saw the same 404: only the first forget counts.
+    once.forget('q', first);
+    const second = once.ensure('q');
+    once.forget('q', first);
+    once.forget('q', first);
+    await Promise.all([second, once.ensure('q')]);
+    expect(created).toEqual(['q', 'other', 'q']);
+  });
+
+  test('a failed creation is tried again by the next caller', async () => {
+    let calls = 0;
+    const once = new CreateOnce(async () => {
+      if (++calls === 1) throw new Error('storage down');
+    });
+    await expect(once.ensure('q')).rejects.toThrow('storage down');
+    await expect(once.ensure('q')).resolves.toBeUndefined();
+    expect(calls).toBe(2);
+  });
+
+  test('isMissing tells a missing queue or container from other 404s', () => {
+    expect(isMissing({ statusCode: 404, code: 'QueueNotFound' }, 'QueueNotFound')).toBe(true);
+    expect(isMissing({ statusCode: 404, details: { errorCode: 'ContainerNotFound' } }, 'ContainerNotFound')).toBe(true);
+    expect(isMissing({ statusCode: 404, code: 'BlobNotFound' }, 'ContainerNotFound')).toBe(false);
+    expect(isMissing({ statusCode: 409, code: 'QueueBeingDeleted' }, 'QueueNotFound')).toBe(false);
+  });
 });
