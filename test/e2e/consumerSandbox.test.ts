@@ -83,6 +83,10 @@ async function occupancy(resourceId: number): Promise<any> {
 }
 
 test('sandbox push → webhook → queues → occupancy, with redeliveries and out-of-order events', async () => {
+  // Yesterday and today (UTC): the consumer keeps OCCUPANCY_HISTORY_HOURS (48 h) of history, so fixed dates would age out.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const D = day(-1);
+  const NEXT = day(0);
   const progression = (action: 'MEETINGPROGRESSION' | 'DESKPROGRESSION', booking: number, resource: number, step: number, at: string) => ({
     action,
     payload: [
@@ -92,18 +96,18 @@ test('sandbox push → webhook → queues → occupancy, with redeliveries and o
     ],
   });
   // STOPs first, then the STARTs and EXTENDs they follow.
-  await sandbox.push([progression('MEETINGPROGRESSION', 501, 96, 1, '2026-11-23T10:00:00'), progression('DESKPROGRESSION', 601, 101, 1, '2026-11-23T17:00:00')]);
+  await sandbox.push([progression('MEETINGPROGRESSION', 501, 96, 1, `${D}T10:00:00`), progression('DESKPROGRESSION', 601, 101, 1, `${D}T17:00:00`)]);
   await sandbox.idle();
   await sandbox.push([
-    progression('MEETINGPROGRESSION', 501, 96, 0, '2026-11-23T09:00:00'),
-    progression('MEETINGPROGRESSION', 502, 96, 0, '2026-11-23T10:05:00'),
-    progression('DESKPROGRESSION', 601, 101, 0, '2026-11-23T08:00:00'),
-    progression('DESKPROGRESSION', 602, 102, 0, '2026-11-23T08:10:00'),
+    progression('MEETINGPROGRESSION', 501, 96, 0, `${D}T09:00:00`),
+    progression('MEETINGPROGRESSION', 502, 96, 0, `${D}T10:05:00`),
+    progression('DESKPROGRESSION', 601, 101, 0, `${D}T08:00:00`),
+    progression('DESKPROGRESSION', 602, 102, 0, `${D}T08:10:00`),
   ]);
   await sandbox.push([
-    progression('DESKPROGRESSION', 602, 102, 2, '2026-11-23T12:10:00'),
-    { action: 'DESK', payload: [{ Date: '2026-11-24T00:00:00', BookingID: 603, ResourceItemID: 102, Action: 1, UntilFurtherNotice: true }] },
-    { action: 'MEETINGEXTERNAL', payload: { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 502, ResourceItemID: 96 }] } } },
+    progression('DESKPROGRESSION', 602, 102, 2, `${D}T12:10:00`),
+    { action: 'DESK', payload: [{ Date: `${NEXT}T00:00:00`, BookingID: 603, ResourceItemID: 102, Action: 1, UntilFurtherNotice: true }] },
+    { action: 'MEETINGEXTERNAL', payload: { [`${D}T00:00:00`]: { ChangedItems: [{ Action: 1, BookingID: 502, ResourceItemID: 96 }] } } },
   ]);
   await sandbox.idle();
 
@@ -120,17 +124,17 @@ test('sandbox push → webhook → queues → occupancy, with redeliveries and o
     status: 200,
     kind: 'room',
     occupied: true,
-    current: { bookingId: 502, since: '2026-11-23T10:05:00', lastAction: 'start' },
+    current: { bookingId: 502, since: `${D}T10:05:00`, lastAction: 'start' },
     bookings: [
-      { bookingId: 501, progress: { action: 'stop', at: '2026-11-23T10:00:00' } },
-      { bookingId: 502, status: 'active', date: '2026-11-23T00:00:00', progress: { action: 'start' } },
+      { bookingId: 501, progress: { action: 'stop', at: `${D}T10:00:00` } },
+      { bookingId: 502, status: 'active', date: `${D}T00:00:00`, progress: { action: 'start' } },
     ],
   });
-  expect(await occupancy(101)).toMatchObject({ kind: 'desk', occupied: false, current: null, bookings: [{ bookingId: 601, progress: { action: 'stop', at: '2026-11-23T17:00:00' } }] });
+  expect(await occupancy(101)).toMatchObject({ kind: 'desk', occupied: false, current: null, bookings: [{ bookingId: 601, progress: { action: 'stop', at: `${D}T17:00:00` } }] });
   expect(await occupancy(102)).toMatchObject({
     occupied: true,
-    current: { bookingId: 602, since: '2026-11-23T08:10:00', lastAction: 'extend', lastActionAt: '2026-11-23T12:10:00' },
-    bookings: [{ bookingId: 602 }, { bookingId: 603, status: 'active', date: '2026-11-24T00:00:00', untilFurtherNotice: true }],
+    current: { bookingId: 602, since: `${D}T08:10:00`, lastAction: 'extend', lastActionAt: `${D}T12:10:00` },
+    bookings: [{ bookingId: 602 }, { bookingId: 603, status: 'active', date: `${NEXT}T00:00:00`, untilFurtherNotice: true }],
   });
   for (const q of QUEUES) expect(await queueDepth(azurite.connectionString, `${q}-poison`)).toBe(0);
 });
