@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { indexFunctions, loadApp, type IndexResult } from '../../local/host/app';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const BUILT_MAIN = join(REPO_ROOT, 'dist', 'functions', 'index.js');
@@ -23,4 +24,13 @@ export function appDir(prefix: string, files: Record<string, unknown> = {}): str
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'engage-bridge-test', main: BUILT_MAIN }));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
   return dir;
+}
+
+/**
+ * The built app loaded through the stand-in @azure/functions-core (as the worker loads it) and
+ * indexed as the host would with these settings: functions with resolved bindings, and indexing errors.
+ */
+export async function indexBuiltApp(env: NodeJS.ProcessEnv): Promise<IndexResult> {
+  const entryPoint = await loadApp(appDir('indexed-app-'));
+  return indexFunctions({ entryPoint, env });
 }
