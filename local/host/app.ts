@@ -69,6 +69,11 @@ export function loadApp(dir: string): Promise<string> {
 /** A binding after the host resolved its `%SETTING%` references. */
 export type ResolvedBinding = RpcBindingInfo & { name: string; type: string };
 
+/** The storage connection (app setting prefix) a binding names; the host's default is AzureWebJobsStorage. */
+export function connectionOf(binding: ResolvedBinding): string {
+  return typeof binding.connection === 'string' && binding.connection !== '' ? binding.connection : 'AzureWebJobsStorage';
+}
+
 export interface IndexedFunction {
   name: string;
   functionId: string;

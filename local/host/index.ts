@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, resetConfig, secretValues } from '../../shared/config';
 import { getStorage } from '../../shared/storage';
 import { QueueWriter } from '../../shared/queue/writer';
-import { indexFunctions, loadApp, type IndexedFunction } from './app';
+import { connectionOf, indexFunctions, loadApp, type IndexedFunction } from './app';
 import { hookContext, worker } from './core/worker';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
 import { batchedStdout, HostLog, type LogSink } from './invocation';
@@ -109,7 +109,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const http = ofType('httptrigger').map((f) => httpEndpoint(f, log, writerFor));
   const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor));
   const pollers = await Promise.all(
-    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f)), writerFor, options.processingVisibilitySeconds)),
+    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
   );
   await worker.runHooks('appStart', hookContext(worker.appLevelHookData, { functionAppDirectory: dir }));
 
@@ -152,10 +152,6 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       return stopping;
     },
   };
-}
-
-function connectionOf(f: IndexedFunction): string {
-  return typeof f.trigger.connection === 'string' && f.trigger.connection !== '' ? f.trigger.connection : 'AzureWebJobsStorage';
 }
 
 /** An HTTP trigger's route (default: the function name), methods and auth level, invoked through the worker. */

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { DequeuedMessageItem } from '@azure/storage-queue';
 import type { QueueWriter } from '../../shared/queue/writer';
-import type { IndexedFunction } from './app';
+import { connectionOf, type IndexedFunction } from './app';
 import type { CoreInvocationContext, InvocationState, PostInvocationContext, PreInvocationContext, RpcHttpData, RpcInvocationRequest, RpcInvocationResponse, RpcTypedData } from './core/types';
 import { hookContext, worker } from './core/worker';
 import type { HostLog } from './invocation';
@@ -195,7 +195,7 @@ async function writeQueueOutputs(fn: IndexedFunction, response: RpcInvocationRes
     if (!binding || !out.data) continue;
     if (binding.type.toLowerCase() !== 'queue') throw new Error(`output binding "${binding.name}" of type "${binding.type}" is not supported by the local host`);
     const queue = String(binding.queueName);
-    const writer = await writerFor(typeof binding.connection === 'string' && binding.connection ? binding.connection : 'AzureWebJobsStorage');
+    const writer = await writerFor(connectionOf(binding));
     await writer.sendAll(outputMessages(out.data).map((body) => ({ queue, body })));
   }
 }
