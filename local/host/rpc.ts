@@ -39,20 +39,34 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
   const { context, inputs } = await invocation.getArguments();
   invocationContext = context;
 
-  const pre = hookContext<Omit<PreInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs, functionCallback: fn.callback });
-  await inState(coreCtx, 'preInvocationHooks', () => worker.runHooks('preInvocation', pre));
+  // Hook contexts are built only when the app registered hooks of that kind (the per-request cost stays low).
+  let callInputs = inputs;
+  let callback = fn.callback;
+  if (worker.hooksOf('preInvocation').length > 0) {
+    const pre = hookContext<Omit<PreInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs, functionCallback: callback });
+    await inState(coreCtx, 'preInvocationHooks', () => worker.runHooks('preInvocation', pre));
+    callInputs = pre.inputs;
+    callback = pre.functionCallback;
+  }
 
-  const post = hookContext<Omit<PostInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs: pre.inputs, result: null, error: null });
-  await inState(coreCtx, 'invocation', async () => {
-    try {
-      post.result = await invocation.invokeFunction(context, pre.inputs, pre.functionCallback);
-    } catch (err) {
-      post.error = err;
-    }
-  });
-  await inState(coreCtx, 'postInvocationHooks', () => worker.runHooks('postInvocation', post));
-  if (post.error) throw post.error;
-  return invocation.getResponse(context, post.result);
+  let result: unknown = null;
+  let error: unknown = null;
+  coreCtx.state = 'invocation';
+  try {
+    result = await invocation.invokeFunction(context, callInputs, callback);
+  } catch (err) {
+    error = err;
+  } finally {
+    coreCtx.state = undefined;
+  }
+  if (worker.hooksOf('postInvocation').length > 0) {
+    const post = hookContext<Omit<PostInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs: callInputs, result, error });
+    await inState(coreCtx, 'postInvocationHooks', () => worker.runHooks('postInvocation', post));
+    result = post.result;
+    error = post.error;
+  }
+  if (error) throw error;
+  return invocation.getResponse(context, result);
 }
 
 async function inState(ctx: { state?: InvocationState }, state: InvocationState, run: () => Promise<void>): Promise<void> {
