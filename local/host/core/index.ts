@@ -8,11 +8,11 @@
 import type { FunctionCallback, FunctionMetadata, HookCallback, ProgrammingModel, RpcLogCategory, RpcLogLevel } from './types';
 import { worker } from './worker';
 
-/** Version of the worker this module stands in for (Node worker 3.x serves @azure/functions v4). */
-export const version = '3.12.0';
+/** Which worker this is (the real Node worker reports its 3.x version here; @azure/functions does not read it). */
+export const version = 'engage-bridge-local-host';
 
-/** Version of the Functions host the local host imitates. */
-export const hostVersion = '4.1037.0';
+/** Which Functions host this is (the real worker reports the host's 4.x version; @azure/functions does not read it). */
+export const hostVersion = 'engage-bridge-local-host';
 
 const HOOK_NAMES = new Set(['preInvocation', 'postInvocation', 'appStart', 'appTerminate', 'log']);
 
