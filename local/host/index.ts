@@ -17,6 +17,7 @@ import { loadConfig, resetConfig, secretValues } from '../../shared/config';
 import { getStorage } from '../../shared/storage';
 import { QueueWriter } from '../../shared/queue/writer';
 import { connectionOf, indexFunctions, loadApp, type IndexedFunction } from './app';
+import type { AppStartContext } from './core/types';
 import { hookContext, worker } from './core/worker';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
 import { batchedStdout, HostLog, type LogSink } from './invocation';
@@ -111,7 +112,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const pollers = await Promise.all(
     ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
   );
-  await worker.runHooks('appStart', hookContext(worker.appLevelHookData, { functionAppDirectory: dir }));
+  const appStart: Omit<AppStartContext, 'hookData' | 'appHookData'> = { functionAppDirectory: dir };
+  await worker.runHooks('appStart', hookContext(worker.appLevelHookData, appStart));
 
   const server = createHttpServer(http, { functionKey, masterKey, maxBodyBytes }, log);
   await new Promise<void>((resolve, reject) => {

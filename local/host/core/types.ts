@@ -137,5 +137,4 @@ export interface AppStartContext extends HookContext {
   functionAppDirectory: string;
 }
 
-export type HookName = 'preInvocation' | 'postInvocation' | 'appStart' | 'appTerminate' | 'log';
 export type HookCallback = (context: never) => unknown;

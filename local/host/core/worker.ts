@@ -30,7 +30,7 @@ export interface LogEntry {
   invocationContext?: unknown;
 }
 
-export type LogSink = (entry: LogEntry) => void;
+export type WorkerLogSink = (entry: LogEntry) => void;
 
 class Worker {
   readonly functions = new Map<string, RegisteredFunction>();
@@ -41,7 +41,7 @@ class Worker {
   readonly appLevelHookData: HookData = {};
   currentEntryPoint?: string;
   /** Where logs go: the running local host sets it; before that, stderr for warnings and errors. */
-  sink: LogSink = (e) => {
+  sink: WorkerLogSink = (e) => {
     if (e.level === 'warning' || e.level === 'error' || e.level === 'critical') process.stderr.write(`${e.level}: ${e.message}\n`);
   };
 
