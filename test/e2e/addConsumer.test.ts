@@ -64,13 +64,14 @@ test('the new consumer file runs under the local host with no other edit', async
   });
   host.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   host.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  await waitFor(() => out.includes('Host listening on') || host!.exitCode !== null, 'the host to start', 30_000, 50);
+  // main.js prints `Host listening on ...`, then one line per function it runs.
+  await waitFor(() => out.includes('deskAudit [storageQueue]') || host!.exitCode !== null, 'the host to start', 45_000, 50);
   expect(out).toContain('deskAudit [storageQueue] queue desk-audit');
 
   const queue = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('desk-audit');
   await queue.createIfNotExists();
   await queue.sendMessage(encodeMessage(cloudEvent({ id: 'audit-1', source: '/test', type: 'com.example.desk.audit', data: { desk: 42 } })));
-  await waitFor(() => out.includes('audited desk 42'), 'the consumer to handle the message', 30_000, 50);
+  await waitFor(() => out.includes('audited desk 42'), 'the consumer to handle the message', 45_000, 50);
   expect(out).toMatch(/info Functions\.deskAudit: audited desk 42 \(event audit-1, attempt 1\)/);
   expect(out).toMatch(/Executed 'Functions\.deskAudit' \(Succeeded/);
-});
+}, 120_000);
