@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { definitions } from '../functions/registry';
 import { runLoad, type LoadFigures, type PreparedRequest } from './load';
 import { BENCH_ACTION, webhookBodies, webhookMessageLength } from './payloads';
 import { distFile, startService, type ServiceProcess } from './processes';
@@ -71,7 +70,7 @@ export interface WebhookBenchResult {
   hostLogLines: number;
 }
 
-/** Settings of the host process for the webhook benchmark; every other function is disabled. */
+/** Settings of the host process for the webhook benchmark (only engageWebhook and health run: `--functions`). */
 export function hostSettings(connectionString: string, functionKey: string, secret: string): Record<string, string> {
   const settings: Record<string, string> = {
     AzureWebJobsStorage: connectionString,
@@ -81,7 +80,6 @@ export function hostSettings(connectionString: string, functionKey: string, secr
     ENGAGE_DECODER: 'base64-json',
     ENGAGE_ROUTES: JSON.stringify([{ eventTypes: [BENCH_ACTION], queue: WEBHOOK_QUEUE }]),
   };
-  for (const d of definitions) if (d.name !== 'engageWebhook' && d.name !== 'health') settings[`AzureWebJobs.${d.name}.Disabled`] = 'true';
   return settings;
 }
 
@@ -111,7 +109,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
     );
     host = await startService(
       distFile('local/host/main.js'),
-      ['--port', '0'],
+      ['--port', '0', '--functions', 'engageWebhook', '--functions', 'health'],
       { ...process.env, ...hostSettings(options.connectionString, functionKey, secret) },
       /^Host listening on (\S+)/,
       { nodeArgs: profileArgs(options.profileDir, 'host') },

@@ -1,23 +1,18 @@
-import type { TimerFunctionDefinition } from '../shared/definition';
-import { drainRunsOnStartup, drainSchedule } from '../shared/notifications/defaults';
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { drainRunsOnStartup } from '../shared/notifications/defaults';
 
 /**
- * Timer: drains the Notification API (v2 events) into NOTIFICATIONS_QUEUE. Schedule from
- * NOTIFICATIONS_SCHEDULE (default every minute), read when the host registers the function.
- * A no-op with one log line while NOTIFICATIONS_API_BASE_URL is not set.
+ * Timer (NOTIFICATIONS_SCHEDULE, every minute in the shipped settings): drains the Notification API
+ * (v2 events) into NOTIFICATIONS_QUEUE. A no-op with one log line while NOTIFICATIONS_API_BASE_URL
+ * is not set.
  */
-export const notificationsDrain: TimerFunctionDefinition = {
-  name: 'notificationsDrain',
-  trigger: {
-    kind: 'timer',
-    get schedule() {
-      return drainSchedule();
-    },
-    get runOnStartup() {
-      return drainRunsOnStartup();
-    },
-  },
-  handler: async (_timer, context) => {
-    await (await import('../shared/notifications/run')).runNotificationsDrain(context);
-  },
-};
+export async function notificationsDrain(_timer: Timer, context: InvocationContext): Promise<void> {
+  await (await import('../shared/notifications/run')).runNotificationsDrain(context);
+}
+
+app.timer('notificationsDrain', {
+  schedule: '%NOTIFICATIONS_SCHEDULE%',
+  // A boolean, so not a %SETTING% expression: read from the app setting when the app is indexed.
+  runOnStartup: drainRunsOnStartup(),
+  handler: notificationsDrain,
+});

@@ -1,8 +1,13 @@
-import type { HttpFunctionDefinition } from '../shared/definition';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 
 /** GET /api/occupancy/{resourceId}: live occupancy of a room or desk (404 unknown, 400 malformed id). */
-export const occupancyApi: HttpFunctionDefinition = {
-  name: 'occupancyApi',
-  trigger: { kind: 'http', route: 'occupancy/{resourceId}', methods: ['GET'], authLevel: 'function' },
-  handler: async (req, ctx) => (await import('../shared/occupancy/api')).getOccupancy(req, ctx),
-};
+export async function occupancyApi(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return (await import('../shared/occupancy/api')).getOccupancy(request, context);
+}
+
+app.http('occupancyApi', {
+  route: 'occupancy/{resourceId}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: occupancyApi,
+});

@@ -1,8 +1,11 @@
-import { defineLazyConsumer, settingOr } from '../shared/consumer/define';
+import { app } from '@azure/functions';
+import { lazyConsumerHandler } from '../shared/consumer/define';
 
-/** Occupancy example consumer: desk booking changes (Engage DESK). */
-export const occupancyDesk = defineLazyConsumer({
-  name: 'occupancyDesk',
-  queue: settingOr('OCCUPANCY_DESK_QUEUE', 'engage-desk'),
-  load: async () => (await import('../shared/occupancy/consumer')).occupancyConsumer,
+/** Occupancy example consumer: desk booking changes (Engage DESK); the typed consumer is loaded on the first message. */
+export const occupancyDesk = lazyConsumerHandler(async () => (await import('../shared/occupancy/consumer')).occupancyConsumer);
+
+app.storageQueue('occupancyDesk', {
+  queueName: '%OCCUPANCY_DESK_QUEUE%',
+  connection: 'AzureWebJobsStorage',
+  handler: occupancyDesk,
 });

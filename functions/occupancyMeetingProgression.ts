@@ -1,8 +1,11 @@
-import { defineLazyConsumer, settingOr } from '../shared/consumer/define';
+import { app } from '@azure/functions';
+import { lazyConsumerHandler } from '../shared/consumer/define';
 
-/** Occupancy example consumer: room START / STOP / EXTEND (Engage MEETINGPROGRESSION). */
-export const occupancyMeetingProgression = defineLazyConsumer({
-  name: 'occupancyMeetingProgression',
-  queue: settingOr('OCCUPANCY_MEETING_PROGRESSION_QUEUE', 'engage-meetingprogression'),
-  load: async () => (await import('../shared/occupancy/consumer')).occupancyConsumer,
+/** Occupancy example consumer: room START / STOP / EXTEND (Engage MEETINGPROGRESSION); the typed consumer is loaded on the first message. */
+export const occupancyMeetingProgression = lazyConsumerHandler(async () => (await import('../shared/occupancy/consumer')).occupancyConsumer);
+
+app.storageQueue('occupancyMeetingProgression', {
+  queueName: '%OCCUPANCY_MEETING_PROGRESSION_QUEUE%',
+  connection: 'AzureWebJobsStorage',
+  handler: occupancyMeetingProgression,
 });

@@ -1,9 +1,11 @@
-import { settingOr } from '../shared/consumer/define';
-import type { TimerFunctionDefinition } from '../shared/definition';
+import { app, type InvocationContext, type Timer } from '@azure/functions';
 
-/** Timer: logs each `*-poison` queue's depth, with a `PoisonQueueDepth` metric line per queue for alerts. */
-export const poisonMonitor: TimerFunctionDefinition = {
-  name: 'poisonMonitor',
-  trigger: { kind: 'timer', schedule: settingOr('POISON_MONITOR_SCHEDULE', '0 */5 * * * *') },
-  handler: async (_timer, ctx) => (await import('../shared/poison/monitor')).runPoisonMonitor(ctx),
-};
+/** Timer (POISON_MONITOR_SCHEDULE): logs each `*-poison` queue's depth, with a `PoisonQueueDepth` metric line per queue for alerts. */
+export async function poisonMonitor(_timer: Timer, context: InvocationContext): Promise<void> {
+  await (await import('../shared/poison/monitor')).runPoisonMonitor(context);
+}
+
+app.timer('poisonMonitor', {
+  schedule: '%POISON_MONITOR_SCHEDULE%',
+  handler: poisonMonitor,
+});

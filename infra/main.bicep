@@ -130,6 +130,19 @@ param noojeeEventsQueue string = 'noojee-call-events'
 @description('NOOJEE_COMMANDS_QUEUE: Noojee call commands (answer / hangup / dial).')
 param noojeeCommandsQueue string = 'noojee-call-commands'
 
+// Trigger settings: the functions name them as %SETTING% (the host fails indexing a function whose setting is unset).
+@description('NOTIFICATIONS_SCHEDULE / NOOJEE_SCHEDULE / POISON_MONITOR_SCHEDULE: timer schedules (NCRONTAB, six fields).')
+param notificationsSchedule string = '0 */1 * * * *'
+param noojeeSchedule string = '0 * * * * *'
+param poisonMonitorSchedule string = '0 */5 * * * *'
+@description('OCCUPANCY_*_QUEUE: queues the example occupancy consumer reads (provisioned by the default routes).')
+param occupancyQueues object = {
+  OCCUPANCY_MEETING_PROGRESSION_QUEUE: 'engage-meetingprogression'
+  OCCUPANCY_DESK_PROGRESSION_QUEUE: 'engage-deskprogression'
+  OCCUPANCY_MEETING_EXTERNAL_QUEUE: 'engage-meetingexternal'
+  OCCUPANCY_DESK_QUEUE: 'engage-desk'
+}
+
 param checkpointContainer string = 'checkpoints'
 param journalContainer string = 'drain-journal'
 param claimCheckContainer string = 'claim-checks'
@@ -320,7 +333,11 @@ var appSettings = union({
   NOOJEE_EXTENSIONS: noojeeExtensions
   NOOJEE_EVENTS_QUEUE: noojeeEventsQueue
   NOOJEE_COMMANDS_QUEUE: noojeeCommandsQueue
-}, secretReferences, extraAppSettings)
+
+  NOTIFICATIONS_SCHEDULE: notificationsSchedule
+  NOOJEE_SCHEDULE: noojeeSchedule
+  POISON_MONITOR_SCHEDULE: poisonMonitorSchedule
+}, occupancyQueues, secretReferences, extraAppSettings)
 
 module functionApp './modules/functionapp.bicep' = {
   name: 'functionApp'

@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       `  Functions host   ${host.url}   (function key: ${host.functionKey === env.LOCAL_FUNCTION_KEY ? host.functionKey : '<generated; set LOCAL_FUNCTION_KEY to choose one>'})`,
       `  Health           ${host.url}/api/health`,
       ...host.functions.map((f) => `    ${f.name.padEnd(30)} ${f.trigger.padEnd(13)} ${f.detail}`),
+      ...host.errors.map((e) => `    ${e.name.padEnd(30)} ${'in error'.padEnd(13)} ${e.error}`),
       azurite
         ? `  Azurite          blob http://127.0.0.1:${azurite.blobPort}  queue http://127.0.0.1:${azurite.queuePort}  (data in .azurite/)`
         : '  Storage          as configured by AzureWebJobsStorage',

@@ -97,11 +97,15 @@ export function readLocalSettings(dir: string): LocalSettings {
   return { values: {} };
 }
 
-/** Replaces `%NAME%` references with app settings, as Azure Functions binding expressions do. */
+/**
+ * Replaces `%NAME%` references with app settings, as the Functions host does when it indexes a
+ * function's bindings; an unset (or empty) setting throws the host's error, e.g.
+ * "Microsoft.Azure.WebJobs.Host: '%Azure:ServiceBus:Queue%' does not resolve to a value."
+ */
 export function resolveSettingRefs(value: string, env: NodeJS.ProcessEnv): string {
-  return value.replace(/%([^%]+)%/g, (_m, name: string) => {
+  return value.replace(/%([^%]+)%/g, (ref, name: string) => {
     const v = env[name];
-    if (v === undefined || v === '') throw new Error(`setting "${name}" referenced as %${name}% is not set`);
+    if (v === undefined || v === '') throw new Error(`'${ref}' does not resolve to a value.`);
     return v;
   });
 }

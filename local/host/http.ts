@@ -6,10 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
-import type { HttpFunctionDefinition } from '../../shared/definition';
-import { createContext, invoke, writeOutputBindings, type HostLog } from './invocation';
-import type { QueueWriter } from '../../shared/queue/writer';
+import type { RpcHttpData } from './core/types';
+import type { HostLog } from './invocation';
+import type { HttpResult } from './rpc';
 
 export interface HttpOptions {
   functionKey: string;
@@ -17,8 +16,17 @@ export interface HttpOptions {
   maxBodyBytes: number;
 }
 
+/** An HTTP-triggered function as the host indexed it; `invoke` runs it through the worker (rpc.ts). */
+export interface HttpEndpoint {
+  name: string;
+  route: string;
+  methods: string[];
+  authLevel: string;
+  invoke(request: RpcHttpData): Promise<HttpResult>;
+}
+
 interface CompiledRoute {
-  def: HttpFunctionDefinition;
+  def: HttpEndpoint;
   pattern: RegExp;
   params: string[];
 }
@@ -48,8 +56,8 @@ function keyMatches(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function createHttpServer(defs: HttpFunctionDefinition[], options: HttpOptions, log: HostLog, writer: () => Promise<QueueWriter>): Server {
-  const routes: CompiledRoute[] = defs.map((def) => ({ def, ...compileRoute(def.trigger.route) }));
+export function createHttpServer(defs: HttpEndpoint[], options: HttpOptions, log: HostLog): Server {
+  const routes: CompiledRoute[] = defs.map((def) => ({ def, ...compileRoute(def.route) }));
 
   return createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -67,13 +75,13 @@ export function createHttpServer(defs: HttpFunctionDefinition[], options: HttpOp
     const matches = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m);
     if (matches.length === 0) return send(res, 404);
     const method = (req.method ?? 'GET').toUpperCase();
-    const hit = matches.find((x) => x.r.def.trigger.methods.includes(method as never));
-    if (!hit) return send(res, 405, undefined, { allow: [...new Set(matches.flatMap((x) => x.r.def.trigger.methods))].join(', ') });
+    const hit = matches.find((x) => x.r.def.methods.includes(method));
+    if (!hit) return send(res, 405, undefined, { allow: [...new Set(matches.flatMap((x) => x.r.def.methods))].join(', ') });
     const { def, params } = hit.r;
 
     const key = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code') ?? undefined;
-    if (def.trigger.authLevel === 'function' && !keyMatches(key, options.functionKey) && !keyMatches(key, options.masterKey)) return send(res, 401);
-    if (def.trigger.authLevel === 'admin' && !keyMatches(key, options.masterKey)) return send(res, 401);
+    if (def.authLevel === 'function' && !keyMatches(key, options.functionKey) && !keyMatches(key, options.masterKey)) return send(res, 401);
+    if (def.authLevel === 'admin' && !keyMatches(key, options.masterKey)) return send(res, 401);
 
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
@@ -99,59 +107,22 @@ export function createHttpServer(defs: HttpFunctionDefinition[], options: HttpOp
     });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const request = new HttpRequest({
-      method,
-      url: url.toString(),
-      headers,
-      query: Object.fromEntries(url.searchParams),
-      params: routeParams,
-      body: body.length > 0 ? { bytes: body } : undefined,
-    });
-    const context = createContext(def, log, { Query: Object.fromEntries(url.searchParams), Headers: headers, ...routeParams });
-    let result: HttpResponseInit | HttpResponse | void;
+    let result: HttpResult;
     try {
-      result = await invoke(def, log, context, `This function was programmatically called via the host APIs.`, async () => {
-        const r = await def.handler(request, context);
-        await writeOutputBindings(def, context, writer);
-        return r;
+      result = await def.invoke({
+        method,
+        url: url.toString(),
+        headers,
+        query: Object.fromEntries(url.searchParams),
+        params: routeParams,
+        body: body.length > 0 ? { bytes: body } : undefined,
       });
     } catch {
       return send(res, 500);
     }
-    if (result && !(result instanceof HttpResponse) && writePlainResult(res, result)) return;
-    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-    const out = Buffer.from(await response.arrayBuffer());
-    const outHeaders: Record<string, string> = {};
-    response.headers.forEach((v, k) => (outHeaders[k] = v));
-    res.writeHead(response.status, outHeaders);
-    res.end(out);
+    res.writeHead(result.status, result.headers);
+    res.end(result.body);
   }
-}
-
-/**
- * Fast path for the common result shapes (no body, a string, bytes or `jsonBody`, plain headers,
- * no cookies): written directly, with the same status, headers and content type that HttpResponse
- * would produce. Returns false for anything else (streams, Headers objects, cookies...).
- */
-function writePlainResult(res: ServerResponse, r: HttpResponseInit): boolean {
-  if (r.cookies?.length || (r.headers !== undefined && (typeof r.headers !== 'object' || Array.isArray(r.headers) || r.headers instanceof Headers))) return false;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, string>)) headers[k.toLowerCase()] = String(v);
-  let body: string | Uint8Array | undefined;
-  if (r.jsonBody !== undefined) {
-    body = JSON.stringify(r.jsonBody);
-    headers['content-type'] ??= 'application/json';
-  } else if (typeof r.body === 'string') {
-    body = r.body;
-    headers['content-type'] ??= 'text/plain;charset=UTF-8';
-  } else if (r.body instanceof Uint8Array) {
-    body = r.body;
-  } else if (r.body !== undefined && r.body !== null) {
-    return false;
-  }
-  res.writeHead(r.status ?? 200, headers);
-  res.end(body);
-  return true;
 }
 
 function send(res: ServerResponse, status: number, text?: string, headers: Record<string, string> = {}): void {

@@ -1,6 +1,9 @@
 /**
- * The local Functions host: runs the app's function definitions without Core Tools (which cannot
- * be installed here), with the semantics that matter (see http.ts, timer.ts, queue.ts).
+ * The local Functions host: runs the app without Core Tools (which cannot be installed here) the way
+ * the Functions host and the Node worker do: it loads `package.json` `main` with a stand-in for
+ * `@azure/functions-core` and indexes what `@azure/functions` registered (app.ts), and invokes every
+ * function through the library's InvocationModel (rpc.ts), with the trigger semantics that matter
+ * (http.ts, timer.ts, queue.ts). App hooks `appStart` / `appTerminate` run as in the worker.
  *
  * Settings: `local.settings.json` (or the sample) `Values` fill the environment where a variable is
  * not already set; `options.settings` override both. The app's configuration is validated at start:
@@ -10,25 +13,25 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type {
-  FunctionDefinition,
-  HttpFunctionDefinition,
-  QueueFunctionDefinition,
-  TimerFunctionDefinition,
-} from '../../shared/definition';
 import { loadConfig, resetConfig, secretValues } from '../../shared/config';
 import { getStorage } from '../../shared/storage';
 import { QueueWriter } from '../../shared/queue/writer';
-import { requestShutdown, resetShutdown } from '../../shared/shutdown';
+import { connectionOf, indexFunctions, loadApp, type IndexedFunction } from './app';
+import type { AppStartContext } from './core/types';
+import { hookContext, worker } from './core/worker';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
 import { batchedStdout, HostLog, type LogSink } from './invocation';
-import { createHttpServer } from './http';
+import { createHttpServer, type HttpEndpoint } from './http';
+import { httpResult, httpTriggerData, invoke } from './rpc';
 import { TimerRunner } from './timer';
 import { QueuePoller } from './queue';
 
 export interface HostOptions {
-  /** Function definitions to run (default: every function of the app, `functions/registry`). */
-  definitions?: readonly FunctionDefinition[];
+  /**
+   * Only these functions run (Core Tools' `func start --functions`); default: every function the
+   * app registered (and any registered in this process outside the app's entry point, e.g. by a test).
+   */
+  functions?: readonly string[];
   /** Settings applied to the environment, overriding local.settings.json and existing variables. */
   settings?: Record<string, string>;
   /** Read local.settings.json / local.settings.sample.json (default true). */
@@ -57,6 +60,8 @@ export interface RunningHost {
   functionKey: string;
   masterKey: string;
   functions: { name: string; trigger: string; detail: string }[];
+  /** Functions that failed indexing (e.g. a `%SETTING%` that is not set), with the host's error. */
+  errors: { name: string; error: string }[];
   stop(): Promise<void>;
 }
 
@@ -76,35 +81,41 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   }
   for (const [k, v] of Object.entries(options.settings ?? {})) process.env[k] = v;
   resetConfig();
-  resetShutdown();
   const config = loadConfig(process.env); // throws ConfigError listing every problem
   const log = new HostLog(options.log ?? batchedStdout(), []);
   log.setSecrets(secretValues(process.env));
 
-  const definitions = (options.definitions ?? (await import('../../functions/registry')).definitions).filter(
-    (d) => !/^(true|1)$/i.test(process.env[`AzureWebJobs.${d.name}.Disabled`] ?? ''),
-  );
-  const names = new Set<string>();
-  for (const d of definitions) {
-    if (names.has(d.name)) throw new Error(`function "${d.name}" is defined twice`);
-    names.add(d.name);
-  }
+  worker.sink = (e) => {
+    if (e.level === 'trace' || e.level === 'debug' || e.level === 'none') return;
+    log.write(e.level, e.functionName ? `Functions.${e.functionName}` : 'worker', e.message);
+  };
+  const entryPoint = await loadApp(dir);
+  const { functions: indexed, errors } = indexFunctions({ entryPoint, only: options.functions });
+  for (const e of errors) log.write('error', 'host', `The '${e.name}' function is in error: ${e.error}`);
   const queueOptions = readHostJson(dir, options.hostJson);
   const functionKey = options.functionKey ?? process.env.LOCAL_FUNCTION_KEY ?? randomBytes(24).toString('base64url');
   const masterKey = options.masterKey ?? process.env.LOCAL_MASTER_KEY ?? randomBytes(24).toString('base64url');
   const maxBodyBytes = options.maxBodyBytes ?? Number(process.env.LOCAL_HTTP_MAX_BODY_BYTES ?? 1024 * 1024);
 
-  const storage = await getStorage();
-  let writer: QueueWriter | undefined;
-  const getWriter = async () => (writer ??= new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER }));
+  const writers = new Map<string, Promise<QueueWriter>>();
+  const writerFor = (connection: string) => {
+    let w = writers.get(connection);
+    if (!w) writers.set(connection, (w = getStorage(connection).then((s) => new QueueWriter(s, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER }))));
+    return w;
+  };
+  const ofType = (type: string) => indexed.filter((f) => f.trigger.type.toLowerCase() === type);
+  const unsupported = indexed.filter((f) => !['httptrigger', 'timertrigger', 'queuetrigger'].includes(f.trigger.type.toLowerCase()));
+  for (const f of unsupported) log.write('warning', 'host', `'${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; not started`);
 
-  const http = definitions.filter((d): d is HttpFunctionDefinition => d.trigger.kind === 'http');
-  const timers = definitions.filter((d): d is TimerFunctionDefinition => d.trigger.kind === 'timer').map((d) => new TimerRunner(d, log, getWriter));
-  const pollers = definitions
-    .filter((d): d is QueueFunctionDefinition => d.trigger.kind === 'storageQueue')
-    .map((d) => new QueuePoller(d, queueOptions, log, storage, getWriter, options.processingVisibilitySeconds));
+  const http = ofType('httptrigger').map((f) => httpEndpoint(f, log, writerFor));
+  const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor));
+  const pollers = await Promise.all(
+    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
+  );
+  const appStart: Omit<AppStartContext, 'hookData' | 'appHookData'> = { functionAppDirectory: dir };
+  await worker.runHooks('appStart', hookContext(worker.appLevelHookData, appStart));
 
-  const server = createHttpServer(http, { functionKey, masterKey, maxBodyBytes }, log, getWriter);
+  const server = createHttpServer(http, { functionKey, masterKey, maxBodyBytes }, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -114,16 +125,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   for (const t of timers) t.start();
   for (const p of pollers) p.start();
 
-  const functions = definitions.map((d) => ({
-    name: d.name,
-    trigger: d.trigger.kind,
-    detail:
-      d.trigger.kind === 'http'
-        ? `${d.trigger.methods.join(',')} ${url}/api/${d.trigger.route} (auth: ${d.trigger.authLevel})`
-        : d.trigger.kind === 'timer'
-          ? `schedule ${d.trigger.schedule}${d.trigger.runOnStartup ? ', runOnStartup' : ''}`
-          : `queue ${pollers.find((p) => p.functionName === d.name)?.queueName ?? d.trigger.queueName}`,
-  }));
+  const functions = [
+    ...http.map((e) => ({ name: e.name, trigger: 'http', detail: `${e.methods.join(',')} ${url}/api/${e.route} (auth: ${e.authLevel})` })),
+    ...timers.map((t) => ({ name: t.functionName, trigger: 'timer', detail: `schedule ${t.schedule}${t.runsOnStartup ? ', runOnStartup' : ''}` })),
+    ...pollers.map((p) => ({ name: p.functionName, trigger: 'storageQueue', detail: `queue ${p.queueName}` })),
+  ];
 
   let stopping: Promise<void> | undefined;
   return {
@@ -132,9 +138,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     functionKey,
     masterKey,
     functions,
+    errors,
     stop() {
       stopping ??= (async () => {
-        requestShutdown(); // long-running invocations end early and cleanly
+        // As the worker on shutdown: the app's appTerminate hooks (here they end long-running invocations early).
+        await worker.runHooks('appTerminate', hookContext(worker.appLevelHookData, {})).catch((err: unknown) => {
+          log.write('error', 'host', `appTerminate hook failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -143,5 +153,17 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       })();
       return stopping;
     },
+  };
+}
+
+/** An HTTP trigger's route (default: the function name), methods and auth level, invoked through the worker. */
+function httpEndpoint(f: IndexedFunction, log: HostLog, writerFor: (connection: string) => Promise<QueueWriter>): HttpEndpoint {
+  const t = f.trigger;
+  return {
+    name: f.name,
+    route: typeof t.route === 'string' && t.route !== '' ? t.route : f.name,
+    methods: (Array.isArray(t.methods) ? (t.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase()),
+    authLevel: typeof t.authLevel === 'string' ? t.authLevel.toLowerCase() : 'function',
+    invoke: async (request) => httpResult(await invoke(f, log, 'This function was programmatically called via the host APIs.', httpTriggerData(f, request), writerFor)),
   };
 }

@@ -3,20 +3,19 @@
  * - polls with exponential back-off (from 100 ms, doubling) up to `maxPollingInterval` while the queue
  *   is empty, and immediately again while it has messages;
  * - fetches up to `batchSize` messages and runs them in parallel;
- * - decodes base64 (`messageEncoding`), passes JSON as an object and anything else as a string, with
- *   trigger metadata `id, dequeueCount, insertionTime, expirationTime, nextVisibleTime, popReceipt, queueTrigger`;
+ * - decodes base64 (`messageEncoding`) and invokes the function with the message text and the trigger
+ *   metadata the host sends (rpc.ts; the library hands JSON to the handler as an object);
  * - deletes the message on success; on failure makes it visible again after `visibilityTimeout`; once a
  *   message has failed `maxDequeueCount` times it is moved, unchanged, to `<queue>-poison`;
  * - creates the queue and its poison queue when first needed, and again when storage says they are
  *   missing (deleted, or storage restarted empty); every storage call has the storage deadline.
  */
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import type { QueueFunctionDefinition } from '../../shared/definition';
-import type { QueueWriter } from '../../shared/queue/writer';
 import { CreateOnce, isMissing, type StorageClients } from '../../shared/storage';
+import type { IndexedFunction } from './app';
 import type { QueueOptions } from './hostConfig';
-import { resolveSettingRefs } from './hostConfig';
-import { createContext, invoke, writeOutputBindings, type HostLog } from './invocation';
+import type { HostLog } from './invocation';
+import { invoke, queueTriggerData, type WriterFor } from './rpc';
 
 const MIN_POLL_MS = 100;
 
@@ -25,20 +24,13 @@ export function nextPollDelay(previousMs: number, maxMs: number): number {
 }
 
 /** Decodes a queue message text per `messageEncoding`; throws on text that is not valid base64. */
-export function decodeQueueMessage(messageText: string, encoding: 'base64' | 'none'): { text: string; payload: unknown } {
-  let text = messageText;
-  if (encoding === 'base64') {
-    const compact = messageText.replace(/\s/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
-      throw new Error('Message decoding has failed: the message is not a valid base64 string (host.json messageEncoding is "base64")');
-    }
-    text = Buffer.from(compact, 'base64').toString('utf8');
+export function decodeQueueMessage(messageText: string, encoding: 'base64' | 'none'): string {
+  if (encoding === 'none') return messageText;
+  const compact = messageText.replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new Error('Message decoding has failed: the message is not a valid base64 string (host.json messageEncoding is "base64")');
   }
-  try {
-    return { text, payload: JSON.parse(text) };
-  } catch {
-    return { text, payload: text };
-  }
+  return Buffer.from(compact, 'base64').toString('utf8');
 }
 
 export class QueuePoller {
@@ -54,16 +46,16 @@ export class QueuePoller {
   private readonly deadlineMs: number;
 
   constructor(
-    private readonly def: QueueFunctionDefinition,
+    private readonly def: IndexedFunction,
     private readonly options: QueueOptions,
     private readonly log: HostLog,
     storage: StorageClients,
-    private readonly writer: () => Promise<QueueWriter>,
+    private readonly writer: WriterFor,
     /** Visibility while a message is being processed (the real host uses 10 minutes and renews it). */
     private readonly processingVisibilitySeconds = 600,
   ) {
     this.functionName = def.name;
-    this.queueName = resolveSettingRefs(def.trigger.queueName, process.env);
+    this.queueName = String(def.trigger.queueName);
     this.queue = storage.queues.getQueueClient(this.queueName);
     this.poison = storage.queues.getQueueClient(`${this.queueName}-poison`);
     this.deadlineMs = storage.deadlineMs;
@@ -126,20 +118,8 @@ export class QueuePoller {
       }
       let ok = false;
       try {
-        const { text, payload } = decodeQueueMessage(m.messageText, this.options.messageEncoding);
-        const context = createContext(this.def, this.log, {
-          id: m.messageId,
-          queueTrigger: text,
-          dequeueCount: m.dequeueCount,
-          insertionTime: m.insertedOn.toISOString(),
-          expirationTime: m.expiresOn.toISOString(),
-          nextVisibleTime: m.nextVisibleOn.toISOString(),
-          popReceipt: m.popReceipt,
-        });
-        await invoke(this.def, this.log, context, `New queue message detected on '${this.queueName}'`, async () => {
-          await this.def.handler(payload, context);
-          await writeOutputBindings(this.def, context, this.writer);
-        });
+        const text = decodeQueueMessage(m.messageText, this.options.messageEncoding);
+        await invoke(this.def, this.log, `New queue message detected on '${this.queueName}'`, queueTriggerData(this.def, m, text), this.writer);
         ok = true;
       } catch (err) {
         this.log.write('warning', scope, `message ${m.messageId} failed (dequeueCount ${m.dequeueCount}/${this.options.maxDequeueCount}): ${describe(err)}`);

@@ -5,11 +5,9 @@
  * meanwhile collapse into one immediate, past-due run.
  */
 import { CronExpressionParser } from 'cron-parser';
-import type { Timer } from '@azure/functions';
-import type { TimerFunctionDefinition } from '../../shared/definition';
-import type { QueueWriter } from '../../shared/queue/writer';
-import { resolveSettingRefs } from './hostConfig';
-import { createContext, invoke, writeOutputBindings, type HostLog } from './invocation';
+import type { IndexedFunction } from './app';
+import type { HostLog } from './invocation';
+import { invoke, timerTriggerData, type WriterFor } from './rpc';
 
 /** A run that starts more than this late counts as past due. */
 const PAST_DUE_MARGIN_MS = 1000;
@@ -28,21 +26,25 @@ export class TimerRunner {
   private running?: Promise<void>;
   private stopped = false;
   private last?: Date;
-  private readonly schedule: string;
+  readonly schedule: string;
+  readonly functionName: string;
+  readonly runsOnStartup: boolean;
   /** Number of runs started (tests and diagnostics). */
   runs = 0;
 
   constructor(
-    private readonly def: TimerFunctionDefinition,
+    private readonly def: IndexedFunction,
     private readonly log: HostLog,
-    private readonly writer: () => Promise<QueueWriter>,
+    private readonly writer: WriterFor,
   ) {
-    this.schedule = resolveSettingRefs(def.trigger.schedule, process.env);
+    this.functionName = def.name;
+    this.schedule = String(def.trigger.schedule);
+    this.runsOnStartup = def.trigger.runOnStartup === true;
     nextOccurrence(this.schedule, new Date()); // fail start-up on a bad schedule
   }
 
   start(): void {
-    if (this.def.trigger.runOnStartup) this.fire(new Date(), 'runOnStartup');
+    if (this.runsOnStartup) this.fire(new Date(), 'runOnStartup');
     else this.scheduleFrom(new Date());
   }
 
@@ -62,22 +64,15 @@ export class TimerRunner {
     if (this.stopped || this.running) return;
     const startedAt = new Date();
     const next = nextOccurrence(this.schedule, startedAt);
-    const timer: Timer = {
+    const data = timerTriggerData(this.def, {
       isPastDue: reason !== 'runOnStartup' && startedAt.getTime() - scheduledAt.getTime() > PAST_DUE_MARGIN_MS,
-      schedule: { adjustForDST: true },
-      scheduleStatus: {
-        last: (this.last ?? new Date(0)).toISOString(),
-        next: next.toISOString(),
-        lastUpdated: startedAt.toISOString(),
-      },
-    };
+      last: this.last ?? new Date(0),
+      next,
+      lastUpdated: startedAt,
+    });
     this.runs++;
-    const context = createContext(this.def, this.log, { timer });
-    this.running = invoke(this.def, this.log, context, `${reason} at ${scheduledAt.toISOString()}`, async () => {
-      await this.def.handler(timer, context);
-      await writeOutputBindings(this.def, context, this.writer);
-    })
-      .catch(() => undefined) // logged by invoke; a failed run does not stop the schedule
+    this.running = invoke(this.def, this.log, `${reason} at ${scheduledAt.toISOString()}`, data, this.writer)
+      .then(() => undefined, () => undefined) // logged by invoke; a failed run does not stop the schedule
       .finally(() => {
         this.running = undefined;
         this.last = startedAt;

@@ -4,9 +4,10 @@ import { containerName, intSetting, queueName } from './core';
 /**
  * Settings of the consumer part: the example occupancy consumer and the poison monitor.
  *
- * The trigger settings (`OCCUPANCY_*_QUEUE`, `POISON_MONITOR_SCHEDULE`) are read when the function
- * definitions are loaded (see `settingOr` in shared/consumer/define.ts) so that they have defaults
- * even where no app setting exists; they are validated here too, so a bad value fails clearly.
+ * The trigger settings (`OCCUPANCY_*_QUEUE`, `POISON_MONITOR_SCHEDULE`) are `%SETTING%` expressions
+ * in the function files, resolved by the Functions host: local.settings.sample.json and
+ * infra/main.bicep set them (an unset one fails indexing of its function). They are validated here
+ * too, so a bad value fails clearly; the defaults are the shipped values.
  */
 export const consumerSettings = z.object({
   /** Blob container holding one occupancy document per resource (`resources/<id>.json`). */

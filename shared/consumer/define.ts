@@ -1,6 +1,8 @@
 /**
- * Typed queue consumers: `defineConsumer({name, queue, schemas, handler})` returns a queue-trigger
- * definition (for `functions/registry.ts`) whose handler
+ * Typed queue consumers. `defineConsumer(name, {queueName, connection, schemas, handler})` registers
+ * a queue-triggered function with `app.storageQueue` (a thin helper: the same options, plus the
+ * consumer's) and returns its handler; `consumerHandler(spec)` is the handler alone, for a file that
+ * calls `app.storageQueue` itself. The handler
  *  1. takes the message as the trigger hands it over (JSON object or string),
  *  2. resolves a claim-check pointer from blob storage transparently,
  *  3. reads the CloudEvents 1.0 envelope (or, with `format: 'raw'`, the payload alone),
@@ -11,13 +13,15 @@
  * so nothing vanishes silently.
  *
  * This module is cheap to load (types only from zod; the processing code is imported on the first
- * message) so that function files stay thin. `defineLazyConsumer` also defers loading the schemas
- * and the handler themselves (which pull in zod) until the first message.
+ * message) so that function files stay thin. `lazyConsumerHandler` / `defineLazyConsumer` also defer
+ * loading the schemas and the handler themselves (which pull in zod) until the first message.
  */
-import type { InvocationContext } from '@azure/functions';
+import { app, type InvocationContext, type StorageQueueFunctionOptions, type StorageQueueHandler } from '@azure/functions';
 import type { z } from 'zod';
 import type { CloudEvent } from '../envelope';
-import { STORAGE_CONNECTION, type QueueFunctionDefinition } from '../definition';
+
+/** The storage connection (app setting prefix) of the built-in functions: Azure Functions' own. */
+export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
 
 /** zod schema per CloudEvents `type`. */
 export type ConsumerSchemas = Record<string, z.ZodType>;
@@ -61,18 +65,12 @@ export interface ConsumerSpec<S extends ConsumerSchemas = ConsumerSchemas> {
   rawType?: keyof S & string;
   /** What to do with an event type that has no schema: `fail` (default: retried, then poison) or `ignore` (logged). */
   unknownTypes?: 'fail' | 'ignore';
-  /** Storage connection prefix used to resolve claim checks (default `AzureWebJobsStorage`). */
+  /** Storage connection prefix used to resolve claim checks (default: the trigger's connection). */
   connection?: string;
 }
 
-export interface ConsumerTrigger {
-  /** Function name (unique in the app). */
-  name: string;
-  /** Queue the trigger reads (a name, or `%SETTING%` for an app setting that is always set). */
-  queue: string;
-  /** Connection setting prefix of the trigger (default `AzureWebJobsStorage`). */
-  connection?: string;
-}
+/** The trigger options of `app.storageQueue`: `queueName` (a name or `%SETTING%`) and `connection` (default AzureWebJobsStorage). */
+export type ConsumerTrigger = Omit<StorageQueueFunctionOptions, 'handler' | 'connection'> & { connection?: string };
 
 /** A spec of any event types (what a lazily loaded module provides). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,27 +81,41 @@ export function consumerSpec<S extends ConsumerSchemas>(spec: ConsumerSpec<S>): 
   return spec;
 }
 
-/** A queue-trigger definition that validates and types each message before calling `handler`. */
-export function defineConsumer<S extends ConsumerSchemas>(options: ConsumerTrigger & ConsumerSpec<S>): QueueFunctionDefinition {
-  const { name, queue, connection, ...spec } = options;
-  return defineLazyConsumer({ name, queue, connection, load: async () => ({ connection, ...spec }) });
+/** A queue-trigger handler that validates and types each message before calling `spec.handler`. */
+export function consumerHandler<S extends ConsumerSchemas>(spec: ConsumerSpec<S>): StorageQueueHandler {
+  return lazyConsumerHandler(async () => spec);
 }
 
-/** Like defineConsumer, with the spec (schemas + handler) loaded on the first message (cold start stays cheap). */
-export function defineLazyConsumer(options: ConsumerTrigger & { load: () => Promise<AnyConsumerSpec> }): QueueFunctionDefinition {
-  const connection = options.connection ?? STORAGE_CONNECTION;
+/** Like consumerHandler, with the spec (schemas + handler) loaded on the first message (cold start stays cheap). */
+export function lazyConsumerHandler(load: () => Promise<AnyConsumerSpec>): StorageQueueHandler {
   let spec: Promise<AnyConsumerSpec> | undefined;
-  return {
-    name: options.name,
-    trigger: { kind: 'storageQueue', queueName: options.queue, connection },
-    handler: async (item, context) => {
-      spec ??= options.load();
-      spec.catch(() => (spec = undefined));
-      const loaded = await spec;
-      const { processMessage } = await import('./process');
-      await processMessage(options.name, { connection, ...loaded }, item, context);
-    },
+  return async (item, context) => {
+    spec ??= load();
+    spec.catch(() => (spec = undefined));
+    const loaded = await spec;
+    const { processMessage } = await import('./process');
+    await processMessage(context.functionName, { ...loaded, connection: loaded.connection ?? connectionOf(context) }, item, context);
   };
 }
 
-export { settingOr } from '../definition';
+/** Registers a typed queue consumer with `app.storageQueue(name, ...)`; returns its handler. */
+export function defineConsumer<S extends ConsumerSchemas>(name: string, options: ConsumerTrigger & ConsumerSpec<S>): StorageQueueHandler {
+  const { schemas, handler: onEvent, format, rawType, unknownTypes, connection = STORAGE_CONNECTION, ...trigger } = options;
+  const handler = consumerHandler({ schemas, handler: onEvent, format, rawType, unknownTypes });
+  app.storageQueue(name, { ...trigger, connection, handler });
+  return handler;
+}
+
+/** Like defineConsumer, with the spec loaded on the first message. */
+export function defineLazyConsumer(name: string, options: ConsumerTrigger & { load: () => Promise<AnyConsumerSpec> }): StorageQueueHandler {
+  const { load, connection = STORAGE_CONNECTION, ...trigger } = options;
+  const handler = lazyConsumerHandler(load);
+  app.storageQueue(name, { ...trigger, connection, handler });
+  return handler;
+}
+
+/** The trigger's connection, which claim checks are resolved with unless the spec names one. */
+function connectionOf(context: InvocationContext): string {
+  const c = (context.options?.trigger as { connection?: unknown } | undefined)?.connection;
+  return typeof c === 'string' && c !== '' ? c : STORAGE_CONNECTION;
+}

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { isCloudEvent, type CloudEvent } from '../envelope';
 import { isClaimCheck, readMessageBody } from '../queue/reader';
 import { getStorage } from '../storage';
-import { STORAGE_CONNECTION } from '../definition';
+import { STORAGE_CONNECTION } from './define';
 import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
 import { describeIssues } from '../errors';
 import { InvalidMessageError } from './errors';

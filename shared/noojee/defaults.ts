@@ -1,7 +1,6 @@
 /**
- * Defaults of the Noojee settings that function definitions need at registration time. Kept free of
- * imports so that `functions/index` stays cheap to load (the zod schema in shared/config/noojee.ts
- * uses the same constants).
+ * Defaults of the Noojee settings (the zod schema in shared/config/noojee.ts), the values
+ * local.settings.sample.json and infra/main.bicep give the trigger settings. Free of imports.
  */
 export const DEFAULT_NOOJEE_SCHEDULE = '0 * * * * *';
 export const DEFAULT_NOOJEE_EVENTS_QUEUE = 'noojee-call-events';

@@ -1,17 +1,10 @@
 /**
- * Defaults of the Notification API drain that the thin function file needs without loading zod
- * (cold start); `shared/config/notifications.ts` uses the same constants.
+ * Constants of the Notification API drain, free of imports so that the thin function file can use
+ * them without loading zod (cold start); `shared/config/notifications.ts` uses the same constants.
  */
-
-import { settingOr } from '../definition';
 
 /** Timer schedule of the drain (NCRONTAB, six fields): every minute. */
 export const DEFAULT_DRAIN_SCHEDULE = '0 */1 * * * *';
-
-/** Schedule from the `NOTIFICATIONS_SCHEDULE` setting, or the default. */
-export function drainSchedule(env: NodeJS.ProcessEnv = process.env): string {
-  return settingOr('NOTIFICATIONS_SCHEDULE', DEFAULT_DRAIN_SCHEDULE, env);
-}
 
 /** `NOTIFICATIONS_RUN_ON_STARTUP` (true/1), default false. */
 export function drainRunsOnStartup(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -16,12 +16,7 @@ import { engageEventType } from '../../shared/engage/events';
 import { QueueWriter } from '../../shared/queue/writer';
 import { getStorage } from '../../shared/storage';
 import { registerPoisonCommands } from '../../cli/poison';
-import { occupancyMeetingProgression } from '../../functions/occupancyMeetingProgression';
-import { occupancyDeskProgression } from '../../functions/occupancyDeskProgression';
-import { occupancyMeetingExternal } from '../../functions/occupancyMeetingExternal';
-import { occupancyDesk } from '../../functions/occupancyDesk';
-import { occupancyApi } from '../../functions/occupancyApi';
-import { poisonMonitor } from '../../functions/poisonMonitor';
+import { sampleTriggerSettings } from '../helpers/app';
 import { queueDepth, waitFor } from '../helpers/queues';
 
 const SOURCE = '/eptura/engage';
@@ -37,15 +32,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'consumer-e2e-'));
   writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString } }));
   host = await startHost({
-    definitions: [
-      occupancyMeetingProgression,
-      occupancyDeskProgression,
-      occupancyMeetingExternal,
-      occupancyDesk,
-      occupancyApi,
-      { ...poisonMonitor, trigger: { kind: 'timer', schedule: '*/1 * * * * *' } },
-    ],
-    settings: { AzureWebJobsStorage: azurite.connectionString },
+    functions: ['occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi', 'poisonMonitor'],
+    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, POISON_MONITOR_SCHEDULE: '*/1 * * * * *' },
     useLocalSettings: false,
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
     log: (line) => logs.push(line),

@@ -11,13 +11,8 @@ import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { startHost, type RunningHost } from '../../local/host';
 import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
 import { resetConfig } from '../../shared/config';
-import { engageWebhook } from '../../functions/engageWebhook';
-import { occupancyMeetingProgression } from '../../functions/occupancyMeetingProgression';
-import { occupancyDeskProgression } from '../../functions/occupancyDeskProgression';
-import { occupancyMeetingExternal } from '../../functions/occupancyMeetingExternal';
-import { occupancyDesk } from '../../functions/occupancyDesk';
-import { occupancyApi } from '../../functions/occupancyApi';
 import { queueDepth, waitFor } from '../helpers/queues';
+import { sampleTriggerSettings } from '../helpers/app';
 
 const SECRET = 'sandbox-listener-secret';
 const QUEUES = ['engage-meetingprogression', 'engage-deskprogression', 'engage-desk', 'engage-meetingexternal'];
@@ -31,8 +26,8 @@ const saved = { ...process.env };
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    definitions: [engageWebhook, occupancyMeetingProgression, occupancyDeskProgression, occupancyMeetingExternal, occupancyDesk, occupancyApi],
-    settings: { AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_SECRET: SECRET, ENGAGE_SIGNATURE_MODE: 'enforce' },
+    functions: ['engageWebhook', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi'],
+    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_SECRET: SECRET, ENGAGE_SIGNATURE_MODE: 'enforce' },
     useLocalSettings: false,
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
     log: () => undefined,

@@ -7,13 +7,8 @@ import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { startHost, type RunningHost } from '../../local/host';
 import { resetConfig } from '../../shared/config';
 import { encodeBase64Json } from '../../shared/engage/decoder';
-import { engageWebhook } from '../../functions/engageWebhook';
-import { occupancyMeetingProgression } from '../../functions/occupancyMeetingProgression';
-import { occupancyDeskProgression } from '../../functions/occupancyDeskProgression';
-import { occupancyMeetingExternal } from '../../functions/occupancyMeetingExternal';
-import { occupancyDesk } from '../../functions/occupancyDesk';
-import { occupancyApi } from '../../functions/occupancyApi';
 import { queueDepth, waitFor } from '../helpers/queues';
+import { sampleTriggerSettings } from '../helpers/app';
 
 let azurite: RunningAzurite;
 let host: RunningHost;
@@ -23,8 +18,8 @@ const QUEUES = ['engage-meetingprogression', 'engage-deskprogression', 'engage-d
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    definitions: [engageWebhook, occupancyMeetingProgression, occupancyDeskProgression, occupancyMeetingExternal, occupancyDesk, occupancyApi],
-    settings: { AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json' },
+    functions: ['engageWebhook', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi'],
+    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json' },
     useLocalSettings: false,
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
     log: () => undefined,

@@ -5,9 +5,8 @@
  * its resources) → a queue-triggered test consumer receives them.
  */
 import { Command } from 'commander';
-import type { QueueFunctionDefinition } from '../../shared/definition';
+import { app } from '@azure/functions';
 import { registerListenerCommands } from '../../cli/listeners';
-import { engageWebhook } from '../../functions/engageWebhook';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { startHost, type RunningHost } from '../../local/host';
 import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
@@ -20,19 +19,19 @@ let sandbox: EngageSandbox;
 const saved = { ...process.env };
 const received: { id: string; type: string; subject?: string; data: unknown }[] = [];
 
-const consumer: QueueFunctionDefinition = {
-  name: 'engageTestConsumer',
-  trigger: { kind: 'storageQueue', queueName: 'engage-meetingexternal', connection: 'AzureWebJobsStorage' },
+app.storageQueue('engageTestConsumer', {
+  queueName: 'engage-meetingexternal',
+  connection: 'AzureWebJobsStorage',
   handler: async (message) => {
     received.push(message as (typeof received)[number]);
   },
-};
+});
 
 beforeAll(async () => {
   azurite = await startAzurite();
   sandbox = await startEngageSandbox({ timeScale: 0.001 });
   host = await startHost({
-    definitions: [engageWebhook, consumer],
+    functions: ['engageWebhook', 'engageTestConsumer'],
     settings: {
       AzureWebJobsStorage: azurite.connectionString,
       ENGAGE_DECODER: 'base64-json',

@@ -4,14 +4,13 @@
  * SIGKILLed between long-poll responses and restarted: it resumes from the stored seq, no event missed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
 import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandbox/noojee';
-import { definitions } from '../../functions/registry';
+import { appDir } from '../helpers/app';
 import { encodeMessage } from '../../shared/queue/writer';
 import { drainQueue, queueDepth, waitFor, type DecodedMessage } from '../helpers/queues';
 
@@ -44,8 +43,7 @@ async function startHostProcess(): Promise<{ child: ChildProcess; output: () => 
     NOOJEE_ANSWER_STRING: 'Call-info:answer-after=0',
   };
   // Only the functions under test run in this host.
-  for (const d of definitions) if (d.name !== 'callEvents' && d.name !== 'callCommands') env[`AzureWebJobs.${d.name}.Disabled`] = 'true';
-  const child = spawn(process.execPath, [HOST_MAIN, '--port', String(port), '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HOST_MAIN, '--port', String(port), '--dir', dir, '--functions', 'callEvents', '--functions', 'callCommands'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -72,12 +70,10 @@ async function collect(): Promise<string[]> {
 
 beforeAll(async () => {
   if (!existsSync(HOST_MAIN)) throw new Error(`${HOST_MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test builds first)`);
-  dir = mkdtempSync(join(tmpdir(), 'noojee-e2e-'));
   // Fast queue polling and retries so that the command tests take seconds.
-  writeFileSync(
-    join(dir, 'host.json'),
-    JSON.stringify({ version: '2.0', extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } } }),
-  );
+  dir = appDir('noojee-e2e-', {
+    'host.json': { version: '2.0', extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } } },
+  });
   [azurite, sandbox] = await Promise.all([startAzurite(), startNoojeeSandbox()]);
 });
 

@@ -6,8 +6,7 @@
  * Needs `npx tsc -p tsconfig.json` first (as `npm test` does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
@@ -16,6 +15,7 @@ import { notificationsSandboxSettings, sampleEvent, startNotificationsSandbox, S
 import { getStorage } from '../../shared/storage';
 import { JsonBlobStore } from '../../shared/state/jsonBlobStore';
 import { SUBSCRIPTION_BLOB } from '../../shared/notifications/defaults';
+import { appDir } from '../helpers/app';
 import { decodeMessageText, queueDepth, waitFor } from '../helpers/queues';
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,8 +30,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npx tsc -p tsconfig.json" first`);
   [azurite, sandbox] = await Promise.all([startAzurite(), startNotificationsSandbox()]);
-  dir = mkdtempSync(join(tmpdir(), 'notifications-e2e-'));
-  writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: {} }));
+  dir = appDir('notifications-e2e-', { 'local.settings.json': { IsEncrypted: false, Values: {} } });
 }, 60_000);
 
 afterAll(async () => {
@@ -42,7 +41,7 @@ afterAll(async () => {
 
 async function startHostProcess(extra: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir], {
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir, '--functions', 'notificationsDrain'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -33,6 +33,7 @@ import { signBody } from '../../shared/engage/signature';
 import { encodeMessage } from '../../shared/queue/writer';
 import { resetConfig } from '../../shared/config';
 import { queueDepth, waitFor } from '../helpers/queues';
+import { sampleTriggerSettings } from '../helpers/app';
 
 /** Distinctive values (letters, digits and dashes only, so URL- or form-encoding leaves them unchanged). */
 const SECRETS = {
@@ -215,7 +216,7 @@ beforeAll(async () => {
   engageTokenUrl = `http://127.0.0.1:${(engageTokenProxy.address() as AddressInfo).port}/tokenproviderapi/token`;
   host = await startHost({
     useLocalSettings: false,
-    settings: settings(),
+    settings: { ...sampleTriggerSettings(), ...settings() },
     functionKey: SECRETS.LOCAL_FUNCTION_KEY,
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 2 } } },
     log: capture('host'),

@@ -81,7 +81,7 @@ describe('occupancy consumer (Azurite)', () => {
   });
 
   test('queue trigger handler: duplicates and out-of-order redelivery; state over HTTP', async () => {
-    const handler = occupancyDeskProgression.handler;
+    const handler = occupancyDeskProgression;
     const start = deskEvent('w1:0', 9001, 0, '2026-11-23T09:00:00');
     const extend = deskEvent('w2:0', 9001, 2, '2026-11-23T10:00:00');
     const stop = deskEvent('w3:0', 9001, 1, '2026-11-23T11:00:00');
@@ -123,7 +123,7 @@ describe('occupancy consumer (Azurite)', () => {
     const received = (await queue.receiveMessages()).receivedMessageItems[0]!;
     const { body } = decodeMessageText(received.messageText);
     expect(body).toMatchObject({ id: 'big:0', claimcheck: expect.stringMatching(/^claim-checks\//) });
-    await occupancyMeetingExternal.handler(body, loggedContext({ id: received.messageId, dequeueCount: 1 }).context);
+    await occupancyMeetingExternal(body, loggedContext({ id: received.messageId, dequeueCount: 1 }).context);
     for (const r of ['600', '601', '602']) {
       const res = await get(r);
       expect(res.status).toBe(200);
@@ -132,9 +132,9 @@ describe('occupancy consumer (Azurite)', () => {
   });
 
   test('a claim check whose blob is gone is an invalid message', async () => {
-    const log = loggedContext({ id: 'gone', dequeueCount: 5 });
+    const log = loggedContext({ id: 'gone', dequeueCount: 5 }, 'occupancyMeetingExternal');
     await expect(
-      occupancyMeetingExternal.handler({ id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json' }, log.context),
+      occupancyMeetingExternal({ id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json' }, log.context),
     ).rejects.toThrow(/claim-check blob "claim-checks\/nope\/missing.json" does not exist/);
     expect(log.text()).toMatch(/error: consumer occupancyMeetingExternal: invalid message gone/);
   });

@@ -1,13 +1,13 @@
 /**
  * The local host against a real Azurite: queue trigger poison handling, timer non-overlap, HTTP auth,
- * body limit, output bindings and health.
+ * body limit, output bindings, %SETTING% resolution, hooks and health. The test's own functions are
+ * registered with the v4 `app` in this file (through the stand-in @azure/functions-core), next to
+ * the app's, which the host loads from package.json `main`.
  */
-import { output, type HttpRequest, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
+import { app, output, type HttpRequest, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { startHost, type RunningHost } from '../../../local/host';
-import type { FunctionDefinition } from '../../../shared/definition';
-import { health } from '../../../functions/health';
 import { drainQueue, waitFor } from '../../helpers/queues';
 import { encodeMessage } from '../../../shared/queue/writer';
 
@@ -24,39 +24,56 @@ const failing: StorageQueueHandler = async (message, context) => {
   throw new Error('always fails');
 };
 
-const definitions: FunctionDefinition[] = [
-  health,
-  { name: 'alwaysFails', trigger: { kind: 'storageQueue', queueName: '%FAILING_QUEUE%', connection: 'AzureWebJobsStorage' }, handler: failing },
-  {
-    name: 'copies',
-    trigger: { kind: 'storageQueue', queueName: 'host-test-in', connection: 'AzureWebJobsStorage' },
-    extraOutputs: [echoOut],
-    handler: async (message: unknown, context: InvocationContext) => {
-      context.extraOutputs.set(echoOut, { copied: message });
-    },
+const hookLog: string[] = [];
+
+app.storageQueue('alwaysFails', { queueName: '%FAILING_QUEUE%', connection: 'AzureWebJobsStorage', handler: failing });
+app.storageQueue('copies', {
+  queueName: 'host-test-in',
+  connection: 'AzureWebJobsStorage',
+  extraOutputs: [echoOut],
+  handler: async (message: unknown, context: InvocationContext) => {
+    context.extraOutputs.set(echoOut, { copied: message });
   },
-  {
-    name: 'slowTimer',
-    trigger: { kind: 'timer', schedule: '* * * * * *', runOnStartup: true },
-    handler: async () => {
-      timerRuns++;
-      timerActive++;
-      timerMaxActive = Math.max(timerMaxActive, timerActive);
-      await new Promise((r) => setTimeout(r, 2500)); // longer than the one-second schedule
-      timerActive--;
-    },
+});
+app.timer('slowTimer', {
+  schedule: '* * * * * *',
+  runOnStartup: true,
+  handler: async () => {
+    timerRuns++;
+    timerActive++;
+    timerMaxActive = Math.max(timerMaxActive, timerActive);
+    await new Promise((r) => setTimeout(r, 2500)); // longer than the one-second schedule
+    timerActive--;
   },
-  {
-    name: 'secured',
-    trigger: { kind: 'http', route: 'secured/{id:int}', methods: ['POST'], authLevel: 'function' },
-    handler: async (req: HttpRequest) => ({ jsonBody: { id: req.params.id, length: (await req.text()).length } }),
-  },
-];
+});
+app.http('secured', {
+  route: 'secured/{id:int}',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: async (req: HttpRequest) => ({ jsonBody: { id: req.params.id, length: (await req.text()).length } }),
+});
+app.http('cookies', {
+  route: 'cookies',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: async () => ({ status: 201, body: 'made', headers: { 'x-test': 'yes' }, cookies: [{ name: 'a', value: '1', path: '/', httpOnly: true, sameSite: 'Lax' }] }),
+});
+app.storageQueue('unresolved', { queueName: '%NOT_SET_ANYWHERE%', connection: 'AzureWebJobsStorage', handler: async () => undefined });
+app.hook.appStart(() => void hookLog.push('appStart'));
+app.hook.preInvocation((ctx) => {
+  if (ctx.invocationContext.functionName === 'secured') {
+    ctx.hookData.seen = true;
+    hookLog.push(`pre ${ctx.inputs.length}`);
+  }
+});
+app.hook.postInvocation((ctx) => {
+  if (ctx.invocationContext.functionName === 'secured') hookLog.push(`post ${ctx.error ? 'error' : 'ok'} ${ctx.hookData.seen}`);
+});
 
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    definitions,
+    functions: ['health', 'alwaysFails', 'copies', 'slowTimer', 'secured', 'cookies', 'unresolved'],
     useLocalSettings: false,
     settings: { AzureWebJobsStorage: azurite.connectionString, FAILING_QUEUE: 'host-test-failing' },
     functionKey: 'test-function-key',
@@ -128,4 +145,25 @@ test('GET /api/health reports the version and reachable storage', async () => {
   const body = (await res.json()) as { version: string; storage: { reachable: boolean } };
   expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
   expect(body.storage.reachable).toBe(true);
+});
+
+test('a %SETTING% that is not set fails indexing of that function only, with the host\'s error', () => {
+  expect(host.errors).toEqual([{ name: 'unresolved', error: "Error indexing method 'Functions.unresolved'. '%NOT_SET_ANYWHERE%' does not resolve to a value." }]);
+  expect(host.functions.map((f) => f.name).sort()).toEqual(['alwaysFails', 'cookies', 'copies', 'health', 'secured', 'slowTimer']);
+  expect(host.functions.find((f) => f.name === 'alwaysFails')?.detail).toBe('queue host-test-failing');
+});
+
+test('app hooks run as in the worker: appStart once, pre/post invocation around each call', async () => {
+  await fetch(`${host.url}/api/secured/3`, { method: 'POST', body: 'x', headers: { 'x-functions-key': 'test-function-key' } });
+  expect(hookLog.filter((l) => l === 'appStart')).toHaveLength(1);
+  expect(hookLog.slice(-2)).toEqual(['pre 1', 'post ok true']);
+});
+
+test('the HTTP response is the one in the RPC response: status, headers, body, cookies', async () => {
+  const res = await fetch(`${host.url}/api/cookies`);
+  expect(res.status).toBe(201);
+  expect(res.headers.get('x-test')).toBe('yes');
+  expect(res.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+  expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/; HttpOnly; SameSite=Lax']);
+  expect(await res.text()).toBe('made');
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cloudEvent } from '../../../shared/envelope';
-import { defineConsumer, settingOr, type ConsumerEvent } from '../../../shared/consumer';
+import { consumerHandler, defineConsumer, type ConsumerEvent, type ConsumerSpec } from '../../../shared/consumer';
 import { InvalidMessageError } from '../../../shared/consumer/errors';
 import { decodeTriggerItem } from '../../../shared/consumer/process';
 import { loggedContext } from './logContext';
@@ -10,26 +10,31 @@ const schemas = {
   'com.example.note': z.string(),
 };
 
-function consumer(extra: Partial<Parameters<typeof defineConsumer<typeof schemas>>[0]> = {}) {
+function consumer(extra: Partial<ConsumerSpec<typeof schemas>> = {}) {
   const seen: ConsumerEvent<typeof schemas>[] = [];
-  const def = defineConsumer({
-    name: 'pings',
-    queue: 'pings',
+  const handler = consumerHandler({
     schemas,
     handler: async (event) => {
       seen.push(event);
     },
     ...extra,
   });
-  return { def, seen };
+  return { def: { handler }, seen };
 }
+
+/** The context of an invocation of the function `pings`. */
+const pingsContext = (metadata: Record<string, unknown> = {}) => loggedContext(metadata, 'pings');
 
 const ping = cloudEvent({ id: 'p-1', source: '/test', type: 'com.example.ping', data: { n: 3 }, subject: 'abc' });
 
 describe('defineConsumer', () => {
-  test('a queue-trigger definition on the storage connection', () => {
-    const { def } = consumer();
-    expect(def).toMatchObject({ name: 'pings', trigger: { kind: 'storageQueue', queueName: 'pings', connection: 'AzureWebJobsStorage' } });
+  test('defineConsumer registers an app.storageQueue function on the storage connection and returns its handler', () => {
+    const handler = defineConsumer('pingsRegistered', { queueName: '%PINGS_QUEUE%', schemas, handler: async () => undefined });
+    expect(typeof handler).toBe('function');
+    const { worker } = require('../../../local/host/core/worker') as typeof import('../../../local/host/core/worker');
+    const bindings = Object.values(worker.functions.get('pingsRegistered')!.metadata.bindings);
+    expect(bindings).toEqual([expect.objectContaining({ type: 'queueTrigger', direction: 'in', queueName: '%PINGS_QUEUE%', connection: 'AzureWebJobsStorage' })]);
+    expect(worker.functions.get('pingsRegistered')!.callback).toBe(handler);
   });
 
   test('hands the handler a typed event (object or JSON text as the trigger passes it)', async () => {
@@ -53,7 +58,7 @@ describe('defineConsumer', () => {
       [{ ...ping, data: 'bWxGY3NydDBYOEFqSzNR' }, /data does not match its schema: \(root\): .*\(data is a string: a payload the producer left undecoded\?\)/],
     ];
     for (const [body, reason] of cases) {
-      const log = loggedContext({ id: 'bad', dequeueCount: 1 });
+      const log = pingsContext({ id: 'bad', dequeueCount: 1 });
       await expect(def.handler(body, log.context)).rejects.toThrow(InvalidMessageError);
       await expect(def.handler(body, log.context)).rejects.toThrow(reason);
       expect(log.lines[0]).toMatchObject({ level: 'error' });
@@ -64,23 +69,21 @@ describe('defineConsumer', () => {
 
   test('unknownTypes: ignore logs and succeeds', async () => {
     const { def, seen } = consumer({ unknownTypes: 'ignore' });
-    const log = loggedContext({ id: 'm9', dequeueCount: 1 });
+    const log = pingsContext({ id: 'm9', dequeueCount: 1 });
     await def.handler({ ...ping, type: 'com.example.other' }, log.context);
     expect(seen).toHaveLength(0);
     expect(log.text()).toMatch(/warning: consumer pings: ignored message m9/);
   });
 
   test('a failing handler is logged with the event id and rethrown', async () => {
-    const def = defineConsumer({
-      name: 'failing',
-      queue: 'pings',
+    const handler = consumerHandler({
       schemas,
       handler: async () => {
         throw new Error('downstream is down');
       },
     });
-    const log = loggedContext({ id: 'm2', dequeueCount: 3 });
-    await expect(def.handler(ping, log.context)).rejects.toThrow('downstream is down');
+    const log = loggedContext({ id: 'm2', dequeueCount: 3 }, 'failing');
+    await expect(handler(ping, log.context)).rejects.toThrow('downstream is down');
     expect(log.text()).toContain('error: consumer failing: handler failed for event p-1 (com.example.ping), message m2 (dequeueCount 3): Error: downstream is down');
   });
 
@@ -100,11 +103,5 @@ describe('defineConsumer', () => {
     expect(decodeTriggerItem(Buffer.from('{"a":1}'))).toEqual({ a: 1 });
     expect(decodeTriggerItem('{"a":1}')).toEqual({ a: 1 });
     expect(decodeTriggerItem('x')).toBe('x');
-  });
-
-  test('settingOr: the setting when set, else the default', () => {
-    expect(settingOr('Q', 'engage-desk', {})).toBe('engage-desk');
-    expect(settingOr('Q', 'engage-desk', { Q: '  ' })).toBe('engage-desk');
-    expect(settingOr('Q', 'engage-desk', { Q: 'my-desks' })).toBe('my-desks');
   });
 });

@@ -10,9 +10,6 @@ import { decodePoisonText, poisonPair, summarize } from '../../../shared/poison/
 import { metricLine } from '../../../shared/poison/monitor';
 import { formatStatus } from '../../../shared/status/collect';
 import { loadCliSettings } from '../../../cli/settings';
-import { occupancyDesk } from '../../../functions/occupancyDesk';
-import { occupancyApi } from '../../../functions/occupancyApi';
-import { poisonMonitor } from '../../../functions/poisonMonitor';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -40,12 +37,6 @@ describe('consumer settings', () => {
       expect(problems).toMatch(/POISON_MONITOR_SCHEDULE: must be an NCRONTAB expression with six fields/);
       expect(problems).toMatch(/OCCUPANCY_HISTORY_HOURS/);
     }
-  });
-
-  test('function definitions: default triggers and routes', () => {
-    expect(occupancyDesk.trigger).toEqual({ kind: 'storageQueue', queueName: 'engage-desk', connection: 'AzureWebJobsStorage' });
-    expect(occupancyApi.trigger).toEqual({ kind: 'http', route: 'occupancy/{resourceId}', methods: ['GET'], authLevel: 'function' });
-    expect(poisonMonitor.trigger).toEqual({ kind: 'timer', schedule: '0 */5 * * * *' });
   });
 
   test('occupancy event types follow the contract', () => {

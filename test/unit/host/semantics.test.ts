@@ -28,10 +28,10 @@ describe('queue polling', () => {
     for (let i = 0; i < 8; i++) delays.push((d = nextPollDelay(d, 2000)));
     expect(delays).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000]);
   });
-  test('base64 JSON becomes an object, other text a string', () => {
-    expect(decodeQueueMessage(Buffer.from('{"a":1}').toString('base64'), 'base64').payload).toEqual({ a: 1 });
-    expect(decodeQueueMessage(Buffer.from('hello').toString('base64'), 'base64').payload).toBe('hello');
-    expect(decodeQueueMessage('{"a":1}', 'none').payload).toEqual({ a: 1 });
+  test('base64 is decoded to the message text; encoding none passes it as is', () => {
+    expect(decodeQueueMessage(Buffer.from('{"a":1}').toString('base64'), 'base64')).toBe('{"a":1}');
+    expect(decodeQueueMessage(Buffer.from('hello').toString('base64'), 'base64')).toBe('hello');
+    expect(decodeQueueMessage('{"a":1}', 'none')).toBe('{"a":1}');
   });
   test('invalid base64 fails (and so ends in poison after retries)', () => {
     expect(() => decodeQueueMessage('not base64!', 'base64')).toThrow(/base64/);
@@ -59,7 +59,8 @@ describe('host.json and settings', () => {
   });
   test('%SETTING% references resolve from the environment', () => {
     expect(resolveSettingRefs('%A%-x', { A: 'q' })).toBe('q-x');
-    expect(() => resolveSettingRefs('%MISSING%', {})).toThrow(/MISSING/);
+    expect(() => resolveSettingRefs('%MISSING%', {})).toThrow("'%MISSING%' does not resolve to a value.");
+    expect(() => resolveSettingRefs('%EMPTY%', { EMPTY: '' })).toThrow(/does not resolve/);
   });
 });
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SECRET_SETTINGS } from '../../../shared/config';
 import { POISON_METRIC } from '../../../shared/poison/monitor';
+import { indexBuiltApp } from '../../helpers/app';
 import { readParameterFile, type BicepValue } from './bicepModel';
 import {
   checkDefaultRoutes,
@@ -91,21 +92,10 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
 
   test('every queue a function triggers on is provisioned, with the settings main.bicep deploys', async () => {
     const deployment = await loadDeployment({ environmentName: 'test' });
-    const env = effectiveEnvironment(deployment.appSettings);
-    const resolve = (value: string) =>
-      value.replace(/%([^%]+)%/g, (_, name: string) => env[name] ?? String(settingDefault(name) ?? `%${name}%`));
-    const saved = process.env;
-    let triggered: string[] = [];
-    try {
-      // Trigger options are read from the environment when the definitions load (as on Azure).
-      process.env = { PATH: saved.PATH, ...env };
-      jest.isolateModules(() => {
-        const { definitions } = require('../../../functions/registry') as typeof import('../../../functions/registry');
-        triggered = definitions.flatMap((d) => (d.trigger.kind === 'storageQueue' ? [resolve(d.trigger.queueName)] : []));
-      });
-    } finally {
-      process.env = saved;
-    }
+    // The app as the host indexes it on Azure: %SETTING% in bindings resolved from these app settings.
+    const { functions, errors } = await indexBuiltApp(effectiveEnvironment(deployment.appSettings));
+    expect(errors).toEqual([]);
+    const triggered = functions.filter((f) => f.trigger.type === 'queueTrigger').map((f) => String(f.trigger.queueName));
     expect(triggered.length).toBeGreaterThan(0);
     for (const queue of triggered) {
       expect(deployment.queues).toContain(queue);
@@ -113,14 +103,14 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
     }
   });
 
-  test('the webhook and health URLs main.bicep outputs are the routes of the functions', () => {
-    const { definitions } = require('../../../functions/registry') as typeof import('../../../functions/registry');
+  test('the webhook and health URLs main.bicep outputs are the routes of the functions', async () => {
+    const { functions } = await indexBuiltApp(effectiveEnvironment((await loadDeployment({ environmentName: 'test' })).appSettings));
     const main = readFileSync(MAIN_BICEP, 'utf8');
     for (const [output, functionName] of [['ENGAGE_WEBHOOK_URL', 'engageWebhook'], ['HEALTH_URL', 'health']] as const) {
       const route = new RegExp(`^output ${output} string = 'https://\\$\\{functionApp\\.outputs\\.defaultHostName\\}/api/([^']+)'$`, 'm').exec(main)?.[1];
-      const fn = definitions.find((d) => d.name === functionName);
-      expect(fn?.trigger.kind).toBe('http');
-      expect(route).toBe(fn?.trigger.kind === 'http' ? fn.trigger.route : undefined);
+      const fn = functions.find((f) => f.name === functionName);
+      expect(fn?.trigger.type).toBe('httpTrigger');
+      expect(route).toBe(fn?.trigger.route);
     }
     // The deploy workflow reads this function's key for the listener's notificationUrl.
     expect(readFileSync(join(REPO_ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8')).toContain('--function-name engageWebhook');

@@ -1,8 +1,6 @@
 import { loadConfig } from '../../../shared/config';
 import { ConfigError } from '../../../shared/errors';
 import { isNoojeeConfigured, monitoredExtensions, notConfiguredReason } from '../../../shared/noojee/setup';
-import { callEvents } from '../../../functions/callEvents';
-import { callCommands } from '../../../functions/callCommands';
 
 const STORAGE = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -47,24 +45,5 @@ describe('noojee settings', () => {
     const text = (error as Error).message;
     for (const name of ['NOOJEE_BASE_URL', 'NOOJEE_SCHEDULE', 'NOOJEE_POLL_TIMEOUT_SECONDS', 'NOOJEE_EVENTS_QUEUE']) expect(text).toContain(name);
     expect(text).not.toContain('super-secret-key');
-  });
-
-  it('function triggers read their setting when registered, with the same defaults', () => {
-    const saved = { s: process.env.NOOJEE_SCHEDULE, q: process.env.NOOJEE_COMMANDS_QUEUE };
-    try {
-      delete process.env.NOOJEE_SCHEDULE;
-      delete process.env.NOOJEE_COMMANDS_QUEUE;
-      expect(callEvents.trigger.schedule).toBe(loadConfig(STORAGE).NOOJEE_SCHEDULE);
-      expect(callCommands.trigger.queueName).toBe(loadConfig(STORAGE).NOOJEE_COMMANDS_QUEUE);
-      process.env.NOOJEE_SCHEDULE = '*/2 * * * * *';
-      process.env.NOOJEE_COMMANDS_QUEUE = 'my-commands';
-      expect(callEvents.trigger.schedule).toBe('*/2 * * * * *');
-      expect(callCommands.trigger.queueName).toBe('my-commands');
-    } finally {
-      for (const [k, v] of [['NOOJEE_SCHEDULE', saved.s], ['NOOJEE_COMMANDS_QUEUE', saved.q]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
   });
 });

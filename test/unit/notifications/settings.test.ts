@@ -1,7 +1,7 @@
 import { loadConfig, SECRET_SETTINGS } from '../../../shared/config';
 import { ConfigError } from '../../../shared/errors';
 import { clientOptions, drainOptions, notificationApiConfigured } from '../../../shared/notifications/settings';
-import { drainRunsOnStartup, drainSchedule, DEFAULT_DRAIN_SCHEDULE } from '../../../shared/notifications/defaults';
+import { drainRunsOnStartup } from '../../../shared/notifications/defaults';
 
 const storage = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -72,9 +72,7 @@ describe('notifications settings', () => {
     expect(d.timeBudgetMs).toBe(240_000);
   });
 
-  it('reads the timer schedule lazily from the environment', () => {
-    expect(drainSchedule({})).toBe(DEFAULT_DRAIN_SCHEDULE);
-    expect(drainSchedule({ NOTIFICATIONS_SCHEDULE: '*/5 * * * * *' })).toBe('*/5 * * * * *');
+  it('runOnStartup from NOTIFICATIONS_RUN_ON_STARTUP', () => {
     expect(drainRunsOnStartup({})).toBe(false);
     expect(drainRunsOnStartup({ NOTIFICATIONS_RUN_ON_STARTUP: 'True' })).toBe(true);
   });
