@@ -12,6 +12,7 @@ import { startHost, type RunningHost } from '../../local/host';
 import { resetConfig } from '../../shared/config';
 import { encodeBase64Json } from '../../shared/engage/decoder';
 import { encodeMessage } from '../../shared/queue/writer';
+import { sampleTriggerSettings } from '../helpers/app';
 import { drainQueue, queueDepth, waitFor } from '../helpers/queues';
 
 let azurite: RunningAzurite;
@@ -22,7 +23,7 @@ const saved = { ...process.env };
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    settings: { AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_STORAGE_DEADLINE_MS: '2000' },
+    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_STORAGE_DEADLINE_MS: '2000' },
     useLocalSettings: false,
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } } },
     log: (line) => lines.push(line),
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 /** A sender that retries until it gets 200 (as the Engage pusher does); resolves with the time of the 200. */
 async function pushUntilStored(n: number): Promise<number> {
-  const payload = [{ BookingId: 5000 + n, ResourceItemId: 1000 + n, UpdateTime: '2026-11-23T09:00:00', DeskProgressionAction: 0, ActionSource: 1 }];
+  const payload = [{ BookingId: 5000 + n, ResourceItemId: 1000 + n, UpdateTime: new Date().toISOString().slice(0, 19), DeskProgressionAction: 0, ActionSource: 1 }];
   const body = JSON.stringify({ Id: `restart-${n}`, Attempt: 1, Notifications: [{ Action: 'DESKPROGRESSION', DynamicParamA: encodeBase64Json(payload) }] });
   const until = Date.now() + 60_000;
   for (;;) {
