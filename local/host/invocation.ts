@@ -8,6 +8,7 @@ import { format } from 'node:util';
 import { InvocationContext, type FunctionOutput, type LogLevel } from '@azure/functions';
 import type { FunctionDefinition } from '../../shared/definition';
 import type { QueueWriter } from '../../shared/queue/writer';
+import { Redactor } from '../../shared/redact';
 import { resolveSettingRefs } from './hostConfig';
 
 export type LogSink = (line: string) => void;
@@ -30,19 +31,21 @@ export function batchedStdout(): LogSink {
 }
 
 export class HostLog {
+  private redactor: Redactor;
+
   constructor(
     private readonly sink: LogSink,
-    private secrets: string[],
-  ) {}
+    secrets: string[],
+  ) {
+    this.redactor = new Redactor(secrets);
+  }
 
   setSecrets(values: string[]): void {
-    // Longest first, so a secret containing another is redacted whole.
-    this.secrets = [...values].sort((a, b) => b.length - a.length);
+    this.redactor = new Redactor(values);
   }
 
   write(level: LogLevel | 'info', scope: string, message: string): void {
-    let text = message;
-    for (const s of this.secrets) if (text.includes(s)) text = text.split(s).join('***');
+    const text = this.redactor.text(message);
     this.sink(`[${new Date().toISOString()}] ${level === 'information' || level === 'info' ? 'info' : level} ${scope}: ${text}`);
   }
 }

@@ -11,6 +11,7 @@ import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from '../definition';
 import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
 import { describeIssues } from '../errors';
+import { secretRedactor } from '../config';
 import { InvalidMessageError } from './errors';
 
 /** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
@@ -69,7 +70,7 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
   try {
     await spec.handler(event, context);
   } catch (err) {
-    const reason = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    const reason = secretRedactor().text(err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err));
     context.error(`consumer ${name}: handler failed for event ${event.id} (${event.type}), ${where}: ${reason}`);
     throw err;
   }
