@@ -10,7 +10,7 @@
  */
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { QueueFunctionDefinition } from '../../shared/definition';
-import type { QueueWriter } from '../../shared/queue/writer';
+import { NEVER_EXPIRES, type QueueWriter } from '../../shared/queue/writer';
 import type { StorageClients } from '../../shared/storage';
 import type { QueueOptions } from './hostConfig';
 import { resolveSettingRefs } from './hostConfig';
@@ -151,7 +151,7 @@ export class QueuePoller {
 
   private async moveToPoison(m: DequeuedMessageItem): Promise<void> {
     await this.poison.createIfNotExists();
-    await this.poison.sendMessage(m.messageText);
+    await this.poison.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES });
     await this.queue.deleteMessage(m.messageId, m.popReceipt);
     this.log.write('warning', `Functions.${this.def.name}`, `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`);
   }

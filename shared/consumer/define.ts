@@ -63,6 +63,8 @@ export interface ConsumerSpec<S extends ConsumerSchemas = ConsumerSchemas> {
   unknownTypes?: 'fail' | 'ignore';
   /** Storage connection prefix used to resolve claim checks (default `AzureWebJobsStorage`). */
   connection?: string;
+  /** The only container claim-check pointers may point into (default: CLAIM_CHECK_CONTAINER, else `claim-checks`). */
+  claimCheckContainer?: string;
 }
 
 export interface ConsumerTrigger {

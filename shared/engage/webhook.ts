@@ -12,7 +12,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { getConfig, type Config } from '../config';
 import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
 import { describeIssues, isStorageUnavailable } from '../errors';
-import { QueueWriter, type OutgoingMessage } from '../queue/writer';
+import { QueueWriter, writerOptions, type OutgoingMessage } from '../queue/writer';
 import { getStorage } from '../storage';
 import { getDecoder, type Decoder } from './decoder';
 import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
@@ -47,7 +47,7 @@ function getState(): WebhookState {
 function getWriter(s: WebhookState): Promise<QueueWriter> {
   if (!s.writer) {
     const p = getStorage().then((storage) => {
-      const writer = new QueueWriter(storage, { claimCheckContainer: s.config.CLAIM_CHECK_CONTAINER });
+      const writer = new QueueWriter(storage, writerOptions(s.config));
       // Create every routed queue once, up front, so consumers find them; failures retry on first send.
       for (const q of s.routes.queues) writer.ensureQueue(q).catch(() => undefined);
       return writer;

@@ -5,7 +5,7 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { getConfig, secretRedactor, type Config } from '../config';
-import { QueueWriter } from '../queue/writer';
+import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { getStorage } from '../storage';
 import { CursorStore } from './cursor';
@@ -24,7 +24,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
   const client = createNoojeeClient(config, (method, code, message) => context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`));
   const storage = await getStorage();
   const cursor = new CursorStore(new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER));
-  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER });
+  const writer = new QueueWriter(storage, writerOptions(config));
 
   const startedAt = new Date().toISOString();
   const run = beginCallEventRun();

@@ -7,7 +7,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { getConfig, secretRedactor, type Config } from '../config';
 import { ConfigError, StorageUnavailableError } from '../errors';
-import { QueueWriter } from '../queue/writer';
+import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { getStorage } from '../storage';
 import { NotificationApiClient } from './client';
@@ -46,7 +46,7 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   const storage = await getStorage();
   const checkpoints = new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER);
   const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
-  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER, concurrency: config.NOTIFICATIONS_ENQUEUE_CONCURRENCY });
+  const writer = new QueueWriter(storage, writerOptions(config, config.NOTIFICATIONS_ENQUEUE_CONCURRENCY));
   const redact = secretRedactor();
   const log = { info: (m: string) => context.log(redact.text(m)), warn: (m: string) => context.warn(redact.text(m)), error: (m: string) => context.error(redact.text(m)) };
 

@@ -4,6 +4,7 @@
  */
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
+import { DEFAULT_MESSAGE_TTL_SECONDS } from '../queue/writer';
 
 export const POISON_SUFFIX = '-poison';
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -125,6 +126,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number, message: { messageId: string; summary: string }) => void;
   /** How long a message being replayed stays invisible in the poison queue (s, default 60). */
   visibilityTimeoutSeconds?: number;
+  /** Time-to-live of the replayed message in its source queue (s, default 7 days; QUEUE_MESSAGE_TTL_SECONDS). */
+  messageTimeToLive?: number;
 }
 
 export interface ReplayResult {
@@ -165,7 +168,7 @@ export async function replayPoison(queues: QueueServiceClient, options: ReplayOp
       });
       if (batch.receivedMessageItems.length === 0) break;
       for (const m of batch.receivedMessageItems) {
-        await source.sendMessage(m.messageText);
+        await source.sendMessage(m.messageText, { messageTimeToLive: options.messageTimeToLive ?? DEFAULT_MESSAGE_TTL_SECONDS });
         await poison.deleteMessage(m.messageId, m.popReceipt);
         done++;
         options.onProgress?.(done, total, { messageId: m.messageId, summary: summarize(decodePoisonText(m.messageText)) });
