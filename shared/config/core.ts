@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { DEFAULT_CLAIM_CHECK_CONTAINER } from '../queue/claimCheck';
+import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
 
 /**
  * Settings every part of the app shares. Names are the app-setting / environment names.
@@ -30,7 +31,7 @@ export const coreSettings = z.object({
     .refine((v) => v === -1 || (v >= 1 && v <= 2_147_483_647), 'must be -1 (never expire) or a number of seconds from 1')
     .default(7 * 24 * 3600),
   /** Queue keeping what the bridge received but could not decode or validate (with the reason); its messages never expire. */
-  DEADLETTER_QUEUE: queueName().default('engage-deadletter'),
+  DEADLETTER_QUEUE: queueName().default(DEFAULT_DEADLETTER_QUEUE),
 });
 
 export const coreSecrets = ['AzureWebJobsStorage'] as const;

@@ -35,6 +35,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
       {
         extensions,
         queue: config.NOOJEE_EVENTS_QUEUE,
+        deadLetterQueue: config.DEADLETTER_QUEUE,
         source: config.NOOJEE_EVENT_SOURCE,
         budgetMs: config.NOOJEE_RUN_SECONDS * 1000,
         pollTimeoutSeconds: config.NOOJEE_POLL_TIMEOUT_SECONDS,
@@ -52,7 +53,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
   const error = result.error ? redact.text(result.error.message) : undefined;
   await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: result.events, ...(error ? { error } : {}) }, log);
   context.log(
-    `callEvents: ${result.events} event(s) in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
+    `callEvents: ${result.events} event(s)${result.deadLettered ? ` and ${result.deadLettered} unreadable entr${result.deadLettered === 1 ? 'y' : 'ies'} (dead-lettered)` : ''} in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
   );
   if (result.stoppedBy === 'error') throw new Error(`callEvents: run ended on an error: ${error ?? 'unknown'}`, { cause: result.error });
   return result;
