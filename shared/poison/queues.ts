@@ -4,7 +4,7 @@
  */
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
-import { DEFAULT_MESSAGE_TTL_SECONDS } from '../queue/writer';
+import { DEFAULT_MESSAGE_TTL_SECONDS, NEVER_EXPIRES } from '../queue/writer';
 
 export const POISON_SUFFIX = '-poison';
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -176,6 +176,47 @@ export async function replayPoison(queues: QueueServiceClient, options: ReplayOp
     }
     const remaining = (await poison.getProperties()).approximateMessagesCount ?? 0;
     return { pair, dryRun: false, replayed: done, remaining };
+  } catch (err) {
+    throw wrap(err);
+  }
+}
+
+/** A message sent with TTL -1 expires "never": the service reports 9999-12-31. */
+function expires(m: { expiresOn?: Date }): boolean {
+  return m.expiresOn !== undefined && m.expiresOn.getUTCFullYear() < 9999;
+}
+
+/**
+ * Makes every message of a poison queue never expire. The Functions host in Azure moves a failed
+ * message to `-poison` with the service's default time-to-live (7 days, not configurable there);
+ * each such message is re-sent unchanged with TTL -1, then the original deleted (written first,
+ * deleted after: a crash can duplicate one, never lose it). A queue whose messages all carry TTL -1
+ * already (the first 32, peeked, when that is all there is) is left untouched. Returns how many
+ * messages were re-sent.
+ */
+export async function keepPoisonForever(queues: QueueServiceClient, poisonQueue: string, max = 1000): Promise<number> {
+  const client = queues.getQueueClient(poisonQueue);
+  try {
+    const depth = (await client.getProperties()).approximateMessagesCount ?? 0;
+    const peeked = (await client.peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
+    if (depth <= peeked.length && !peeked.some(expires)) return 0;
+    let seen = 0;
+    let pinned = 0;
+    while (seen < Math.min(depth, max)) {
+      const batch = (await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 30 })).receivedMessageItems;
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        seen++;
+        if (expires(m)) {
+          await client.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES });
+          await client.deleteMessage(m.messageId, m.popReceipt);
+          pinned++;
+        } else {
+          await client.updateMessage(m.messageId, m.popReceipt, undefined, 0); // visible again at once
+        }
+      }
+    }
+    return pinned;
   } catch (err) {
     throw wrap(err);
   }
