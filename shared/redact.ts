@@ -83,11 +83,6 @@ export class Redactor {
     }
     return out as T;
   }
-
-  /** `Name: message` of an error (or the value as text), redacted: what a log line or a saved run may carry. */
-  error(err: unknown): string {
-    return this.text(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-  }
 }
 
 /** Patterns only (no known values). */
