@@ -10,6 +10,7 @@ import { registerListenerCommands } from './listeners';
 import { registerSubscriptionCommands } from './subscriptions';
 import { registerPoisonCommands } from './poison';
 import { registerStatusCommand } from './status';
+import { cliRedactor } from './settings';
 
 export function buildProgram(): Command {
   const program = new Command('engage-bridge')
@@ -27,7 +28,7 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: ${cliRedactor().text(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 1;
     });
 }

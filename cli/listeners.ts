@@ -3,13 +3,15 @@
  * Connection settings come from the environment (ENGAGE_BASE_URL, ENGAGE_API_SUFFIX, ENGAGE_TOKEN_URL,
  * ENGAGE_CLIENT_ID, ENGAGE_PASSWORD, ENGAGE_SUBSCRIPTION_KEY), the non-secret ones overridable by
  * options. The listener `secretkey` is ENGAGE_WEBHOOK_SECRET (the key the webhook verifies).
- * Secrets are never printed; the `code` (function key) of a notificationUrl is shown as `***`.
+ * Secrets are never printed (output goes through the CLI redaction); the `code` (function key) of a
+ * notificationUrl is shown as `***`.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadEngageSettings } from '../shared/config/engage';
-import { loadCliSettings } from './settings';
+import { loadCliSettings, writeOut } from './settings';
+import { redactUrl } from '../shared/redact';
 import { ConfigError } from '../shared/errors';
 import { EVENT_TYPES, eventTypeName } from '../shared/engage/events';
 import { describeIssues } from '../shared/errors';
@@ -24,19 +26,10 @@ interface ConnectionOptions {
 }
 
 function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
 }
 
-/** Hides the function key (`code=`) and any other credential-looking query value of a URL. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    for (const k of [...u.searchParams.keys()]) if (/^(code|sig|key|token|secret)$/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString().replace(/%2A%2A%2A/g, '***');
-  } catch {
-    return url;
-  }
-}
+export { redactUrl } from '../shared/redact';
 
 function client(opts: ConnectionOptions): EngageListenerClient {
   const env = { ...loadCliSettings().env };

@@ -47,8 +47,10 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
     .option('--dry-run', 'show what would be replayed, change nothing')
     .action(async (opts: { queue: string; max?: number; dryRun?: boolean }) => {
       const { replayPoison } = await import('../shared/poison/queues');
-      const res = await replayPoison(await queues(), {
+      const ctx = await cliContext(io.cwd(), io.env());
+      const res = await replayPoison(ctx.storage.queues, {
         queue: opts.queue,
+        messageTimeToLive: ctx.config.QUEUE_MESSAGE_TTL_SECONDS,
         max: opts.max,
         dryRun: opts.dryRun,
         onProgress: (done, total, m) => io.out(`replayed ${done}/${total} ${m.messageId} ${m.summary}\n`),

@@ -3,7 +3,8 @@
  * `local.settings.json` (or `local.settings.sample.json`, as the local host does) in the working
  * directory fills what the environment leaves unset. Shared by the CLI command modules.
  */
-import { loadConfig, type Config } from '../shared/config';
+import { loadConfig, secretRedactor, type Config } from '../shared/config';
+import type { Redactor } from '../shared/redact';
 import { getStorage, type StorageClients } from '../shared/storage';
 import { readLocalSettings } from '../local/host/hostConfig';
 
@@ -43,8 +44,23 @@ export interface CliIo {
   env(): NodeJS.ProcessEnv;
 }
 
+let redactor: Redactor | undefined;
+
+/**
+ * Redacts what the CLI prints (stdout and error messages): the secrets configured in the
+ * environment or the settings file, and credential-shaped fields (an upstream may echo them).
+ */
+export function cliRedactor(): Redactor {
+  return (redactor ??= secretRedactor(loadCliSettings().env));
+}
+
+/** Writes to stdout through the CLI's redaction. */
+export function writeOut(text: string): void {
+  process.stdout.write(cliRedactor().text(text));
+}
+
 export const processIo: CliIo = {
-  out: (text) => void process.stdout.write(text),
+  out: writeOut,
   cwd: () => process.cwd(),
   env: () => process.env,
 };

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../shared/config';
+import { writeOut } from './settings';
 
 export interface SubscriptionCommandIo {
   out: (line: string) => void;
@@ -109,7 +110,7 @@ export async function deleteSubscriptionCommand(opts: { id?: string }, io: Subsc
 }
 
 export function registerSubscriptionCommands(program: Command): void {
-  const io: SubscriptionCommandIo = { out: (line) => process.stdout.write(`${line}\n`) };
+  const io: SubscriptionCommandIo = { out: (line) => writeOut(`${line}\n`) };
   const group = program.command('subscriptions').description('Notification API (v2 events) subscription read by the drain');
   group
     .command('create')

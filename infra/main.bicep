@@ -121,6 +121,9 @@ param engageRoutes array = [
 @description('ENGAGE_UNROUTED_QUEUE: notifications whose Action no route lists.')
 param engageUnroutedQueue string = 'engage-unrouted'
 
+@description('DEADLETTER_QUEUE: what the bridge received but could not decode or validate, kept with the reason (messages never expire).')
+param deadLetterQueue string = 'engage-deadletter'
+
 @description('NOTIFICATIONS_QUEUE: Notification API (v2 events) drain output.')
 param notificationsQueue string = 'notifications-v2'
 
@@ -219,7 +222,7 @@ var deploymentContainer = 'app-package-${take(toLower(appName), 32)}-${take(reso
 
 // Every queue the app writes or triggers on: the routes' queues plus the other queue settings.
 var engageRouteQueues = map(engageRoutes, route => route.queue)
-var queueNames = union(engageRouteQueues, [engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue])
+var queueNames = union(engageRouteQueues, [deadLetterQueue, engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue])
 var containerNames = [checkpointContainer, journalContainer, claimCheckContainer, occupancyContainer]
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +306,7 @@ var appSettings = union({
   CHECKPOINT_CONTAINER: checkpointContainer
   JOURNAL_CONTAINER: journalContainer
   CLAIM_CHECK_CONTAINER: claimCheckContainer
+  DEADLETTER_QUEUE: deadLetterQueue
   OCCUPANCY_CONTAINER: occupancyContainer
 
   ENGAGE_ROUTES: string(engageRoutes)

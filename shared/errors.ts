@@ -1,5 +1,6 @@
 /** Typed errors shared by functions, CLI and host. Messages never contain secret values. */
 import type { ZodError } from 'zod';
+import { patternRedactor } from './redact';
 
 /** One-line reason from a zod error, naming fields and problems (never the values), e.g. `Notifications.0.Action: Required`. */
 export function describeIssues(error: ZodError, max = 5): string {
@@ -23,16 +24,23 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-/** An upstream API answered with an error (status and parsed body kept for the caller). */
+/**
+ * An upstream API answered with an error (status and parsed body kept for the caller). Message and
+ * body are redacted here (credential-shaped fields; clients redact their own secret values before),
+ * since an upstream may echo the request, credentials included.
+ */
 export class UpstreamError extends Error {
+  readonly body: unknown;
+
   constructor(
     message: string,
     readonly status: number | undefined,
-    readonly body: unknown,
+    body: unknown,
     readonly code?: string,
   ) {
-    super(message);
+    super(patternRedactor.text(message));
     this.name = 'UpstreamError';
+    this.body = patternRedactor.value(body);
   }
 }
 

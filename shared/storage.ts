@@ -5,7 +5,8 @@
  * - `<prefix>__accountName` / `<prefix>__queueServiceUri` / `<prefix>__blobServiceUri` select
  *   identity-based access with DefaultAzureCredential (`<prefix>__clientId` picks a user-assigned
  *   managed identity).
- * The SDKs are imported lazily so that loading the app stays cheap (cold start).
+ * The SDKs are imported lazily so that loading the app stays cheap (cold start). A missing or
+ * malformed connection is a ConfigError naming the setting (never its value).
  *
  * Deadlines: every storage call of the app runs under `withDeadline` (ENGAGE_STORAGE_DEADLINE_MS),
  * which passes an AbortSignal to the SDK and gives up on time even if the SDK does not. The retry
@@ -19,6 +20,7 @@ import type { QueueServiceClient } from '@azure/storage-queue';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { coreSettings } from './config/core';
 import { ConfigError, StorageUnavailableError } from './errors';
+import { Redactor } from './redact';
 
 export interface StorageClients {
   queues: QueueServiceClient;
@@ -67,20 +69,30 @@ async function createStorage(prefix: string, env: NodeJS.ProcessEnv, deadlineMs:
   const conn = env[prefix];
   if (conn) {
     const resolved = conn.trim() === 'UseDevelopmentStorage=true' ? AZURITE_DEFAULT : conn;
-    return {
-      queues: QueueServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
-      blobs: BlobServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
-      mode: 'connectionString',
-      deadlineMs,
-    };
+    try {
+      // The SDK only notices a key that is not base64 when it signs the first request.
+      const key = /(?:^|;)\s*AccountKey=([^;]*)/i.exec(resolved)?.[1];
+      if (key !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(key.trim())) throw new Error('AccountKey is not base64');
+      return {
+        queues: QueueServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
+        blobs: BlobServiceClient.fromConnectionString(resolved, { retryOptions: retryOptions(deadlineMs) }),
+        mode: 'connectionString',
+        deadlineMs,
+      };
+    } catch (err) {
+      const reason = new Redactor([conn]).text(err instanceof Error ? err.message : String(err));
+      throw new ConfigError([
+        `${prefix}: is not a valid storage connection string (${reason}); expected UseDevelopmentStorage=true, DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, or a SAS connection string (BlobEndpoint=…;QueueEndpoint=…;SharedAccessSignature=…)`,
+      ]);
+    }
   }
   const account = env[`${prefix}__accountName`];
   const queueUri = env[`${prefix}__queueServiceUri`] ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
   const blobUri = env[`${prefix}__blobServiceUri`] ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
   if (!queueUri || !blobUri) {
-    throw new Error(
-      `storage connection "${prefix}" is not configured: set ${prefix} or ${prefix}__accountName (or both ${prefix}__queueServiceUri and ${prefix}__blobServiceUri)`,
-    );
+    throw new ConfigError([
+      `${prefix}: storage connection is not configured: set ${prefix} or ${prefix}__accountName (or both ${prefix}__queueServiceUri and ${prefix}__blobServiceUri)`,
+    ]);
   }
   const { DefaultAzureCredential } = await import('@azure/identity');
   const clientId = env[`${prefix}__clientId`];

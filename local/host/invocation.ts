@@ -2,6 +2,7 @@
  * The local host's log: Core Tools-style lines (`[time] level scope: message`) with secrets redacted,
  * to stdout by default. Invocations log through the worker's log channel (core/worker.ts).
  */
+import { Redactor } from '../../shared/redact';
 
 export type LogSink = (line: string) => void;
 
@@ -23,19 +24,21 @@ export function batchedStdout(): LogSink {
 }
 
 export class HostLog {
+  private redactor: Redactor;
+
   constructor(
     private readonly sink: LogSink,
-    private secrets: string[],
-  ) {}
+    secrets: string[],
+  ) {
+    this.redactor = new Redactor(secrets);
+  }
 
   setSecrets(values: string[]): void {
-    // Longest first, so a secret containing another is redacted whole.
-    this.secrets = [...values].sort((a, b) => b.length - a.length);
+    this.redactor = new Redactor(values);
   }
 
   write(level: string, scope: string, message: string): void {
-    let text = message;
-    for (const s of this.secrets) if (text.includes(s)) text = text.split(s).join('***');
+    const text = this.redactor.text(message);
     this.sink(`[${new Date().toISOString()}] ${level === 'information' || level === 'info' ? 'info' : level} ${scope}: ${text}`);
   }
 }

@@ -11,6 +11,7 @@
  *   missing (deleted, or storage restarted empty); every storage call has the storage deadline.
  */
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
+import { NEVER_EXPIRES } from '../../shared/queue/writer';
 import { CreateOnce, isMissing, type StorageClients } from '../../shared/storage';
 import type { IndexedFunction } from './app';
 import type { QueueOptions } from './hostConfig';
@@ -141,12 +142,12 @@ export class QueuePoller {
     const ready = this.created.ensure(this.poison.name);
     await ready;
     try {
-      await this.poison.sendMessage(m.messageText, { abortSignal: this.deadline() });
+      await this.poison.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES, abortSignal: this.deadline() });
     } catch (err) {
       if (!isMissing(err, 'QueueNotFound')) throw err;
       this.created.forget(this.poison.name, ready);
       await this.created.ensure(this.poison.name);
-      await this.poison.sendMessage(m.messageText, { abortSignal: this.deadline() });
+      await this.poison.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES, abortSignal: this.deadline() });
     }
     await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
     this.log.write('warning', `Functions.${this.def.name}`, `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { DEFAULT_CLAIM_CHECK_CONTAINER } from '../queue/claimCheck';
+import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
 
 /**
  * Settings every part of the app shares. Names are the app-setting / environment names.
@@ -14,7 +16,7 @@ export const coreSettings = z.object({
   AzureWebJobsStorage__credential: z.enum(['managedidentity']).optional(),
   AzureWebJobsStorage__clientId: z.string().min(1).optional(),
   /** Blob container for messages over the queue size limit (claim checks). */
-  CLAIM_CHECK_CONTAINER: containerName('claim-checks'),
+  CLAIM_CHECK_CONTAINER: containerName(DEFAULT_CLAIM_CHECK_CONTAINER),
   /** Blob container for durable state: cursors, subscription ids, last runs. */
   CHECKPOINT_CONTAINER: containerName('checkpoints'),
   /** Blob container for the v2 drain's write-ahead journal. */
@@ -24,6 +26,17 @@ export const coreSettings = z.object({
    * hangs, timers and consumers end their run. Well under a sender's HTTP timeout (often 100 s).
    */
   ENGAGE_STORAGE_DEADLINE_MS: intSetting(10_000, 100, 90_000),
+  /**
+   * Time-to-live of the messages the bridge writes to its queues, in seconds (default 7 days, Azure's
+   * default; -1 = never expire). Poison and dead-letter messages never expire, whatever this says.
+   */
+  QUEUE_MESSAGE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === -1 || (v >= 1 && v <= 2_147_483_647), 'must be -1 (never expire) or a number of seconds from 1')
+    .default(7 * 24 * 3600),
+  /** Queue keeping what the bridge received but could not decode or validate (with the reason); its messages never expire. */
+  DEADLETTER_QUEUE: queueName().default(DEFAULT_DEADLETTER_QUEUE),
 });
 
 export const coreSecrets = ['AzureWebJobsStorage'] as const;

@@ -31,7 +31,7 @@ export const engageSettings = z.object({
   ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
   /** How DynamicParamA is read: `none` (kept as the string, e.g. Eptura's encrypted form), `json`, `base64-json`. */
   ENGAGE_DECODER: z.enum(['none', 'json', 'base64-json']).default('none'),
-  /** Decoded payloads of documented types that fail their schema: `enforce` → 400, `log` → enqueued and logged. */
+  /** Decoded payloads of documented types that fail their schema: `enforce` → kept in DEADLETTER_QUEUE (not routed), `log` → enqueued and logged. */
   ENGAGE_PAYLOAD_VALIDATION: z.enum(['enforce', 'log']).default('enforce'),
   /** Routes: JSON array of `{eventTypes, queue, resourceIds?, format?}`; default one queue per event type (`engage-<action>`). */
   ENGAGE_ROUTES: jsonSetting(engageRoutesSchema, DEFAULT_ENGAGE_ROUTES_JSON),

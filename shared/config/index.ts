@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { Redactor } from '../redact';
 import { coreSecrets, coreSettings, parseSettings } from './core';
 import { engageSecrets, engageSettings } from './engage';
 import { notificationsSecrets, notificationsSettings } from './notifications';
@@ -76,6 +77,11 @@ export function getConfig(): Config {
 /** Forget the cached configuration (tests and the local host change settings between runs). */
 export function resetConfig(): void {
   cached = undefined;
+}
+
+/** Redacts the configured secrets (and credential-shaped fields) from text bound for a log, a saved run or CLI output. */
+export function secretRedactor(env: NodeJS.ProcessEnv = process.env): Redactor {
+  return new Redactor(secretValues(env));
 }
 
 /** Values of configured secrets (non-empty), to redact from any text that may reach a log. */

@@ -67,6 +67,8 @@ export interface ConsumerSpec<S extends ConsumerSchemas = ConsumerSchemas> {
   unknownTypes?: 'fail' | 'ignore';
   /** Storage connection prefix used to resolve claim checks (default: the trigger's connection). */
   connection?: string;
+  /** The only container claim-check pointers may point into (default: CLAIM_CHECK_CONTAINER, else `claim-checks`). */
+  claimCheckContainer?: string;
 }
 
 /** The trigger options of `app.storageQueue`: `queueName` (a name or `%SETTING%`) and `connection` (default AzureWebJobsStorage). */

@@ -6,11 +6,12 @@
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { isCloudEvent, type CloudEvent } from '../envelope';
-import { isClaimCheck, readMessageBody } from '../queue/reader';
+import { InvalidClaimCheckError, looksLikeClaimCheck, resolveClaimCheck } from '../queue/claimCheck';
 import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from './define';
 import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
 import { describeIssues } from '../errors';
+import { secretRedactor } from '../config';
 import { InvalidMessageError } from './errors';
 
 /** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
@@ -69,7 +70,7 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
   try {
     await spec.handler(event, context);
   } catch (err) {
-    const reason = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    const reason = secretRedactor().text(err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err));
     context.error(`consumer ${name}: handler failed for event ${event.id} (${event.type}), ${where}: ${reason}`);
     throw err;
   }
@@ -78,17 +79,14 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
 /** The typed event of a message; undefined when its type has no schema and `unknownTypes` is `ignore`. */
 export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: QueueMessageInfo): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
   let body = decodeTriggerItem(item);
-  if (isClaimCheck(body)) {
-    const pointer = body.claimcheck;
+  if (looksLikeClaimCheck(body)) {
     const storage = await getStorage(spec.connection ?? STORAGE_CONNECTION);
     try {
-      body = await readMessageBody(body, storage);
+      body = await resolveClaimCheck(body, storage, spec.claimCheckContainer);
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404) throw new InvalidMessageError(`claim-check blob "${pointer}" does not exist`);
-      if (err instanceof SyntaxError) throw new InvalidMessageError(`claim-check blob "${pointer}" is not JSON`);
-      if (err instanceof Error && /malformed claimcheck/.test(err.message)) throw new InvalidMessageError(err.message);
-      throw err; // storage trouble: a plain failure, retried
+      // Not the bridge's pointer, or its blob is gone / not JSON: invalid (poisoned with the reason). Storage trouble is retried.
+      if (err instanceof InvalidClaimCheckError) throw new InvalidMessageError(err.message);
+      throw err;
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { UpstreamError } from '../errors';
+import { Redactor } from '../redact';
 import { requestJson } from './http';
 
 export const tokenResponseSchema = z.looseObject({
@@ -80,11 +81,12 @@ export class EngageTokenProvider {
       timeoutMs: this.options.timeoutMs,
       what: 'Engage token endpoint',
     });
+    const redactor = new Redactor([this.options.password]);
     if (res.status < 200 || res.status >= 300) {
-      throw new UpstreamError(`Engage token endpoint answered ${res.status}${res.status === 400 || res.status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`, res.status, res.body);
+      throw new UpstreamError(`Engage token endpoint answered ${res.status}${res.status === 400 || res.status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`, res.status, redactor.value(res.body));
     }
     const parsed = tokenResponseSchema.safeParse(res.body);
-    if (!parsed.success) throw new UpstreamError('Engage token endpoint answered without a usable access_token/expires_in', res.status, res.body);
+    if (!parsed.success) throw new UpstreamError('Engage token endpoint answered without a usable access_token/expires_in', res.status, redactor.value(res.body));
     return parsed.data;
   }
 }

@@ -2,13 +2,15 @@
  * The Engage listener API (`/[APIURLSUFFIX]/api/V1/listener`): register (POST), unregister (DELETE),
  * list by notificationUrl (GET), typed with zod. Every call sends `Ocp-Apim-Subscription-Key` and
  * `Authorization: Bearer <session token>`; a 401 refreshes the token once and retries.
- * Upstream errors are UpstreamError (status + body), never a crash.
+ * Upstream errors are UpstreamError (status + body), never a crash, redacted of the subscription key,
+ * the session token and credential-shaped fields (an error answer may echo the request headers).
  *
  * Response bodies are not documented (UPSTREAM-RESEARCH.md §2), so they are read leniently: a list
  * is an array, or an object holding one; fields are matched case-insensitively.
  */
 import { z } from 'zod';
 import { ConfigError, UpstreamError } from '../errors';
+import { Redactor } from '../redact';
 import type { EngageSettings } from '../config/engage';
 import { EngageTokenProvider } from './auth';
 import { EVENT_TYPES, QUEUE_PROVIDERS } from './events';
@@ -165,7 +167,11 @@ export interface ListenerClientOptions {
 }
 
 export class EngageListenerClient {
-  constructor(private readonly options: ListenerClientOptions) {}
+  private readonly redactor: Redactor;
+
+  constructor(private readonly options: ListenerClientOptions) {
+    this.redactor = new Redactor([options.subscriptionKey]);
+  }
 
   get listenerUrl(): string {
     return `${this.options.apiBaseUrl.replace(/\/+$/, '')}/api/V1/listener`;
@@ -212,7 +218,8 @@ export class EngageListenerClient {
         continue;
       }
       if (res.status < 200 || res.status >= 300) {
-        throw new UpstreamError(`${what} answered ${res.status}${upstreamReason(res.body)}`, res.status, res.body);
+        const redactor = this.redactor.with([token]);
+        throw new UpstreamError(redactor.text(`${what} answered ${res.status}${upstreamReason(res.body)}`), res.status, redactor.value(res.body));
       }
       return res.body;
     }

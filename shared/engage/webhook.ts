@@ -2,9 +2,11 @@
  * The Engage listener endpoint (notificationUrl) behind `functions/engageWebhook`:
  * - `GET ?echo=X` answers X (the ASP.NET WebHooks URL check);
  * - `POST` takes the pusher envelope: body limit (413), JSON only (415 / 400), `ms-signature` check
- *   (mode off | log | enforce → 401), zod validation (400 with a reason), DynamicParamA decoding,
- *   routing by Action (filtered routes keep only their resources), one queue message per
- *   notification and route, and answers 200 only once every message is durably enqueued
+ *   (mode off | log | enforce → 401), zod validation of the envelope (400 with a reason), then every
+ *   notification is classified first: DynamicParamA decoded and validated, routed by Action
+ *   (filtered routes keep only their resources), or, when it cannot be read or validated, kept in
+ *   the dead-letter queue (DEADLETTER_QUEUE) with the reason, so one bad notification no longer
+ *   costs the others. Then everything is written; 200 only once every message is durably enqueued
  *   (storage failure → 503, so the pusher retries). It never answers 410 (the pusher would stop).
  *   Storing has a deadline (ENGAGE_STORAGE_DEADLINE_MS): when storage hangs, what is in flight is
  *   cancelled and the answer is 503 with Retry-After within that time.
@@ -12,13 +14,14 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getConfig, type Config } from '../config';
-import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
+import { cloudEvent, formatBody, type CloudEvent, type MessageFormat } from '../envelope';
+import { deadLetterEvent } from '../deadletter';
 import { describeIssues, isStorageUnavailable } from '../errors';
-import { QueueWriter, type OutgoingMessage } from '../queue/writer';
+import { QueueWriter, writerOptions, type OutgoingMessage } from '../queue/writer';
 import { getStorage } from '../storage';
 import { getDecoder, type Decoder } from './decoder';
 import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
-import { pusherEnvelopeSchema } from './pusherEnvelope';
+import { pusherEnvelopeSchema, pusherNotificationSchema, type PusherNotification } from './pusherEnvelope';
 import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
 import { checkSignature, SIGNATURE_HEADER } from './signature';
 
@@ -33,7 +36,7 @@ interface WebhookState {
 }
 
 /** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
-export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, rejected: 0, storageUnavailable: 0 };
+export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, deadLettered: 0, rejected: 0, storageUnavailable: 0 };
 
 let state: WebhookState | undefined;
 
@@ -49,7 +52,7 @@ function getState(): WebhookState {
 function getWriter(s: WebhookState): Promise<QueueWriter> {
   if (!s.writer) {
     const p = getStorage().then((storage) => {
-      const writer = new QueueWriter(storage, { claimCheckContainer: s.config.CLAIM_CHECK_CONTAINER });
+      const writer = new QueueWriter(storage, writerOptions(s.config));
       // Create every routed queue once, up front, so consumers find them; failures retry on first send.
       for (const q of s.routes.queues) writer.ensureQueue(q).catch(() => undefined);
       return writer;
@@ -150,43 +153,34 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   } catch {
     return reject(400, raw.byteLength === 0 ? 'empty body' : 'body is not valid JSON', context);
   }
-  const parsed = pusherEnvelopeSchema.safeParse(json);
-  if (!parsed.success) return reject(400, `invalid pusher envelope: ${describeIssues(parsed.error)}`, context);
-  const envelope = parsed.data;
+  const read = readEnvelope(json);
+  if (!read.ok) return reject(400, `invalid pusher envelope: ${read.reason}`, context);
+  const { envelope, notifications } = read;
 
+  // 1. Classify every notification: routed, or kept in the dead-letter queue with the reason.
+  const time = new Date().toISOString();
+  const classified = notifications.map((n, i) => classify(s, n, `${envelope.Id}:${i}`, i, time, context));
+
+  // 2. Then write everything, at once.
   const messages: OutgoingMessage[] = [];
   let unjudged = 0;
   let unrouted = 0;
+  let deadLettered = 0;
   const defaultFormat: MessageFormat = config.ENGAGE_MESSAGE_FORMAT;
-  const time = new Date().toISOString();
-  for (let i = 0; i < envelope.Notifications.length; i++) {
-    const n = envelope.Notifications[i]!;
-    const decoded = s.decoder(n.DynamicParamA);
-    if (!decoded.ok) return reject(400, `Notifications.${i}.DynamicParamA ${decoded.reason} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, context);
-    const action = n.Action.trim().toUpperCase();
-    const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
-    if (known && decoded.structured) {
-      const check = payloadSchemas[known].safeParse(decoded.value);
-      if (!check.success) {
-        const reason = `Notifications.${i}.DynamicParamA does not match the ${known} payload: ${describeIssues(check.error)}`;
-        if (config.ENGAGE_PAYLOAD_VALIDATION === 'enforce') return reject(400, reason, context);
-        context.warn(`engage webhook: ${reason} (ENGAGE_PAYLOAD_VALIDATION=log, enqueued)`);
-      }
-    }
-    const resourceIds = decoded.structured ? findResourceIds(decoded.value) : undefined;
+  for (const [i, c] of classified.entries()) {
     const id = `${envelope.Id}:${i}`;
-    const event = cloudEvent({
-      id,
-      source: config.ENGAGE_EVENT_SOURCE,
-      type: engageEventType(action),
-      data: decoded.value,
-      time,
-      ...(resourceIds ? { subject: resourceIds[0] } : {}),
-    });
-    for (const d of routeNotification(s.routes, action, resourceIds)) {
+    if (c.kind === 'dead') {
+      deadLettered++;
+      const location = { envelopeId: envelope.Id, index: i, ...(envelope.Attempt !== undefined ? { attempt: envelope.Attempt } : {}) };
+      const event = deadLetterEvent({ id, source: config.ENGAGE_EVENT_SOURCE, time, data: { reason: c.reason, origin: 'engage-webhook', location, received: c.received } });
+      messages.push({ queue: config.DEADLETTER_QUEUE, body: event, key: id });
+      context.warn(`engage webhook: ${c.reason}: kept in ${config.DEADLETTER_QUEUE} (Id=${envelope.Id})`);
+      continue;
+    }
+    for (const d of routeNotification(s.routes, c.action, c.resourceIds)) {
       if (d.reason === 'filter-unjudged') unjudged++;
       if (d.reason === 'unrouted') unrouted++;
-      messages.push({ queue: d.queue, body: formatBody(event, d.format ?? defaultFormat), key: `${id}` });
+      messages.push({ queue: d.queue, body: formatBody(c.event, d.format ?? defaultFormat), key: id });
     }
   }
 
@@ -202,15 +196,74 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
     throw err;
   }
 
-  webhookCounters.notifications += envelope.Notifications.length;
-  webhookCounters.messages += messages.length;
+  webhookCounters.notifications += notifications.length;
+  webhookCounters.messages += messages.length - deadLettered;
   webhookCounters.filterUnjudged += unjudged;
   webhookCounters.unrouted += unrouted;
+  webhookCounters.deadLettered += deadLettered;
   if (unjudged > 0) context.warn(`engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`);
   if (unrouted > 0) context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
-  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${envelope.Notifications.length} notification(s) → ${messages.length} message(s)`);
+  if (deadLettered > 0) context.warn(`engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE} (total ${webhookCounters.deadLettered})`);
+  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications.length} notification(s) → ${messages.length - deadLettered} message(s)`);
   return {
     status: 200,
-    jsonBody: { id: envelope.Id, notifications: envelope.Notifications.length, messages: messages.length, filterUnjudged: unjudged, unrouted },
+    jsonBody: { id: envelope.Id, notifications: notifications.length, messages: messages.length - deadLettered, filterUnjudged: unjudged, unrouted, deadLettered },
   };
+}
+
+/** A notification as the envelope holds it: valid for its schema, or not (with the reason and the value as received). */
+type EnvelopeEntry = { ok: true; notification: PusherNotification; received: unknown } | { ok: false; reason: string; received: unknown };
+
+/**
+ * The envelope with its notifications judged one by one: problems confined to single notifications
+ * (e.g. one without an Action) leave the others valid; any other problem rejects the envelope.
+ */
+function readEnvelope(json: unknown): { ok: true; envelope: { Id: string; Attempt?: number }; notifications: EnvelopeEntry[] } | { ok: false; reason: string } {
+  const parsed = pusherEnvelopeSchema.safeParse(json);
+  if (parsed.success) {
+    const list = (json as { Notifications: unknown[] }).Notifications;
+    return { ok: true, envelope: parsed.data, notifications: parsed.data.Notifications.map((notification, i) => ({ ok: true, notification, received: list[i] })) };
+  }
+  const confined = parsed.error.issues.every((i) => i.path[0] === 'Notifications' && typeof i.path[1] === 'number');
+  if (!confined) return { ok: false, reason: describeIssues(parsed.error) };
+  const envelope = pusherEnvelopeSchema.omit({ Notifications: true }).parse(json);
+  const list = (json as { Notifications: unknown[] }).Notifications;
+  const notifications = list.map((raw, i): EnvelopeEntry => {
+    const n = pusherNotificationSchema.safeParse(raw);
+    return n.success ? { ok: true, notification: n.data, received: raw } : { ok: false, reason: `Notifications.${i} is not a notification (${describeIssues(n.error)})`, received: raw };
+  });
+  return { ok: true, envelope, notifications };
+}
+
+type Classified =
+  | { kind: 'route'; action: string; resourceIds: string[] | undefined; event: CloudEvent }
+  | { kind: 'dead'; reason: string; received: unknown };
+
+/** Decodes and validates one notification: its CloudEvent and routing keys, or why it goes to the dead-letter queue. */
+function classify(s: WebhookState, entry: EnvelopeEntry, id: string, i: number, time: string, context: InvocationContext): Classified {
+  const { config } = s;
+  if (!entry.ok) return { kind: 'dead', reason: entry.reason, received: entry.received };
+  const n = entry.notification;
+  const decoded = s.decoder(n.DynamicParamA);
+  if (!decoded.ok) return { kind: 'dead', reason: `Notifications.${i}.DynamicParamA ${decoded.reason} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, received: entry.received };
+  const action = n.Action.trim().toUpperCase();
+  const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
+  if (known && decoded.structured) {
+    const check = payloadSchemas[known].safeParse(decoded.value);
+    if (!check.success) {
+      const reason = `Notifications.${i}.DynamicParamA does not match the ${known} payload: ${describeIssues(check.error)}`;
+      if (config.ENGAGE_PAYLOAD_VALIDATION === 'enforce') return { kind: 'dead', reason, received: entry.received };
+      context.warn(`engage webhook: ${reason} (ENGAGE_PAYLOAD_VALIDATION=log, enqueued)`);
+    }
+  }
+  const resourceIds = decoded.structured ? findResourceIds(decoded.value) : undefined;
+  const event = cloudEvent({
+    id,
+    source: config.ENGAGE_EVENT_SOURCE,
+    type: engageEventType(action),
+    data: decoded.value,
+    time,
+    ...(resourceIds ? { subject: resourceIds[0] } : {}),
+  });
+  return { kind: 'route', action, resourceIds, event };
 }

@@ -4,8 +4,8 @@
  * Without Noojee settings it logs one line and does nothing, so the app runs without Noojee.
  */
 import type { InvocationContext } from '@azure/functions';
-import { getConfig, type Config } from '../config';
-import { QueueWriter } from '../queue/writer';
+import { getConfig, secretRedactor, type Config } from '../config';
+import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { getStorage } from '../storage';
 import { CursorStore } from './cursor';
@@ -19,11 +19,12 @@ export async function runCallEvents(context: InvocationContext, config: Config =
     return undefined;
   }
   const extensions = monitoredExtensions(config);
-  const log: PollLog = { info: (m) => context.log(m), warn: (m) => context.warn(m) };
+  const redact = secretRedactor();
+  const log: PollLog = { info: (m) => context.log(redact.text(m)), warn: (m) => context.warn(redact.text(m)) };
   const client = createNoojeeClient(config, (method, code, message) => context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`));
   const storage = await getStorage();
   const cursor = new CursorStore(new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER));
-  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER });
+  const writer = new QueueWriter(storage, writerOptions(config));
 
   const startedAt = new Date().toISOString();
   const run = beginCallEventRun();
@@ -34,6 +35,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
       {
         extensions,
         queue: config.NOOJEE_EVENTS_QUEUE,
+        deadLetterQueue: config.DEADLETTER_QUEUE,
         source: config.NOOJEE_EVENT_SOURCE,
         budgetMs: config.NOOJEE_RUN_SECONDS * 1000,
         pollTimeoutSeconds: config.NOOJEE_POLL_TIMEOUT_SECONDS,
@@ -43,15 +45,15 @@ export async function runCallEvents(context: InvocationContext, config: Config =
     );
   } catch (err) {
     // Reading the cursor failed (storage down): record it if we can, and fail the invocation.
-    await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: 0, error: (err as Error).message }, log);
+    await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: 0, error: redact.text((err as Error).message) }, log);
     throw err;
   } finally {
     run.end();
   }
-  const error = result.error?.message;
+  const error = result.error ? redact.text(result.error.message) : undefined;
   await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: result.events, ...(error ? { error } : {}) }, log);
   context.log(
-    `callEvents: ${result.events} event(s) in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
+    `callEvents: ${result.events} event(s)${result.deadLettered ? ` and ${result.deadLettered} unreadable entr${result.deadLettered === 1 ? 'y' : 'ies'} (dead-lettered)` : ''} in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
   );
   if (result.stoppedBy === 'error') throw new Error(`callEvents: run ended on an error: ${error ?? 'unknown'}`, { cause: result.error });
   return result;

@@ -3,9 +3,11 @@
  * <base>/servicemanager/rest/CallManagementAPI/<method>`, form-urlencoded parameters including
  * `apiKey`. Every response carries an integer `Code`: 0 ok, negative error (NoojeeApiError with the
  * server's `Message`), positive warning (reported through `onWarning`, the call still succeeds).
- * The API key travels in the body only, never in a URL, log line or error.
+ * The API key travels in the body only, never in a URL, log line or error: error texts and bodies are
+ * redacted of it (and of credential-shaped fields), since a server may echo the request.
  */
 import { UpstreamError } from '../errors';
+import { Redactor } from '../redact';
 import { parseSubscribeResponse, type SubscribeResponse } from './subscribe';
 
 export interface NoojeeClientOptions {
@@ -86,9 +88,11 @@ type Params = Record<string, string | number | boolean | undefined>;
 
 export class NoojeeClient {
   private readonly endpoint: string;
+  private readonly redactor: Redactor;
 
   constructor(private readonly options: NoojeeClientOptions) {
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/servicemanager/rest/CallManagementAPI`;
+    this.redactor = new Redactor([options.apiKey]);
   }
 
   /** Long-poll: returns as soon as an event occurs on one of the extensions, or after `timeOut` seconds. */
@@ -102,7 +106,7 @@ export class NoojeeClient {
     try {
       return parseSubscribeResponse(body);
     } catch (err) {
-      throw new NoojeeUnavailableError(`Noojee subscribe answered an unexpected body: ${(err as Error).message}`, 200, body);
+      throw new NoojeeUnavailableError(`Noojee subscribe answered an unexpected body: ${this.redactor.text((err as Error).message)}`, 200, this.redactor.value(body));
     }
   }
 
@@ -138,6 +142,7 @@ export class NoojeeClient {
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') form.set(k, String(v));
     form.set('apiKey', this.options.apiKey);
     const timeout = AbortSignal.timeout(timeoutMs);
+    const r = this.redactor;
     let res: Response;
     let text: string;
     try {
@@ -150,22 +155,23 @@ export class NoojeeClient {
       text = await res.text();
     } catch (err) {
       const timedOut = timeout.aborted;
-      const reason = timedOut ? `no answer within ${timeoutMs} ms` : describeNetworkError(err);
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : r.text(describeNetworkError(err));
       throw new NoojeeUnavailableError(`Noojee ${method} failed: ${reason}`, undefined, undefined, { cause: err });
     }
     if (res.status >= 300) {
-      throw new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, text.slice(0, 500));
+      throw new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, r.text(text.slice(0, 500)));
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new NoojeeUnavailableError(`Noojee ${method} answered a non-JSON body (HTTP ${res.status})`, res.status, text.slice(0, 500));
+      throw new NoojeeUnavailableError(`Noojee ${method} answered a non-JSON body (HTTP ${res.status})`, res.status, r.text(text.slice(0, 500)));
     }
     const code = readCode(body);
-    if (code === undefined) throw new NoojeeUnavailableError(`Noojee ${method} answered without a numeric Code`, res.status, body);
-    const message = typeof (body as { Message?: unknown }).Message === 'string' ? (body as { Message: string }).Message : undefined;
-    if (code < 0) throw new NoojeeApiError(method, code, message, body);
+    if (code === undefined) throw new NoojeeUnavailableError(`Noojee ${method} answered without a numeric Code`, res.status, r.value(body));
+    const raw = (body as { Message?: unknown }).Message;
+    const message = typeof raw === 'string' ? r.text(raw) : undefined;
+    if (code < 0) throw new NoojeeApiError(method, code, message, r.value(body));
     if (code > 0) this.options.onWarning?.(method, code, message);
     return body as { Code: number; Message?: string };
   }

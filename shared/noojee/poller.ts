@@ -14,7 +14,8 @@ import { formatBody, type MessageFormat } from '../envelope';
 import type { OutgoingMessage, QueueWriter } from '../queue/writer';
 import { NoojeeUnavailableError, type NoojeeClient } from './client';
 import type { CursorStore, HeldCursor } from './cursor';
-import { callEventEnvelopes } from './subscribe';
+import { callEventEnvelopes, unreadableEnvelopes } from './subscribe';
+import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
 
 export interface PollLog {
   info(message: string): void;
@@ -24,6 +25,8 @@ export interface PollLog {
 export interface PollOptions {
   extensions: readonly string[];
   queue: string;
+  /** Where entries that are not call events are kept (DEADLETTER_QUEUE). */
+  deadLetterQueue?: string;
   source: string;
   /** How long the run keeps polling, in ms. */
   budgetMs: number;
@@ -49,6 +52,8 @@ export type StopReason = 'budget' | 'lost-cursor' | 'error' | 'aborted';
 export interface PollResult {
   /** Messages enqueued. */
   events: number;
+  /** Entries without CallData kept in the dead-letter queue. */
+  deadLettered: number;
   /** Subscribe calls answered. */
   polls: number;
   /** Failed subscribe attempts (retried or final). */
@@ -65,7 +70,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
   const deadline = Date.now() + options.budgetMs;
   const minInterval = options.minPollIntervalMs ?? 100;
   let held: HeldCursor = await cursor.load();
-  const result: PollResult = { events: 0, polls: 0, failures: 0, seq: held.seq, stoppedBy: 'budget' };
+  const result: PollResult = { events: 0, deadLettered: 0, polls: 0, failures: 0, seq: held.seq, stoppedBy: 'budget' };
   log.info(`noojee: polling extensions ${options.extensions.join(',')} from seq ${held.seq} for ${Math.round(options.budgetMs / 1000)} s`);
 
   let lastPollStart = 0;
@@ -102,12 +107,15 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     }
     result.polls++;
     result.error = undefined;
-    if (response.malformed > 0) log.warn(`noojee: skipped ${response.malformed} Data entries without a CallData object`);
 
     const nextSeq = response.seq ?? held.seq;
     if (response.seq === undefined && response.events.length > 0) log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
     const envelopes = callEventEnvelopes(response, nextSeq, options.source);
     const messages: OutgoingMessage[] = envelopes.map((e) => ({ queue: options.queue, body: formatBody(e, options.format ?? 'cloudevents'), key: e.id }));
+    // Entries without CallData are kept (dead-letter queue), written with the events, before the cursor moves.
+    const deadLetterQueue = options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE;
+    const unreadable = unreadableEnvelopes(response, nextSeq, options.source).map((e): OutgoingMessage => ({ queue: deadLetterQueue, body: e, key: e.id }));
+    messages.push(...unreadable);
     if (messages.length > 0) {
       try {
         await writer.sendAll(messages);
@@ -118,7 +126,9 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
         log.warn(`noojee: could not enqueue ${messages.length} call events, cursor stays at ${held.seq}: ${(err as Error).message}`);
         break;
       }
-      result.events += messages.length;
+      result.events += messages.length - unreadable.length;
+      result.deadLettered += unreadable.length;
+      if (unreadable.length > 0) log.warn(`noojee: ${unreadable.length} Data entr${unreadable.length === 1 ? 'y' : 'ies'} without a CallData object kept in ${deadLetterQueue} (total this run ${result.deadLettered})`);
     }
     if (nextSeq !== held.seq || held.etag === undefined) {
       try {
@@ -136,7 +146,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       }
       result.seq = held.seq;
     }
-    if (messages.length > 0) log.info(`noojee: enqueued ${messages.length} call event(s) to ${options.queue}, seq ${held.seq}`);
+    if (envelopes.length > 0) log.info(`noojee: enqueued ${envelopes.length} call event(s) to ${options.queue}, seq ${held.seq}`);
   }
   return result;
 }

@@ -9,6 +9,8 @@
  */
 import { z } from 'zod';
 import { cloudEvent, type CloudEvent } from '../envelope';
+import { deadLetterEvent } from '../deadletter';
+import { describeIssues } from '../errors';
 
 const callData = z.looseObject({
   uniqueCallId: z.union([z.string(), z.number()]).transform(String).optional(),
@@ -36,6 +38,8 @@ const subscribeResponse = z.looseObject({
 
 export interface CallEvent {
   exten: string;
+  /** Position of the entry in its extension's list (tells apart repeated entries of one response). */
+  index: number;
   /** The upstream entry untouched (`{CallData, CallID, Code}`). */
   entry: Record<string, unknown> & { CallData: Record<string, unknown> };
   uniqueCallId?: string;
@@ -48,31 +52,40 @@ export interface SubscribeResponse {
   /** Pass back as `lastSequenceNumber`; undefined when the server sent none. */
   seq?: number;
   events: CallEvent[];
-  /** Entries of `Data` without a `CallData` object (skipped; reported for logging). */
-  malformed: number;
+  /** Entries of `Data` without a `CallData` object: not call events, kept in the dead-letter queue. */
+  unreadable: UnreadableEntry[];
+}
+
+/** An entry of `Data` that is not a call event, as received. */
+export interface UnreadableEntry {
+  exten: string;
+  index: number;
+  entry: unknown;
+  reason: string;
 }
 
 /** Validates a subscribe body and flattens `Data` into events (extension order, then list order). */
 export function parseSubscribeResponse(body: unknown): SubscribeResponse {
   const parsed = subscribeResponse.parse(body);
   const events: CallEvent[] = [];
-  let malformed = 0;
+  const unreadable: UnreadableEntry[] = [];
   for (const [exten, list] of Object.entries(parsed.Data)) {
-    for (const raw of list) {
+    for (const [index, raw] of list.entries()) {
       const entry = callEntry.safeParse(raw);
       if (!entry.success) {
-        malformed++;
+        unreadable.push({ exten, index, entry: raw, reason: `Data.${exten}.${index} is not a call entry (${describeIssues(entry.error)})` });
         continue;
       }
       events.push({
         exten,
+        index,
         entry: raw as CallEvent['entry'],
         uniqueCallId: entry.data.CallData.uniqueCallId,
         status: entry.data.CallData.status,
       });
     }
   }
-  return { Code: parsed.Code, Message: parsed.Message, seq: parsed.seq, events, malformed };
+  return { Code: parsed.Code, Message: parsed.Message, seq: parsed.seq, events, unreadable };
 }
 
 /** `com.noojee.call.<status lower-case, spaces as ->`, e.g. `No Answer` → `com.noojee.call.no-answer`. */
@@ -83,14 +96,34 @@ export function callEventType(status: string | undefined): string {
 
 /**
  * Envelope id `<uniqueCallId>:<status>:<seq>`: the same upstream event read again (same cursor) has the
- * same id. When one response holds the same call and status on several extensions, those ids get
- * `:<exten>` appended so that they stay distinct. An entry without uniqueCallId uses `call-<CallID>`.
+ * same id. Ids stay unique per entry: when one response holds the same call and status on several
+ * extensions, those ids get `:<exten>`; when it holds it several times on one extension, they get
+ * `:<exten>:<position in that extension's list>` (still deterministic for the same response). An
+ * entry without uniqueCallId uses `call-<CallID>`.
  */
 export function callEventIds(events: readonly CallEvent[], seq: number): string[] {
   const base = events.map((e) => `${e.uniqueCallId ?? `call-${String(e.entry.CallID ?? 'unknown')}`}:${e.status ?? 'unknown'}:${seq}`);
+  const byExten = disambiguate(base, (i) => `:${events[i]!.exten}`);
+  return disambiguate(byExten, (i) => `:${events[i]!.index}`);
+}
+
+/** Appends `suffix(i)` to every id that occurs more than once. */
+function disambiguate(ids: readonly string[], suffix: (i: number) => string): string[] {
   const counts = new Map<string, number>();
-  for (const id of base) counts.set(id, (counts.get(id) ?? 0) + 1);
-  return base.map((id, i) => (counts.get(id)! > 1 ? `${id}:${events[i]!.exten}` : id));
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return ids.map((id, i) => (counts.get(id)! > 1 ? `${id}${suffix(i)}` : id));
+}
+
+/** Dead-letter messages for the entries of a response that are not call events (ids `unreadable:<seq>:<exten>:<index>`). */
+export function unreadableEnvelopes(response: SubscribeResponse, seq: number, source: string, time = new Date().toISOString()): CloudEvent[] {
+  return response.unreadable.map((u) =>
+    deadLetterEvent({
+      id: `unreadable:${seq}:${u.exten}:${u.index}`,
+      source,
+      time,
+      data: { reason: u.reason, origin: 'noojee-subscribe', location: { seq, exten: u.exten, index: u.index }, received: u.entry },
+    }),
+  );
 }
 
 /** One CloudEvent per CallData: subject = extension, data = the upstream entry untouched. */

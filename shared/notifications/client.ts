@@ -3,8 +3,10 @@
  * OAuth tokens (client_credentials or password grant, one token per client + scope, cached until
  * shortly before expiry), subscriptions (create / get / delete) and destructive notification reads.
  * Paths are templates (`{id}` = subscription id) because the real ones are not public.
- * Every failure is a NotificationApiError; messages never contain credentials or tokens.
+ * Every failure is a NotificationApiError; error texts are redacted (the client's secrets, the token
+ * in use and credential-shaped fields), since an error answer may echo the request.
  */
+import { Redactor } from '../redact';
 import { NotificationApiError } from './errors';
 import {
   createSubscriptionRequestSchema,
@@ -69,9 +71,11 @@ const DEFAULT_TOKEN_LIFETIME_S = 3600;
 export class NotificationApiClient {
   private readonly tokens = new Map<string, Promise<CachedToken>>();
   private readonly base: string;
+  private readonly redactor: Redactor;
 
   constructor(readonly options: NotificationApiOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
+    this.redactor = new Redactor([options.consumer.clientSecret, options.administrator.clientSecret, options.password]);
   }
 
   /** The API base URL (CloudEvents `source` of drained notifications). */
@@ -82,12 +86,12 @@ export class NotificationApiClient {
   async createSubscription(request: CreateSubscriptionRequest): Promise<Subscription> {
     const body = createSubscriptionRequestSchema.parse(request);
     const res = await this.call('administrator', 'POST', this.options.paths.subscriptions, body);
-    return parseJson(res, subscriptionSchema, 'create subscription');
+    return parseJson(res, subscriptionSchema, 'create subscription', this.redactor);
   }
 
   async getSubscription(id: string): Promise<Subscription> {
     const res = await this.call('consumer', 'GET', this.path(this.options.paths.subscription, id));
-    return parseJson(res, subscriptionSchema, 'get subscription');
+    return parseJson(res, subscriptionSchema, 'get subscription', this.redactor);
   }
 
   async deleteSubscription(id: string): Promise<void> {
@@ -138,7 +142,7 @@ export class NotificationApiClient {
         continue;
       }
       if (res.status >= 200 && res.status < 300) return res;
-      throw apiError(`${method} ${path}`, res.status, res.text);
+      throw apiError(`${method} ${path}`, res.status, this.redactor.with([token]).text(res.text));
     }
   }
 
@@ -172,8 +176,8 @@ export class NotificationApiClient {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
     }, 'token request');
-    if (res.status < 200 || res.status >= 300) throw apiError(`token request for client "${client.clientId}"`, res.status, res.text);
-    const parsed = parseJson(res, tokenResponseSchema, 'token request');
+    if (res.status < 200 || res.status >= 300) throw apiError(`token request for client "${client.clientId}"`, res.status, this.redactor.text(res.text));
+    const parsed = parseJson(res, tokenResponseSchema, 'token request', this.redactor);
     return { value: parsed.access_token, expiresAt: Date.now() + (parsed.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000 };
   }
 
@@ -196,12 +200,17 @@ function tokenKey(c: ClientCredentials): string {
   return `${c.clientId}\n${c.scope}`;
 }
 
-function parseJson<T>(res: { status: number; text: string }, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, what: string): T {
+function parseJson<T>(
+  res: { status: number; text: string },
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  what: string,
+  redactor: Redactor,
+): T {
   let json: unknown;
   try {
     json = JSON.parse(res.text);
   } catch {
-    throw new NotificationApiError(`${what}: response is not JSON`, res.status, res.text.slice(0, 500), 'INVALID_RESPONSE');
+    throw new NotificationApiError(`${what}: response is not JSON`, res.status, redactor.text(res.text.slice(0, 500)), 'INVALID_RESPONSE');
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
@@ -211,7 +220,7 @@ function parseJson<T>(res: { status: number; text: string }, schema: { safeParse
   return parsed.data;
 }
 
-/** Turns an error answer into a NotificationApiError (`error_code`/`code`/`error`, message, description). */
+/** Turns an error answer (its text already redacted of known secrets) into a NotificationApiError (`error_code`/`code`/`error`, message, description). */
 export function apiError(what: string, status: number, text: string): NotificationApiError {
   let body: unknown = text.slice(0, 2000);
   let code: string | undefined;

@@ -1,4 +1,5 @@
 import { UpstreamError } from '../errors';
+import { patternRedactor } from '../redact';
 
 /**
  * An error answer of the Notification API or its token endpoint. The API's error body is
@@ -7,15 +8,12 @@ import { UpstreamError } from '../errors';
  * Network failures and timeouts have no status and code `NETWORK` / `TIMEOUT`.
  */
 export class NotificationApiError extends UpstreamError {
-  constructor(
-    message: string,
-    status: number | undefined,
-    body: unknown,
-    code: string | undefined,
-    readonly description?: string,
-  ) {
+  readonly description?: string;
+
+  constructor(message: string, status: number | undefined, body: unknown, code: string | undefined, description?: string) {
     super(message, status, body, code);
     this.name = 'NotificationApiError';
+    if (description !== undefined) this.description = patternRedactor.text(description);
   }
 
   /** 5xx, 408, 429, timeouts and network failures: worth retrying (now or next run). */

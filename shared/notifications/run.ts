@@ -5,9 +5,9 @@
  * logged and recorded (the next run retries); configuration and storage failures fail the invocation.
  */
 import type { InvocationContext } from '@azure/functions';
-import { getConfig, type Config } from '../config';
+import { getConfig, secretRedactor, type Config } from '../config';
 import { ConfigError, StorageUnavailableError } from '../errors';
-import { QueueWriter } from '../queue/writer';
+import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { getStorage } from '../storage';
 import { NotificationApiClient } from './client';
@@ -46,15 +46,16 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   const storage = await getStorage();
   const checkpoints = new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER);
   const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
-  const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER, concurrency: config.NOTIFICATIONS_ENQUEUE_CONCURRENCY });
-  const log = { info: (m: string) => context.log(m), warn: (m: string) => context.warn(m), error: (m: string) => context.error(m) };
+  const writer = new QueueWriter(storage, writerOptions(config, config.NOTIFICATIONS_ENQUEUE_CONCURRENCY));
+  const redact = secretRedactor();
+  const log = { info: (m: string) => context.log(redact.text(m)), warn: (m: string) => context.warn(redact.text(m)), error: (m: string) => context.error(redact.text(m)) };
 
   let result: DrainResult;
   try {
     result = await drainNotifications({ api, writer, journal, checkpoints, log }, drainOptions(config));
   } catch (err) {
     // Replaying the journal failed (storage): record if possible, fail the invocation.
-    await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: describe(err) }).catch(() => undefined);
+    await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: redact.text(describe(err)) }).catch(() => undefined);
     throw err;
   }
   const lastRun: LastRun = {
@@ -64,12 +65,12 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
     ...(result.backlog !== undefined ? { backlog: result.backlog } : {}),
     ...(result.replayedMessages ? { replayed: result.replayedMessages } : {}),
     ...(result.subscriptionId ? { subscriptionId: result.subscriptionId } : {}),
-    ...(result.error ? { error: result.error } : {}),
+    ...(result.error ? { error: redact.text(result.error) } : {}),
   };
   await recordRun(checkpoints, lastRun).catch((err: unknown) => context.warn(`notifications drain: could not record the run (${describe(err)})`));
   const summary = `notifications drain: ${result.drained} drained in ${result.pages} page(s)${result.replayedMessages ? `, ${result.replayedMessages} replayed from the journal` : ''}, backlog ${result.backlog ?? 'unknown'} (subscription ${result.subscriptionId ?? 'none'}, stopped: ${result.stoppedBy})`;
   if (result.error) {
-    context.warn(`${summary}: ${result.error}`);
+    context.warn(redact.text(`${summary}: ${result.error}`));
     // Not worth waiting for the next run silently: the invocation fails so monitoring sees it.
     if (result.cause instanceof ConfigError || result.cause instanceof StorageUnavailableError) throw result.cause;
   } else {

@@ -4,6 +4,7 @@
  */
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
+import { DEFAULT_MESSAGE_TTL_SECONDS, NEVER_EXPIRES } from '../queue/writer';
 
 export const POISON_SUFFIX = '-poison';
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -125,6 +126,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number, message: { messageId: string; summary: string }) => void;
   /** How long a message being replayed stays invisible in the poison queue (s, default 60). */
   visibilityTimeoutSeconds?: number;
+  /** Time-to-live of the replayed message in its source queue (s, default 7 days; QUEUE_MESSAGE_TTL_SECONDS). */
+  messageTimeToLive?: number;
 }
 
 export interface ReplayResult {
@@ -165,7 +168,7 @@ export async function replayPoison(queues: QueueServiceClient, options: ReplayOp
       });
       if (batch.receivedMessageItems.length === 0) break;
       for (const m of batch.receivedMessageItems) {
-        await source.sendMessage(m.messageText);
+        await source.sendMessage(m.messageText, { messageTimeToLive: options.messageTimeToLive ?? DEFAULT_MESSAGE_TTL_SECONDS });
         await poison.deleteMessage(m.messageId, m.popReceipt);
         done++;
         options.onProgress?.(done, total, { messageId: m.messageId, summary: summarize(decodePoisonText(m.messageText)) });
@@ -173,6 +176,47 @@ export async function replayPoison(queues: QueueServiceClient, options: ReplayOp
     }
     const remaining = (await poison.getProperties()).approximateMessagesCount ?? 0;
     return { pair, dryRun: false, replayed: done, remaining };
+  } catch (err) {
+    throw wrap(err);
+  }
+}
+
+/** A message sent with TTL -1 expires "never": the service reports 9999-12-31. */
+function expires(m: { expiresOn?: Date }): boolean {
+  return m.expiresOn !== undefined && m.expiresOn.getUTCFullYear() < 9999;
+}
+
+/**
+ * Makes every message of a poison queue never expire. The Functions host in Azure moves a failed
+ * message to `-poison` with the service's default time-to-live (7 days, not configurable there);
+ * each such message is re-sent unchanged with TTL -1, then the original deleted (written first,
+ * deleted after: a crash can duplicate one, never lose it). A queue whose messages all carry TTL -1
+ * already (the first 32, peeked, when that is all there is) is left untouched. Returns how many
+ * messages were re-sent.
+ */
+export async function keepPoisonForever(queues: QueueServiceClient, poisonQueue: string, abortSignal?: AbortSignal, max = 1000): Promise<number> {
+  const client = queues.getQueueClient(poisonQueue);
+  try {
+    const depth = (await client.getProperties({ abortSignal })).approximateMessagesCount ?? 0;
+    const peeked = (await client.peekMessages({ numberOfMessages: 32, abortSignal })).peekedMessageItems;
+    if (depth <= peeked.length && !peeked.some(expires)) return 0;
+    let seen = 0;
+    let pinned = 0;
+    while (seen < Math.min(depth, max)) {
+      const batch = (await client.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 30, abortSignal })).receivedMessageItems;
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        seen++;
+        if (expires(m)) {
+          await client.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES, abortSignal });
+          await client.deleteMessage(m.messageId, m.popReceipt, { abortSignal });
+          pinned++;
+        } else {
+          await client.updateMessage(m.messageId, m.popReceipt, undefined, 0, { abortSignal }); // visible again at once
+        }
+      }
+    }
+    return pinned;
   } catch (err) {
     throw wrap(err);
   }

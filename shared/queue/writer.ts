@@ -4,15 +4,23 @@
  *   (once) when a write finds them missing (deleted, or storage restarted empty).
  * - Every storage call has a deadline (ENGAGE_STORAGE_DEADLINE_MS, or the caller's signal).
  * - A message whose encoded form exceeds the 64 KiB queue limit goes to a blob (claim check); the
- *   queue carries a pointer (`claimcheck: "<container>/<blob>"`, plus the envelope attributes when
- *   the body is a CloudEvent) that `readMessageBody` resolves transparently.
+ *   queue carries a pointer (`claimcheck: "<container>/<blob>"`, `claimcheckby`, plus the envelope
+ *   attributes when the body is a CloudEvent) that `readMessageBody` resolves transparently (see
+ *   claimCheck.ts). A body that a consumer would mistake for a pointer (a top-level `claimcheck`
+ *   field, e.g. a raw upstream payload) is always claim-checked, so it arrives as it was sent.
+ * - Claim-check blobs are written once (`If-None-Match: *`) under a name derived from the exact key:
+ *   a retry with the same content reuses the blob, different content under the same key gets a
+ *   fresh name; nothing is ever overwritten.
  * - `sendAll` writes with bounded parallelism and resolves only when every message is stored;
  *   storage failures surface as StorageUnavailableError (callers answer 503 / retry).
  */
 import type { QueueClient } from '@azure/storage-queue';
+import type { ContainerClient } from '@azure/storage-blob';
 import { isCloudEvent } from '../envelope';
+import { CLAIM_CHECK_MARKER, claimCheckBlobName, claimCheckMetadata, looksLikeClaimCheck, sha256 } from './claimCheck';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
 import { CreateOnce, isMissing, untilAborted, withDeadline, type StorageClients } from '../storage';
+import type { Config } from '../config';
 
 /** Azure Storage Queue message size limit, measured on the (base64) text sent. */
 export const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
@@ -29,8 +37,45 @@ export interface QueueWriterOptions {
   claimCheckContainer: string;
   /** Parallel sends in flight at most (default 32). */
   concurrency?: number;
-  /** Message time-to-live in seconds (default: the service default, 7 days; -1 = never expires). */
+  /** Time-to-live of messages in the main queues, in seconds (default 7 days, as Azure's; -1 = never expires). */
   messageTimeToLive?: number;
+  /** Queues whose messages never expire (the dead-letter queue); `<queue>-poison` queues never expire either. */
+  neverExpire?: readonly string[];
+}
+
+/** Azure's default message time-to-live (7 days), sent explicitly. */
+export const DEFAULT_MESSAGE_TTL_SECONDS = 7 * 24 * 3600;
+/** `messageTimeToLive` of a message that never expires (poison and dead-letter queues). */
+export const NEVER_EXPIRES = -1;
+
+/** The options every producer of the app writes with (claim-check container, explicit TTLs). */
+export function writerOptions(config: Pick<Config, 'CLAIM_CHECK_CONTAINER' | 'QUEUE_MESSAGE_TTL_SECONDS' | 'DEADLETTER_QUEUE'>, concurrency?: number): QueueWriterOptions {
+  return {
+    claimCheckContainer: config.CLAIM_CHECK_CONTAINER,
+    messageTimeToLive: config.QUEUE_MESSAGE_TTL_SECONDS,
+    neverExpire: [config.DEADLETTER_QUEUE],
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
+}
+
+/** A body a consumer would read as a claim-check pointer: an object (or the JSON text of one) with a top-level `claimcheck`. */
+function mistakenForPointer(body: unknown): boolean {
+  if (typeof body !== 'string') return looksLikeClaimCheck(body);
+  if (!body.includes('claimcheck')) return false;
+  try {
+    return looksLikeClaimCheck(JSON.parse(body));
+  } catch {
+    return false;
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface SendOptions {
@@ -95,6 +140,12 @@ export class QueueWriter {
     return this.createdQueues.ensure(name);
   }
 
+  /** Explicit TTL of every message: never for poison / dead-letter queues, the setting otherwise. */
+  timeToLive(queue: string): number {
+    if (queue.endsWith('-poison') || this.options.neverExpire?.includes(queue)) return NEVER_EXPIRES;
+    return this.options.messageTimeToLive ?? DEFAULT_MESSAGE_TTL_SECONDS;
+  }
+
   private queue(name: string): QueueClient {
     let q = this.queues.get(name);
     if (!q) {
@@ -106,13 +157,13 @@ export class QueueWriter {
 
   private async sendOnce(m: OutgoingMessage, signal: AbortSignal | undefined): Promise<void> {
     let encoded = encodeMessage(m.body);
-    if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) {
+    if (encoded.length > MAX_QUEUE_MESSAGE_BYTES || mistakenForPointer(m.body)) {
       const pointer = await this.claimCheck(m, signal);
       encoded = encodeMessage(pointer);
       // Envelope attributes themselves too large (pathological): send the bare pointer.
-      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) encoded = encodeMessage({ claimcheck: (pointer as { claimcheck: string }).claimcheck });
+      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) encoded = encodeMessage({ claimcheck: pointer.claimcheck, claimcheckby: CLAIM_CHECK_MARKER });
     }
-    const ttl = this.options.messageTimeToLive !== undefined ? { messageTimeToLive: this.options.messageTimeToLive } : {};
+    const ttl = { messageTimeToLive: this.timeToLive(m.queue) };
     await this.withCreated(this.createdQueues, m.queue, 'QueueNotFound', signal, (abortSignal) =>
       this.queue(m.queue).sendMessage(encoded, { ...ttl, abortSignal }),
     );
@@ -142,24 +193,45 @@ export class QueueWriter {
     }
   }
 
-  private async claimCheck(m: OutgoingMessage, signal: AbortSignal | undefined): Promise<unknown> {
+  private async claimCheck(m: OutgoingMessage, signal: AbortSignal | undefined): Promise<{ claimcheck: string }> {
     const containerName = this.options.claimCheckContainer;
     const container = this.storage.blobs.getContainerClient(containerName);
-    const safeKey = (m.key ?? globalThis.crypto.randomUUID()).replace(/[^A-Za-z0-9._-]/g, '_');
-    const blobName = `${m.queue}/${safeKey}.json`;
-    const text = typeof m.body === 'string' ? m.body : JSON.stringify(m.body);
-    await this.withCreated(this.createdContainer, containerName, 'ContainerNotFound', signal, (abortSignal) =>
-      container.getBlockBlobClient(blobName).upload(text, Buffer.byteLength(text), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-        abortSignal,
-      }),
-    );
-    const pointer = `${containerName}/${blobName}`;
+    // The blob holds JSON: a string body is stored as its JSON text when it is JSON, else as a JSON string.
+    const text = typeof m.body === 'string' ? (isJson(m.body) ? m.body : JSON.stringify(m.body)) : JSON.stringify(m.body);
+    const hash = sha256(text);
+    let blobName = claimCheckBlobName(m.queue, m.key ?? globalThis.crypto.randomUUID());
+    if (!(await this.writeOnce(container, blobName, text, hash, signal))) {
+      // The same key with other content (e.g. a pusher retry stamped with a new time): a fresh name, never an overwrite.
+      blobName = claimCheckBlobName(m.queue, `${m.key ?? ''}#${globalThis.crypto.randomUUID()}`);
+      if (!(await this.writeOnce(container, blobName, text, hash, signal))) throw new Error(`claim-check blob "${blobName}" exists with other content`);
+    }
+    const pointer = { claimcheck: `${containerName}/${blobName}`, claimcheckby: CLAIM_CHECK_MARKER };
     if (isCloudEvent(m.body)) {
       const { data: _data, ...attributes } = m.body;
-      return { ...attributes, claimcheck: pointer };
+      return { ...attributes, ...pointer };
     }
-    return { claimcheck: pointer };
+    return pointer;
+  }
+
+  /** Creates the blob unless it exists (`If-None-Match: *`); true when it now holds this content (written, or already there). */
+  private async writeOnce(container: ContainerClient, name: string, text: string, hash: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const blob = container.getBlockBlobClient(name);
+    try {
+      await this.withCreated(this.createdContainer, container.containerName, 'ContainerNotFound', signal, (abortSignal) =>
+        blob.upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          metadata: claimCheckMetadata(hash),
+          conditions: { ifNoneMatch: '*' },
+          abortSignal,
+        }),
+      );
+      return true;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 409 && status !== 412) throw err;
+      const existing = await withDeadline(this.storage.deadlineMs, `read ${name}`, (abortSignal) => blob.getProperties({ abortSignal }), signal);
+      return existing.metadata?.sha256 === hash;
+    }
   }
 
   private wrap(err: unknown, queue: string): unknown {

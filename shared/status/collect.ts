@@ -1,6 +1,6 @@
 /**
- * `engage-bridge status`: queue depths, poison depths, v2 drain backlog, Noojee cursor and the last
- * runs, read from the same storage and state blobs the functions write (see the state contract).
+ * `engage-bridge status`: queue depths, poison depths, the dead-letter count, v2 drain backlog, Noojee
+ * cursor and the last runs, read from the same storage and state blobs the functions write (see the state contract).
  */
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import type { StorageClients } from '../storage';
@@ -40,6 +40,8 @@ export interface StatusReport {
   storage: 'connectionString' | 'identity';
   queues: QueueDepth[];
   poisonQueues: QueueDepth[];
+  /** DEADLETTER_QUEUE and how many entries it keeps (input the bridge could not decode or validate). */
+  deadLetter?: QueueDepth;
   notifications: {
     subscription: SubscriptionState | null;
     lastRun: DrainLastRun | null;
@@ -51,7 +53,7 @@ export interface StatusReport {
   noojee: { cursor: NoojeeCursor | null; lastRun: NoojeeLastRun | null };
 }
 
-export async function collectStatus(storage: StorageClients, containers: { checkpoint: string; journal: string }): Promise<StatusReport> {
+export async function collectStatus(storage: StorageClients, containers: { checkpoint: string; journal: string }, deadLetterQueue?: string): Promise<StatusReport> {
   const state = new JsonBlobStore(storage, containers.checkpoint);
   const journal = new JsonBlobStore(storage, containers.journal);
   const read = async <T>(name: string) => (await state.read<T>(name))?.value ?? null;
@@ -65,8 +67,9 @@ export async function collectStatus(storage: StorageClients, containers: { check
   ]);
   return {
     storage: storage.mode,
-    queues: all.filter((q) => !q.name.endsWith(POISON_SUFFIX)),
+    queues: all.filter((q) => !q.name.endsWith(POISON_SUFFIX) && q.name !== deadLetterQueue),
     poisonQueues: all.filter((q) => q.name.endsWith(POISON_SUFFIX)),
+    ...(deadLetterQueue ? { deadLetter: all.find((q) => q.name === deadLetterQueue) ?? { name: deadLetterQueue, depth: 0 } } : {}),
     notifications: {
       subscription,
       lastRun,
@@ -94,6 +97,7 @@ export function formatStatus(s: StatusReport): string {
     ...rows(s.queues),
     `Poison queues${s.poisonQueues.some((q) => q.depth > 0) ? ' (replay with: engage-bridge poison replay --queue <queue>)' : ''}:`,
     ...rows(s.poisonQueues),
+    ...(s.deadLetter ? ['Dead-letter queue (input that could not be decoded or validated, kept with the reason):', `  ${s.deadLetter.name.padEnd(width)}${s.deadLetter.depth}`] : []),
     'Notification API v2 drain:',
     `  subscription: ${n.subscription?.id ? `${n.subscription.id}${n.subscription.createdAt ? ` (created ${n.subscription.createdAt})` : ''}` : 'none'}`,
     `  last run: ${run(n.lastRun, `drained ${n.lastRun?.drained ?? '?'}`)}`,

@@ -134,7 +134,7 @@ describe('occupancy consumer (Azurite)', () => {
   test('a claim check whose blob is gone is an invalid message', async () => {
     const log = loggedContext({ id: 'gone', dequeueCount: 5 }, 'occupancyMeetingExternal');
     await expect(
-      occupancyMeetingExternal({ id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json' }, log.context),
+      occupancyMeetingExternal({ id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json', claimcheckby: 'engage-bridge' }, log.context),
     ).rejects.toThrow(/claim-check blob "claim-checks\/nope\/missing.json" does not exist/);
     expect(log.text()).toMatch(/error: consumer occupancyMeetingExternal: invalid message gone/);
   });

@@ -101,6 +101,14 @@ describe('poison CLI (Azurite)', () => {
     expect(log.text()).toContain('information: PoisonQueueDepth {"queue":"noojee-call-events-poison","sourceQueue":"noojee-call-events","depth":2}');
     expect(log.text()).toMatch(/warning: poison monitor: \d+ poison queue\(s\), 2 message\(s\): .*noojee-call-events-poison=2/);
     expect(log.lines.filter((l) => l.text.startsWith('PoisonQueueDepth ')).length).toBe(result.length);
+    // Issue 17.4: messages moved with the default 7-day TTL (as the Functions host in Azure does) now never expire, unchanged.
+    const kept = (await service.getQueueClient('noojee-call-events-poison').peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
+    expect(kept.map((m) => m.expiresOn.getUTCFullYear())).toEqual([9999, 9999]);
+    expect(kept.map((m) => (JSON.parse(Buffer.from(m.messageText, 'base64').toString()) as { id: string }).id).sort()).toEqual(['noojee-call-events-0:0', 'noojee-call-events-1:0']);
+    expect(log.text()).toContain('poison monitor: 2 message(s) of noojee-call-events-poison re-sent with TTL -1 (never expire)');
+    const again = loggedContext({}, 'poisonMonitor');
+    await runPoisonMonitor(again.context, storage.queues);
+    expect(again.text()).not.toContain('re-sent with TTL -1');
   });
 
   test('status: queues, poison, drain backlog and journal, Noojee cursor, last runs', async () => {

@@ -69,13 +69,43 @@ describe('rejections', () => {
     expect(r.status).toBe(400);
     expect((r.json as { error: string }).error).toMatch(/Notifications/);
   });
-  test('400 when DynamicParamA cannot be decoded or does not match its documented payload', async () => {
-    const bad = await callWebhook({ body: envelope('e1', [{ Action: 'DESK', raw: '!!not base64!!' }]) });
-    expect(bad.status).toBe(400);
-    expect((bad.json as { error: string }).error).toMatch(/Notifications\.0\.DynamicParamA is not base64/);
-    const wrong = await callWebhook({ body: envelope('e2', [{ Action: 'DESKPROGRESSION', payload: [{ BookingId: 1, ResourceItemId: 2, UpdatedTime: 'x', DeskProgressionAction: 0, ActionSource: 0 }] }]) });
-    expect(wrong.status).toBe(400);
-    expect((wrong.json as { error: string }).error).toMatch(/UpdateTime/);
+  test('issue 17.5: a notification that cannot be decoded or validated goes to the dead-letter queue with the reason; the rest are enqueued (200)', async () => {
+    const logs: string[] = [];
+    const body = JSON.stringify({
+      Id: 'e1',
+      Attempt: 2,
+      Notifications: [
+        { Action: 'DESK', DynamicParamA: encodeBase64Json(desk(5)) },
+        { Action: 'DESK', DynamicParamA: '!!not base64!!' },
+        { Action: 'DESKPROGRESSION', DynamicParamA: encodeBase64Json([{ BookingId: 1, ResourceItemId: 2, UpdatedTime: 'x', DeskProgressionAction: 0, ActionSource: 0 }]) },
+        { DynamicParamA: encodeBase64Json([]) },
+      ],
+    });
+    const r = await callWebhook({ body }, logs);
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ notifications: 4, messages: 1, deadLettered: 3 });
+    const queues = await drainAll();
+    expect((queues['engage-desk'] as { id: string }[]).map((m) => m.id)).toEqual(['e1:0']);
+    const dead = queues['engage-deadletter'] as { id: string; type: string; data: { reason: string; origin: string; location: unknown; received: unknown } }[];
+    expect(dead.map((m) => [m.id, m.type, m.data.origin])).toEqual([
+      ['e1:1', 'com.engage-bridge.deadletter', 'engage-webhook'],
+      ['e1:2', 'com.engage-bridge.deadletter', 'engage-webhook'],
+      ['e1:3', 'com.engage-bridge.deadletter', 'engage-webhook'],
+    ]);
+    expect(dead[0]!.data).toMatchObject({ reason: expect.stringMatching(/Notifications\.1\.DynamicParamA is not base64/), location: { envelopeId: 'e1', index: 1, attempt: 2 }, received: { Action: 'DESK', DynamicParamA: '!!not base64!!' } });
+    expect(dead[1]!.data.reason).toMatch(/does not match the DESKPROGRESSION payload.*UpdateTime/);
+    expect(dead[2]!.data).toMatchObject({ reason: expect.stringMatching(/Notifications\.3 is not a notification \(Action/), received: { DynamicParamA: encodeBase64Json([]) } });
+    expect(logs.join('\n')).toMatch(/3 notification\(s\) could not be decoded or validated and went to engage-deadletter/);
+    // The pusher's retry of the same envelope lands the same ids again (idempotent consumers), still 200.
+    expect((await callWebhook({ body })).status).toBe(200);
+    expect(Object.keys(await drainAll()).sort()).toEqual(['engage-deadletter', 'engage-desk']);
+  });
+  test('an envelope whose own fields are wrong is still 400; enforce still refuses a bad signature', async () => {
+    const r = await callWebhook({ body: JSON.stringify({ Id: '', Notifications: [{ Action: 'DESK', DynamicParamA: 'x' }] }) });
+    expect(r.status).toBe(400);
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    const body = envelope('e9', [{ Action: 'DESK', raw: '!!not base64!!' }]);
+    expect((await callWebhook({ body, headers: { 'ms-signature': signBody('wrong', body) } })).status).toBe(401);
     expect(await drainAll()).toEqual({});
   });
   test('ENGAGE_PAYLOAD_VALIDATION=log enqueues a payload that does not match', async () => {

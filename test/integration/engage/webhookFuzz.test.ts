@@ -1,13 +1,16 @@
 /**
  * Fuzz: ≥ 2,000 generated webhook bodies (valid, near-valid and garbage pusher envelopes) against
  * the real handler + Azurite. Never a 500; every enqueued message matches a notification of an
- * accepted request (queue by Action, envelope id `<Id>:<index>`, data = the decoded payload), and
- * nothing from a rejected request is enqueued.
+ * accepted request (queue by Action, envelope id `<Id>:<index>`, data = the decoded payload; a
+ * notification that cannot be decoded or validated: the dead-letter queue, data.received = it as
+ * sent), and nothing from a rejected request is enqueued.
  */
 import fc from 'fast-check';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { EVENT_TYPE_NAMES } from '../../../shared/engage/events';
+import { decoders } from '../../../shared/engage/decoder';
+import { EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from '../../../shared/engage/events';
+import { pusherNotificationSchema } from '../../../shared/engage/pusherEnvelope';
 import { drainQueue } from '../../helpers/queues';
 import { configureWebhook } from './env';
 import { callWebhook } from './serveWebhook';
@@ -77,12 +80,15 @@ const bodies: fc.Arbitrary<Body> = fc.oneof(
 
 /** The oracle: messages an accepted body must produce, as `queue|id|data` keys. */
 function expectedMessages(text: string | Buffer): string[] {
-  const env = JSON.parse(text.toString()) as { Id: string; Notifications: { Action: string; DynamicParamA: string }[] };
-  return env.Notifications.map((n, i) => {
-    const a = n.Action.trim().toUpperCase();
-    const queue = (EVENT_TYPE_NAMES as string[]).includes(a) ? `engage-${a.toLowerCase()}` : 'engage-unrouted';
-    const data = JSON.stringify(JSON.parse(Buffer.from(n.DynamicParamA, 'base64').toString('utf8')));
-    return `${queue}|${env.Id.trim()}:${i}|${data}`;
+  const env = JSON.parse(text.toString()) as { Id: string; Notifications: unknown[] };
+  return env.Notifications.map((raw, i) => {
+    const id = `${env.Id.trim()}:${i}`;
+    const n = pusherNotificationSchema.safeParse(raw);
+    const decoded = n.success ? decoders['base64-json'](n.data.DynamicParamA) : undefined;
+    const a = n.success ? n.data.Action.trim().toUpperCase() : '';
+    const known = (EVENT_TYPE_NAMES as string[]).includes(a) ? (a as EventTypeName) : undefined;
+    if (!decoded?.ok || (known && !payloadSchemas[known].safeParse(decoded.value).success)) return `engage-deadletter|${id}|${JSON.stringify(raw)}`;
+    return `${known ? `engage-${a.toLowerCase()}` : 'engage-unrouted'}|${id}|${JSON.stringify(decoded.value)}`;
   });
 }
 
@@ -108,9 +114,9 @@ test('2,000 generated bodies: no 500, only valid notifications enqueued, each ex
   const actual = new Map<string, number>();
   for await (const q of svc.listQueues()) {
     for (const m of await drainQueue(azurite.connectionString, q.name)) {
-      const body = m.body as { id: string; data: unknown; specversion: string };
+      const body = m.body as { id: string; data: { received?: unknown }; specversion: string };
       expect(body.specversion).toBe('1.0');
-      const k = `${q.name}|${body.id}|${JSON.stringify(body.data)}`;
+      const k = `${q.name}|${body.id}|${JSON.stringify(q.name === 'engage-deadletter' ? body.data.received : body.data)}`;
       actual.set(k, (actual.get(k) ?? 0) + 1);
     }
   }

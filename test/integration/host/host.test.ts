@@ -100,6 +100,7 @@ test('a queue message that fails 5 times ends in <queue>-poison with its origina
   }, 'the poison message', 20_000);
   expect(poison).toHaveLength(1);
   expect(poison[0]!.messageText).toBe(original);
+  expect(poison[0]!.expiresOn?.getUTCFullYear()).toBe(9999); // moved with TTL -1: a poison message never expires (issue 17.4)
   expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3, 4, 5]);
   expect(calls.every((c) => JSON.stringify(c.body) === JSON.stringify({ order: 42, note: 'poison me' }))).toBe(true);
   expect((await q.getProperties()).approximateMessagesCount).toBe(0);

@@ -9,6 +9,7 @@ import { NoojeeClient } from '../../../shared/noojee/client';
 import { CURSOR_BLOB, CursorStore, LAST_RUN_BLOB } from '../../../shared/noojee/cursor';
 import { pollCallEvents } from '../../../shared/noojee/poller';
 import { stopCallEventRuns } from '../../../shared/noojee/runControl';
+import { parseSubscribeResponse } from '../../../shared/noojee/subscribe';
 import { QueueWriter } from '../../../shared/queue/writer';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { getStorage } from '../../../shared/storage';
@@ -179,6 +180,38 @@ it('when storage fails the cursor stays, and the next run delivers the same even
   const ok = await pollCallEvents({ client, cursor, log, writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }) }, { ...options, budgetMs: 1500 });
   expect(ok).toMatchObject({ stoppedBy: 'budget', events: 2, seq: 10 });
   expect(await messageIds()).toEqual(['1412749510.488:Hungup:10', '1412749517.489:Hungup:10']);
+});
+
+it('issue 17.6: the same call and status twice in one response keep distinct ids; entries without CallData are dead-lettered', async () => {
+  const { cursor } = await checkpoints();
+  const ringing = { CallData: { uniqueCallId: 'D.1', status: 'Ringing' }, CallID: 1, Code: 0 };
+  const body = { Data: { '400': [ringing, ringing, { CallID: 9, Code: 0 }, 'junk'] }, seq: 21, Code: 0 };
+  let served = false;
+  // The upstream answer is scripted (the sandbox only emits well-formed entries); storage is the real Azurite.
+  const client = {
+    subscribe: async (req: { timeOut: number }) => {
+      if (served) {
+        // Later polls: nothing new, answered after timeOut as Noojee does.
+        await new Promise((resolve) => setTimeout(resolve, req.timeOut * 1000));
+        return parseSubscribeResponse({ seq: 21, Code: 0 });
+      }
+      served = true;
+      return parseSubscribeResponse(body);
+    },
+  };
+  const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
+  const warnings: string[] = [];
+  const options = { extensions: ['400'], queue, deadLetterQueue: `${queue}-dl`, source: '/noojee/call-management', budgetMs: 1500, pollTimeoutSeconds: 1, retryDelayMs: 100 };
+  const result = await pollCallEvents({ client, cursor, log: { info: () => undefined, warn: (m) => warnings.push(m) }, writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }) }, options);
+  expect(result).toMatchObject({ events: 2, deadLettered: 2, seq: 21 });
+  const ids = await messageIds();
+  expect(new Set(ids).size).toBe(2);
+  expect(ids).toEqual(['D.1:Ringing:21:400:0', 'D.1:Ringing:21:400:1']);
+  const dead = (await drainQueue(azurite.connectionString, `${queue}-dl`)).map((m) => m.body as { id: string; type: string; data: { received: unknown; reason: string } });
+  expect(dead.map((d) => d.type)).toEqual(['com.engage-bridge.deadletter', 'com.engage-bridge.deadletter']);
+  expect(dead.map((d) => d.data.received)).toEqual([{ CallID: 9, Code: 0 }, 'junk']);
+  expect(dead[0]!.data.reason).toMatch(/CallData/);
+  expect(warnings.some((w) => /2 Data entries without a CallData object kept in/.test(w))).toBe(true);
 });
 
 it('a refused subscribe ends the run with the error recorded (no secret in it)', async () => {

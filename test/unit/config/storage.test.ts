@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../../shared/config';
 import { ConfigError, StorageUnavailableError } from '../../../shared/errors';
 import { CreateOnce, getStorage, isMissing, storageDeadlineMs, untilAborted, withDeadline } from '../../../shared/storage';
@@ -91,4 +94,31 @@ describe('CreateOnce', () => {
     expect(isMissing({ statusCode: 404, code: 'BlobNotFound' }, 'ContainerNotFound')).toBe(false);
     expect(isMissing({ statusCode: 409, code: 'QueueBeingDeleted' }, 'QueueNotFound')).toBe(false);
   });
+});
+
+describe('a bad connection string (issue 17.9)', () => {
+  const bad = ['garbage-conn-value', 'AccountName=acct;AccountKey=bad-key-value', 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=%%%bad-key;EndpointSuffix=core.windows.net'];
+
+  test.each(bad)('the storage factory answers a ConfigError naming the setting, not the value: %s', async (value) => {
+    const err = await getStorage('BadConn', { BadConn: value }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/BadConn: is not a valid storage connection string/);
+    expect((err as Error).message).not.toContain(value);
+    expect((err as Error).message).not.toMatch(/bad-key/);
+  });
+
+  test('the CLI and the local host print the ConfigError, no stack trace', async () => {
+    const root = join(__dirname, '..', '..', '..');
+    for (const bin of [['dist/cli/index.js', 'status'], ['dist/local/host/main.js', '--port', '0']]) {
+      if (!existsSync(join(root, bin[0]!))) throw new Error(`${bin[0]} is missing: run \`npm run build\` first`);
+      const r = spawnSync(process.execPath, bin, { cwd: root, env: { PATH: process.env.PATH, AzureWebJobsStorage: 'AccountName=acct;AccountKey=bad-key-value' }, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/Invalid configuration[\s\S]*AzureWebJobsStorage: is not a valid storage connection string/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.stderr).not.toContain('bad-key-value');
+    }
+  }, 60_000);
 });

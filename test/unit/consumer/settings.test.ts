@@ -77,11 +77,13 @@ describe('poison helpers', () => {
       storage: 'connectionString',
       queues: [{ name: 'engage-desk', depth: 3 }],
       poisonQueues: [{ name: 'engage-desk-poison', depth: 1 }],
+      deadLetter: { name: 'engage-deadletter', depth: 2 },
       notifications: { subscription: { id: 'sub-1', createdAt: '2026-11-23T00:00:00Z' }, lastRun: { finishedAt: '2026-11-23T01:00:00Z', drained: 4, backlog: 7 }, journalPending: 2, backlog: 7 },
       noojee: { cursor: { seq: 42, updatedAt: '2026-11-23T01:00:00Z' }, lastRun: null },
     });
     expect(text).toContain('engage-desk           3');
     expect(text).toContain('Poison queues (replay with: engage-bridge poison replay --queue <queue>):');
+    expect(text).toMatch(/Dead-letter queue .*:\n  engage-deadletter +2\n/);
     expect(text).toContain('subscription: sub-1 (created 2026-11-23T00:00:00Z)');
     expect(text).toContain('last run: finished 2026-11-23T01:00:00Z, drained 4');
     expect(text).toContain('backlog: 7, 2 journal entries pending replay');

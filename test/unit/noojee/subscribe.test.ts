@@ -38,7 +38,7 @@ describe('parseSubscribeResponse', () => {
     expect(r.events[0]!.uniqueCallId).toBe('5.1');
     expect(r.events[0]!.status).toBe('Parked Somewhere');
     expect(r.events[0]!.entry.CallData.otherPartyCallerId).toBe('0412');
-    expect(r.malformed).toBe(2);
+    expect(r.unreadable.map((u) => [u.exten, u.index, u.entry])).toEqual([['400', 1, { nope: true }], ['400', 2, 'junk']]);
   });
 
   it('rejects a body without Code', () => {
@@ -86,5 +86,12 @@ describe('call event envelopes', () => {
       Code: 0,
     });
     expect(callEventIds(r.events, 3)).toEqual(['A:Ringing:3:400', 'A:Ringing:3:410', 'call-7:Busy:3']);
+  });
+
+  it('the same call and status twice on one extension get distinct, deterministic ids (issue 17.6)', () => {
+    const body = { Data: { '400': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }, { CallData: { uniqueCallId: 'B', status: 'Ringing' } }], '410': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }] }, seq: 5, Code: 0 };
+    const ids = callEventIds(parseSubscribeResponse(body).events, 5);
+    expect(ids).toEqual(['B:Ringing:5:400:0', 'B:Ringing:5:400:1', 'B:Ringing:5:410']);
+    expect(callEventIds(parseSubscribeResponse(body).events, 5)).toEqual(ids);
   });
 });
