@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
-import { DEFAULT_CLAIM_CHECK_CONTAINER } from '../queue/claimCheck';
 import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
+
+/** Default blob container of claim checks (see shared/queue/claimCheck.ts). */
+export const DEFAULT_CLAIM_CHECK_CONTAINER = 'claim-checks';
 
 /**
  * Settings every part of the app shares. Names are the app-setting / environment names.

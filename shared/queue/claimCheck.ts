@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { withDeadline, type StorageClients } from '../storage';
 
-export const DEFAULT_CLAIM_CHECK_CONTAINER = 'claim-checks';
+import { DEFAULT_CLAIM_CHECK_CONTAINER } from '../config/core';
+
 /** Value of the pointer's `claimcheckby` field and of the blob's `claimcheckby` metadata. */
 export const CLAIM_CHECK_MARKER = 'engage-bridge';
 
