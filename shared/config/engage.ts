@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { intSetting, jsonSetting, parseSettings, queueName } from './core';
+import { DEFAULT_JSON_LIMITS } from '../engage/jsonLimits';
 import { DEFAULT_ENGAGE_ROUTES_JSON, engageRoutesSchema } from '../engage/routes';
 
 /**
@@ -29,6 +30,16 @@ export const engageSettings = z.object({
   ENGAGE_SIGNATURE_MODE: z.enum(['off', 'log', 'enforce']).default('log'),
   /** Largest webhook body accepted (bytes); larger → 413. */
   ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /**
+   * Deepest nesting of arrays/objects in the webhook body and in each decoded DynamicParamA; deeper → 400.
+   * Default 64, the MaxDepth of .NET's System.Text.Json; at most 1000 (deeper would overflow the stack when serialised).
+   */
+  ENGAGE_WEBHOOK_MAX_DEPTH: intSetting(DEFAULT_JSON_LIMITS.maxDepth, 3, 1000),
+  /**
+   * Most elements (array items plus object members, at any depth) in the webhook body and in each decoded
+   * DynamicParamA; more → 400. The default is far above a real push (1,000 notifications of a few fields).
+   */
+  ENGAGE_WEBHOOK_MAX_ELEMENTS: intSetting(DEFAULT_JSON_LIMITS.maxElements, 10, 10_000_000),
   /** How DynamicParamA is read: `none` (kept as the string, e.g. Eptura's encrypted form), `json`, `base64-json`. */
   ENGAGE_DECODER: z.enum(['none', 'json', 'base64-json']).default('none'),
   /** Decoded payloads of documented types that fail their schema: `enforce` → kept in DEADLETTER_QUEUE (not routed), `log` → enqueued and logged. */

@@ -105,10 +105,11 @@ export function findResourceIds(payload: unknown): string[] | undefined {
   const seen = new Set<string>();
   const stack: unknown[] = [payload];
   let budget = 10_000; // bounded walk, whatever the payload
+  // Depth first in document order: children are pushed last-first (no spread: arrays may be huge).
   while (stack.length > 0 && budget-- > 0) {
-    const node = stack.shift();
+    const node = stack.pop();
     if (Array.isArray(node)) {
-      stack.unshift(...node);
+      for (let i = node.length - 1; i >= 0; i--) stack.push(node[i]);
     } else if (typeof node === 'object' && node !== null) {
       const children: unknown[] = [];
       for (const [k, v] of Object.entries(node)) {
@@ -122,7 +123,7 @@ export function findResourceIds(payload: unknown): string[] | undefined {
           children.push(v);
         }
       }
-      stack.unshift(...children);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     }
   }
   return found.length > 0 ? found : undefined;

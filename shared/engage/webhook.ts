@@ -2,12 +2,15 @@
  * The Engage listener endpoint (notificationUrl) behind `functions/engageWebhook`:
  * - `GET ?echo=X` answers X (the ASP.NET WebHooks URL check);
  * - `POST` takes the pusher envelope: body limit (413), JSON only (415 / 400), `ms-signature` check
- *   (mode off | log | enforce → 401), zod validation of the envelope (400 with a reason), then every
+ *   (mode off | log | enforce → 401), bounded parsing (nesting depth and element count of the body → 400;
+ *   of a decoded payload → that notification is dead-lettered), zod validation of the envelope (400 with a reason), then every
  *   notification is classified first: DynamicParamA decoded and validated, routed by Action
  *   (filtered routes keep only their resources), or, when it cannot be read or validated, kept in
  *   the dead-letter queue (DEADLETTER_QUEUE) with the reason, so one bad notification no longer
- *   costs the others. Then everything is written; 200 only once every message is durably enqueued
- *   (storage failure → 503, so the pusher retries). It never answers 410 (the pusher would stop).
+ *   costs the others. Every message is serialised before the first write; then everything is
+ *   written; 200 only once every message is durably enqueued. Any failure while writing answers 503
+ *   (the pusher retries the same Id, whose messages carry the same ids), never 500. It never answers
+ *   410 (the pusher would stop).
  *   Storing has a deadline (ENGAGE_STORAGE_DEADLINE_MS): when storage hangs, what is in flight is
  *   cancelled and the answer is 503 with Retry-After within that time.
  * Settings are parsed once and the QueueWriter is cached, so the hot path is validation + sendAll.
@@ -17,10 +20,11 @@ import { getConfig, type Config } from '../config';
 import { cloudEvent, formatBody, type CloudEvent, type MessageFormat } from '../envelope';
 import { deadLetterEvent } from '../deadletter';
 import { describeIssues, isStorageUnavailable } from '../errors';
-import { QueueWriter, writerOptions, type OutgoingMessage } from '../queue/writer';
+import { messageText, QueueWriter, writerOptions, type OutgoingMessage } from '../queue/writer';
 import { getStorage } from '../storage';
-import { getDecoder, type Decoder } from './decoder';
+import { getDecoder, type DecodeResult } from './decoder';
 import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
+import { parseJsonWithin, type JsonLimits, type JsonRefusal } from './jsonLimits';
 import { pusherEnvelopeSchema, pusherNotificationSchema, type PusherNotification } from './pusherEnvelope';
 import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
 import { checkSignature, SIGNATURE_HEADER } from './signature';
@@ -31,12 +35,13 @@ const MAX_ECHO_LENGTH = 1024;
 interface WebhookState {
   config: Config;
   routes: RouteTable;
-  decoder: Decoder;
+  limits: JsonLimits;
+  decoder: (dynamicParamA: string) => DecodeResult;
   writer?: Promise<QueueWriter>;
 }
 
 /** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
-export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, deadLettered: 0, rejected: 0, storageUnavailable: 0 };
+export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, deadLettered: 0, rejected: 0, storageUnavailable: 0, writeFailed: 0 };
 
 let state: WebhookState | undefined;
 
@@ -44,7 +49,8 @@ function getState(): WebhookState {
   const config = getConfig();
   if (!state || state.config !== config) {
     // (ENGAGE_SIGNATURE_MODE=enforce without ENGAGE_WEBHOOK_SECRET is refused by loadConfig.)
-    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), decoder: getDecoder(config.ENGAGE_DECODER) };
+    const limits = { maxDepth: config.ENGAGE_WEBHOOK_MAX_DEPTH, maxElements: config.ENGAGE_WEBHOOK_MAX_ELEMENTS };
+    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits) };
   }
   return state;
 }
@@ -124,6 +130,13 @@ async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | u
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/** The setting behind a limit, named in the reason of a refusal. */
+const LIMIT_SETTINGS: Record<keyof JsonLimits, string> = { maxDepth: 'ENGAGE_WEBHOOK_MAX_DEPTH', maxElements: 'ENGAGE_WEBHOOK_MAX_ELEMENTS' };
+
+function refusalReason(subject: string, refusal: JsonRefusal): string {
+  return `${subject} ${refusal.reason}${refusal.exceeded ? ` (${LIMIT_SETTINGS[refusal.exceeded]})` : ''}`;
+}
+
 async function receive(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
   const { config } = s;
   // The answer's deadline when storage hangs: counted from the start, so parsing is included.
@@ -135,7 +148,12 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   }
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return reject(413, `body larger than ${limit} bytes`, context);
-  const raw = await readBody(req, limit);
+  let raw: Uint8Array | undefined;
+  try {
+    raw = await readBody(req, limit);
+  } catch {
+    return reject(400, 'the request body could not be read', context);
+  }
   if (raw === undefined) return reject(413, `body larger than ${limit} bytes`, context);
 
   // Signature over the raw bytes, before anything else reads them.
@@ -147,13 +165,10 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
     }
   }
 
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
-  } catch {
-    return reject(400, raw.byteLength === 0 ? 'empty body' : 'body is not valid JSON', context);
-  }
-  const read = readEnvelope(json);
+  if (raw.byteLength === 0) return reject(400, 'empty body', context);
+  const json = parseJsonWithin(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'), s.limits);
+  if (!json.ok) return reject(400, refusalReason('body', json), context);
+  const read = readEnvelope(json.value);
   if (!read.ok) return reject(400, `invalid pusher envelope: ${read.reason}`, context);
   const { envelope, notifications } = read;
 
@@ -161,7 +176,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   const time = new Date().toISOString();
   const classified = notifications.map((n, i) => classify(s, n, `${envelope.Id}:${i}`, i, time, context));
 
-  // 2. Then write everything, at once.
+  // 2. Build (and serialise) every message, then write everything, at once.
   const messages: OutgoingMessage[] = [];
   let unjudged = 0;
   let unrouted = 0;
@@ -173,14 +188,15 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
       deadLettered++;
       const location = { envelopeId: envelope.Id, index: i, ...(envelope.Attempt !== undefined ? { attempt: envelope.Attempt } : {}) };
       const event = deadLetterEvent({ id, source: config.ENGAGE_EVENT_SOURCE, time, data: { reason: c.reason, origin: 'engage-webhook', location, received: c.received } });
-      messages.push({ queue: config.DEADLETTER_QUEUE, body: event, key: id });
+      messages.push({ queue: config.DEADLETTER_QUEUE, body: event, text: messageText(event), key: id });
       context.warn(`engage webhook: ${c.reason}: kept in ${config.DEADLETTER_QUEUE} (Id=${envelope.Id})`);
       continue;
     }
     for (const d of routeNotification(s.routes, c.action, c.resourceIds)) {
       if (d.reason === 'filter-unjudged') unjudged++;
       if (d.reason === 'unrouted') unrouted++;
-      messages.push({ queue: d.queue, body: formatBody(c.event, d.format ?? defaultFormat), key: id });
+      const body = formatBody(c.event, d.format ?? defaultFormat);
+      messages.push({ queue: d.queue, body, text: messageText(body), key: id });
     }
   }
 
@@ -188,12 +204,16 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
     const writer = await getWriter(s);
     await writer.sendAll(messages, { signal: deadline });
   } catch (err) {
+    // Some messages may be stored already: 503 makes the pusher retry the same Id (same envelope ids).
+    const retry = `answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`;
     if (isStorageUnavailable(err)) {
       webhookCounters.storageUnavailable++;
-      context.warn(`engage webhook: queue storage unavailable, answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`);
-      return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
+      context.warn(`engage webhook: queue storage unavailable, ${retry}`);
+    } else {
+      webhookCounters.writeFailed++;
+      context.error(`engage webhook: writing ${messages.length} message(s) failed (${describeError(err)}), ${retry}`);
     }
-    throw err;
+    return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
   }
 
   webhookCounters.notifications += notifications.length;
@@ -245,7 +265,7 @@ function classify(s: WebhookState, entry: EnvelopeEntry, id: string, i: number, 
   if (!entry.ok) return { kind: 'dead', reason: entry.reason, received: entry.received };
   const n = entry.notification;
   const decoded = s.decoder(n.DynamicParamA);
-  if (!decoded.ok) return { kind: 'dead', reason: `Notifications.${i}.DynamicParamA ${decoded.reason} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, received: entry.received };
+  if (!decoded.ok) return { kind: 'dead', reason: `${refusalReason(`Notifications.${i}.DynamicParamA`, decoded)} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, received: entry.received };
   const action = n.Action.trim().toUpperCase();
   const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
   if (known && decoded.structured) {
@@ -266,4 +286,10 @@ function classify(s: WebhookState, entry: EnvelopeEntry, id: string, i: number, 
     ...(resourceIds ? { subject: resourceIds[0] } : {}),
   });
   return { kind: 'route', action, resourceIds, event };
+}
+
+/** First line of an error, for a log line (storage errors carry no secrets, but may be long). */
+function describeError(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split('\n')[0]!.slice(0, 300);
 }

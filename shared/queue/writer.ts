@@ -29,6 +29,8 @@ export interface OutgoingMessage {
   queue: string;
   /** JSON-serialisable body (objects) or a string sent as-is (before base64). */
   body: unknown;
+  /** `messageText(body)` when the caller serialised it already (so nothing can fail after the first write). */
+  text?: string;
   /** Stable key naming the claim-check blob (e.g. the envelope id); random when absent. */
   key?: string;
 }
@@ -83,9 +85,13 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** The text a body is stored as: a string as is, anything else as JSON. */
+export function messageText(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
 export function encodeMessage(body: unknown): string {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return Buffer.from(text, 'utf8').toString('base64');
+  return Buffer.from(messageText(body), 'utf8').toString('base64');
 }
 
 export class QueueWriter {
@@ -156,7 +162,7 @@ export class QueueWriter {
   }
 
   private async sendOnce(m: OutgoingMessage, signal: AbortSignal | undefined): Promise<void> {
-    let encoded = encodeMessage(m.body);
+    let encoded = encodeMessage(m.text ?? m.body);
     if (encoded.length > MAX_QUEUE_MESSAGE_BYTES || mistakenForPointer(m.body)) {
       const pointer = await this.claimCheck(m, signal);
       encoded = encodeMessage(pointer);

@@ -125,6 +125,67 @@ describe('rejections', () => {
   });
 });
 
+describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
+  const nested = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth)).toString('base64');
+  const error = (r: { json: unknown }) => (r.json as { error: string }).error;
+
+  test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH in a decoded payload → 400 with the reason, nothing enqueued', async () => {
+    // 10,000 levels parse, but serialising them would overflow the stack (a 500 after notification 0 was written).
+    const r = await callWebhook({ body: envelope('deep', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', raw: nested(10_000) }]) });
+    expect(r.status).toBe(400);
+    expect(error(r)).toBe('Notifications.1.DynamicParamA nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH) (ENGAGE_DECODER=base64-json)');
+    expect(await drainAll()).toEqual({});
+  });
+  test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH anywhere in the body → 400', async () => {
+    const body = envelope('deep-body', [{ Action: 'DESK', payload: desk(1) }]).replace(/\}$/, `,"Extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const r = await callWebhook({ body });
+    expect(r.status).toBe(400);
+    expect(error(r)).toBe('body nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH)');
+    expect(await drainAll()).toEqual({});
+  });
+  test('more elements than ENGAGE_WEBHOOK_MAX_ELEMENTS in a payload → 400; fewer are taken (claim check)', async () => {
+    const huge = await callWebhook({ body: envelope('huge', [{ Action: 'VISITOR', payload: Array(150_000).fill(0) }]) });
+    expect(huge.status).toBe(400);
+    expect(error(huge)).toMatch(/^Notifications\.0\.DynamicParamA has more than 100000 elements \(ENGAGE_WEBHOOK_MAX_ELEMENTS\)/);
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ ResourceItemID: i }));
+    const large = await callWebhook({ body: envelope('large-array', [{ Action: 'VISITOR', payload: items }]) });
+    expect(large.status).toBe(200);
+    const [msg] = (await drainAll())['engage-visitor']!;
+    expect(await readMessageBody(msg, await getStorage())).toMatchObject({ id: 'large-array:0', subject: '0', data: items });
+  });
+  test('the limits are settings', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_DEPTH: '3', ENGAGE_WEBHOOK_MAX_ELEMENTS: '10' });
+    expect((await callWebhook({ body: envelope('small', [{ Action: 'DESK', payload: desk(1) }]) })).status).toBe(200);
+    const deeper = await callWebhook({ body: envelope('me', [{ Action: 'MEETINGEXTERNAL', payload: meetingExternal }]) });
+    expect(error(deeper)).toMatch(/^Notifications\.0\.DynamicParamA nests deeper than 3 levels/);
+    const more = await callWebhook({ body: envelope('two', [{ Action: 'DESK', payload: desk(1) }, { Action: 'DESK', payload: desk(2) }]) });
+    expect(error(more)).toBe('body has more than 10 elements (ENGAGE_WEBHOOK_MAX_ELEMENTS)');
+    expect((await drainAll())['engage-desk']).toHaveLength(1);
+  });
+  test('a bad notification after good ones → 400 and none of them is enqueued', async () => {
+    const r = await callWebhook({ body: envelope('mixed', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', payload: {} }, { Action: 'DESK', raw: '!!' }]) });
+    expect(r.status).toBe(400);
+    expect(error(r)).toMatch(/^Notifications\.2\.DynamicParamA is not base64/);
+    expect(await drainAll()).toEqual({});
+  });
+  test('a storage error after the first write → 503 (not 500); the retry carries the same envelope ids', async () => {
+    // Blob requests sent to the queue service fail with 400: the claim check of notification 1 fails
+    // after notification 0 was written to its queue.
+    const blobToQueuePort = conn().replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${azurite.queuePort}`);
+    configureWebhook(blobToQueuePort, { ENGAGE_DECODER: 'base64-json' });
+    const logs: string[] = [];
+    const body = envelope('partial', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', payload: { Notes: 'n'.repeat(100_000) } }]);
+    const first = await callWebhook({ body }, logs);
+    expect(first.status).toBe(503);
+    expect(logs.join('\n')).toMatch(/writing 2 message\(s\) failed \(RestError: .*answering 503 so the pusher retries \(Id=partial, Attempt=1\)/);
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json' });
+    expect((await callWebhook({ body: body.replace('"Attempt":1', '"Attempt":2') })).status).toBe(200);
+    const queues = await drainAll();
+    expect((queues['engage-desk'] as { id: string }[]).map((m) => m.id)).toEqual(['partial:0', 'partial:0']);
+    expect((queues['engage-visitor'] as { id: string }[]).map((m) => m.id)).toEqual(['partial:1']);
+  });
+});
+
 describe('ms-signature modes', () => {
   const body = envelope('sig', [{ Action: 'DESK', payload: desk(101) }]);
   const good = signBody('s3cret', body);

@@ -81,6 +81,8 @@ describe('settings', () => {
   test('defaults need no configuration; bad values are named, not echoed', () => {
     const s = loadEngageSettings({});
     expect(s).toMatchObject({ ENGAGE_SIGNATURE_MODE: 'log', ENGAGE_DECODER: 'none', ENGAGE_WEBHOOK_MAX_BYTES: 1048576, ENGAGE_EVENT_SOURCE: '/eptura/engage', ENGAGE_MESSAGE_FORMAT: 'cloudevents' });
+    expect(s).toMatchObject({ ENGAGE_WEBHOOK_MAX_DEPTH: 64, ENGAGE_WEBHOOK_MAX_ELEMENTS: 100_000 });
+    expect(() => loadEngageSettings({ ENGAGE_WEBHOOK_MAX_DEPTH: '5000', ENGAGE_WEBHOOK_MAX_ELEMENTS: 'many' })).toThrow(/ENGAGE_WEBHOOK_MAX_DEPTH[\s\S]*ENGAGE_WEBHOOK_MAX_ELEMENTS/);
     expect(() => loadEngageSettings({ ENGAGE_ROUTES: 'not json secret-ish', ENGAGE_SIGNATURE_MODE: 'maybe' })).toThrow(/ENGAGE_SIGNATURE_MODE[\s\S]*ENGAGE_ROUTES: must be valid JSON/);
     expect(() => loadEngageSettings({ ENGAGE_ROUTES: 'not json secret-ish' })).not.toThrow(/secret-ish/);
   });
