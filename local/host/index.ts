@@ -21,7 +21,7 @@ import type { AppStartContext } from './core/types';
 import { hookContext, worker } from './core/worker';
 import { readHostJson, readLocalSettings, type HostJsonOverrides } from './hostConfig';
 import { batchedStdout, HostLog, type LogSink } from './invocation';
-import { createHttpServer, type HttpEndpoint } from './http';
+import { createHttpServer, readHttpSettings, type HttpEndpoint } from './http';
 import { httpResult, httpTriggerData, invoke } from './rpc';
 import { TimerRunner } from './timer';
 import { QueuePoller } from './queue';
@@ -44,7 +44,7 @@ export interface HostOptions {
   functionKey?: string;
   /** Master key for authLevel admin (default: setting LOCAL_MASTER_KEY, else random). */
   masterKey?: string;
-  /** Request body limit in bytes (default: setting LOCAL_HTTP_MAX_BODY_BYTES, else 1 MiB). */
+  /** Request body limit in bytes (default: setting LOCAL_HTTP_MAX_BODY_BYTES, else 1 MiB; see http.ts for the other LOCAL_HTTP_* settings). */
   maxBodyBytes?: number;
   /** Visibility timeout while a queue message is processed, seconds (default 600, as the real host). */
   processingVisibilitySeconds?: number;
@@ -95,7 +95,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const queueOptions = readHostJson(dir, options.hostJson);
   const functionKey = options.functionKey ?? process.env.LOCAL_FUNCTION_KEY ?? randomBytes(24).toString('base64url');
   const masterKey = options.masterKey ?? process.env.LOCAL_MASTER_KEY ?? randomBytes(24).toString('base64url');
-  const maxBodyBytes = options.maxBodyBytes ?? Number(process.env.LOCAL_HTTP_MAX_BODY_BYTES ?? 1024 * 1024);
+  const httpSettings = readHttpSettings(process.env); // throws ConfigError naming bad LOCAL_HTTP_* settings
+  const httpLimits = {
+    maxBodyBytes: options.maxBodyBytes ?? httpSettings.LOCAL_HTTP_MAX_BODY_BYTES,
+    headersTimeoutMs: httpSettings.LOCAL_HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: httpSettings.LOCAL_HTTP_REQUEST_TIMEOUT_MS,
+    maxConnections: httpSettings.LOCAL_HTTP_MAX_CONNECTIONS,
+  };
 
   const writers = new Map<string, Promise<QueueWriter>>();
   const writerFor = (connection: string) => {
@@ -115,7 +121,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const appStart: Omit<AppStartContext, 'hookData' | 'appHookData'> = { functionAppDirectory: dir };
   await worker.runHooks('appStart', hookContext(worker.appLevelHookData, appStart));
 
-  const server = createHttpServer(http, { functionKey, masterKey, maxBodyBytes }, log);
+  const server = createHttpServer(http, { functionKey, masterKey, ...httpLimits }, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -1,0 +1,84 @@
+/**
+ * The local host as its own process (`node dist/local/host/main.js`, as `npm start` runs it) with only
+ * the HTTP functions enabled, for tests that talk raw HTTP to it and read its memory from /proc.
+ * Needs `npm run build` first (as `npm test` does).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../local/ports';
+
+const ROOT = join(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'local', 'host', 'main.js');
+/** Functions with timer or queue triggers: disabled (Azure's `AzureWebJobs.<name>.Disabled`) so only HTTP runs. */
+const NON_HTTP = ['callEvents', 'callCommands', 'notificationsDrain', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'poisonMonitor'];
+
+export const FUNCTION_KEY = 'fuzz-function-key';
+
+export interface HostProcess {
+  url: string;
+  port: number;
+  pid: number;
+  /** Resident set size now, KiB (VmRSS). */
+  rssKb(): number;
+  /** Peak resident set size so far, KiB (VmHWM). */
+  peakRssKb(): number;
+  exited(): boolean;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} for process ${pid}`);
+  return Number(m[1]);
+}
+
+export async function startHostProcess(settings: Record<string, string>): Promise<HostProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
+  const dir = mkdtempSync(join(tmpdir(), 'engage-host-'));
+  writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: {} }));
+  const port = await freePort();
+  const disabled = Object.fromEntries(NON_HTTP.map((name) => [`AzureWebJobs.${name}.Disabled`, 'true']));
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, LOCAL_FUNCTION_KEY: FUNCTION_KEY, ...disabled, ...settings },
+  });
+  let out = '';
+  const keep = (c: Buffer) => {
+    out += c.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 30_000;
+  while (!/Host listening on http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`the host did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    rssKb: () => procStatus(child.pid!, 'VmRSS'),
+    peakRssKb: () => procStatus(child.pid!, 'VmHWM'),
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.kill('SIGTERM');
+        await exit;
+        clearTimeout(force);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
