@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/ports';
 
-const ROOT = join(__dirname, '..', '..');
+/** The project root, from the source file or its compiled copy under dist/. */
+const ROOT = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((d) => existsSync(join(d, 'host.json')))!;
 const MAIN = join(ROOT, 'dist', 'local', 'host', 'main.js');
 /** Functions with timer or queue triggers: disabled (Azure's `AzureWebJobs.<name>.Disabled`) so only HTTP runs. */
 const NON_HTTP = ['callEvents', 'callCommands', 'notificationsDrain', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'poisonMonitor'];
