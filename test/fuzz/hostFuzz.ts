@@ -37,7 +37,7 @@ export interface HostFuzzOptions {
 export interface HostFuzzResult {
   requests: number;
   seconds: number;
-  /** Status (or `no answer`) → count. */
+  /** Status (or `no answer (why)`) → count. */
   statuses: Record<string, number>;
   /** Family → status → count. */
   byFamily: Record<string, Record<string, number>>;
@@ -53,7 +53,9 @@ export interface HostFuzzResult {
   hostAlive: boolean;
 }
 
-type Outcome = { family: string; status: number | 'no answer'; body?: FuzzBody };
+/** A status, or `no answer (<error code>)` when the connection failed without one. */
+type Status = number | `no answer${string}`;
+type Outcome = { family: string; status: Status; body?: FuzzBody };
 
 /** What one request of the run sends. */
 type Case = { kind: 'body'; body: FuzzBody; chunked: boolean; auth: 'signed' | 'badSignature' | 'unsigned' | 'noKey' } | { kind: 'raw'; family: string; parts: (string | Buffer)[]; gapMs?: number; body?: FuzzBody };
@@ -139,7 +141,7 @@ function cases(): fc.Arbitrary<Case> {
 
 const agent = new Agent({ keepAlive: true });
 
-function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<number | 'no answer'> {
+function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<Status> {
   const text = Buffer.from(c.body.text);
   const headers: Record<string, string> = { 'content-type': c.body.contentType };
   if (c.auth === 'signed' || c.auth === 'noKey') headers['ms-signature'] = signBody(SECRET, text);
@@ -147,7 +149,7 @@ function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<num
   if (!c.chunked) headers['content-length'] = String(text.length);
   return new Promise((resolve) => {
     let settled = false;
-    const done = (v: number | 'no answer') => {
+    const done = (v: Status) => {
       if (!settled) resolve(v);
       settled = true;
     };
@@ -155,7 +157,8 @@ function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<num
       done(res.statusCode!);
       res.resume();
     });
-    req.on('error', () => done('no answer'));
+    // (A reused keep-alive socket may meet the server's keep-alive timeout: Node's documented race.)
+    req.on('error', (e: NodeJS.ErrnoException) => done(`no answer (${e.code ?? e.message}${req.reusedSocket ? ', reused keep-alive socket' : ''})`));
     req.setTimeout(60_000, () => req.destroy());
     if (!c.chunked) return void req.end(text);
     // Chunked: the body in a few pieces of random-ish sizes.
@@ -169,7 +172,7 @@ async function runCase(port: number, c: Case): Promise<Outcome> {
   if (c.kind === 'body') return { family: `${c.body.family}${c.chunked ? ' (chunked)' : ''}${c.auth === 'signed' ? '' : ` (${c.auth})`}`, status: await sendBody(port, c), ...(c.auth === 'signed' ? { body: c.body } : {}) };
   const r = await rawHttp(port, c.parts, { timeoutMs: 30_000, ...(c.gapMs ? { gapMs: c.gapMs } : {}) });
   // A connection may carry several answers (pipelining): the worst one counts.
-  const status = r.statuses.length ? Math.max(...r.statuses) : 'no answer';
+  const status: Status = r.statuses.length ? Math.max(...r.statuses) : `no answer (${r.error ?? r.end})`;
   return { family: c.family, status, ...(c.body ? { body: c.body } : {}) };
 }
 
