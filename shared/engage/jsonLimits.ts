@@ -50,7 +50,8 @@ export function exceedsJsonLimits(text: string, limits: JsonLimits): JsonRefusal
     if (isWhitespace(c)) continue;
     if (justOpened) {
       justOpened = false;
-      if (c !== CLOSE_ARRAY && c !== CLOSE_OBJECT) elements++; // the first element of a non-empty container
+      // The first element of a non-empty container.
+      if (c !== CLOSE_ARRAY && c !== CLOSE_OBJECT && ++elements > limits.maxElements) return tooManyElements(limits);
     }
     switch (c) {
       case QUOTE: {
@@ -75,13 +76,16 @@ export function exceedsJsonLimits(text: string, limits: JsonLimits): JsonRefusal
       case CLOSE_OBJECT:
         depth--;
         break;
-      case COMMA:
-        elements++; // each further element
+      case COMMA: // each further element
+        if (++elements > limits.maxElements) return tooManyElements(limits);
         break;
     }
-    if (elements > limits.maxElements) return { ok: false, reason: `has more than ${limits.maxElements} elements`, exceeded: 'maxElements' };
   }
   return undefined;
+}
+
+function tooManyElements(limits: JsonLimits): JsonRefusal {
+  return { ok: false, reason: `has more than ${limits.maxElements} elements`, exceeded: 'maxElements' };
 }
 
 /** `JSON.parse` within the limits: the reason names the limit exceeded, or says the text is not JSON. */

@@ -11,7 +11,6 @@ export interface RawResult {
   /** How the connection ended: closed by the server (with or without an error), or by us at the timeout. */
   end: 'closed' | 'timeout';
   error?: string;
-  ms: number;
 }
 
 export interface RawOptions {
@@ -21,17 +20,14 @@ export interface RawOptions {
   timeoutMs?: number;
   /** Pause between the parts of `head` (slow clients). */
   gapMs?: number;
-  /** Half-close our side once everything is written (as a client that sends nothing more). */
-  endAfterWrite?: boolean;
 }
 
-export function statusesOf(text: string): number[] {
+function statusesOf(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 }
 
 export function rawHttp(port: number, head: (string | Buffer)[] | string | Buffer, options: RawOptions = {}): Promise<RawResult> {
   const parts = Array.isArray(head) ? head : [head];
-  const started = Date.now();
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const received: Buffer[] = [];
@@ -47,7 +43,7 @@ export function rawHttp(port: number, head: (string | Buffer)[] | string | Buffe
     socket.on('close', () => {
       clearTimeout(timer);
       const text = Buffer.concat(received).toString('latin1');
-      resolve({ statuses: statusesOf(text), text, written, end, ...(error ? { error } : {}), ms: Date.now() - started });
+      resolve({ statuses: statusesOf(text), text, written, end, ...(error ? { error } : {}) });
     });
     const pump = () => {
       const total = options.stream?.total ?? 0;
@@ -57,7 +53,6 @@ export function rawHttp(port: number, head: (string | Buffer)[] | string | Buffe
         written += data.length;
         if (!socket.write(chunk)) return void socket.once('drain', pump);
       }
-      if (options.endAfterWrite && !socket.destroyed) socket.end();
     };
     socket.once('connect', async () => {
       for (let i = 0; i < parts.length; i++) {
