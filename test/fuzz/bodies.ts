@@ -71,13 +71,28 @@ const id = fc.uuid().map((u) => u.replace(/-/g, ''));
 
 /** Nested arrays/objects `depth` deep, as text (never built as a value: it may be far deeper than the stack). */
 const nestedText = (depth: number, objects: boolean) => (objects ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}${']'.repeat(depth)}`);
-const depth = fc.oneof(
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) }, // within ENGAGE_WEBHOOK_MAX_DEPTH (the envelope adds a level or two)
-  { weight: 3, arbitrary: fc.integer({ min: 65, max: 2_000 }) },
-  { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000, 250_000) },
-);
-const deepNesting: fc.Arbitrary<FuzzBody> = fc
-  .tuple(id, lenientAction, depth, fc.boolean(), fc.constantFrom('payload', 'notification', 'properties', 'root'))
+/** The limits the webhook runs with (ENGAGE_WEBHOOK_MAX_DEPTH is the default, 64, everywhere). */
+export interface BodyOptions {
+  /** Weight of the hostile families against the rest (an integer, default 1). */
+  hostile?: number;
+  /** ENGAGE_WEBHOOK_MAX_ELEMENTS of the webhook under test: huge arrays are generated on both sides of it (default 100,000). */
+  maxElements?: number;
+  /** Deepest nesting generated (default 250,000: far past the stack). */
+  maxNesting?: number;
+}
+
+const deepNesting = (maxNesting: number): fc.Arbitrary<FuzzBody> => fc
+  .tuple(
+    id,
+    lenientAction,
+    fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) }, // within ENGAGE_WEBHOOK_MAX_DEPTH (the envelope adds a level or two)
+      { weight: 3, arbitrary: fc.integer({ min: 65, max: 2_000 }) },
+      { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000, 250_000).map((d) => Math.min(d, maxNesting)) },
+    ),
+    fc.boolean(),
+    fc.constantFrom('payload', 'notification', 'properties', 'root'),
+  )
   .map(([envId, a, d, objects, where]) => {
     const nested = nestedText(where === 'payload' ? d : Math.min(d, 150_000), objects && d <= 100_000);
     if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: nested }]);
@@ -90,19 +105,24 @@ const deepNesting: fc.Arbitrary<FuzzBody> = fc
 
 /** `count` elements as JSON array text (zeros or small objects naming a resource). */
 const arrayText = (count: number, objects: boolean) => (objects ? `[${'{"ResourceItemID":7},'.repeat(count - 1)}{"ResourceItemID":8}]` : `[${'0,'.repeat(count - 1)}0]`);
-const hugeArray: fc.Arbitrary<FuzzBody> = fc
+const hugeArray = (maxElements: number): fc.Arbitrary<FuzzBody> => fc
   .tuple(
     id,
     lenientAction,
-    fc.oneof(fc.integer({ min: 1_000, max: 40_000 }), fc.integer({ min: 100_001, max: 350_000 }), fc.integer({ min: 400_000, max: 600_000 })),
+    fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: Math.ceil(maxElements / 100), max: Math.floor(maxElements / 5) }) },
+      { weight: 3, arbitrary: fc.integer({ min: maxElements + 1, max: Math.floor(Math.min(maxElements * 3.5, 350_000)) }) },
+      { weight: 1, arbitrary: fc.integer({ min: 400_000, max: 600_000 }) }, // over ENGAGE_WEBHOOK_MAX_BYTES: 413
+    ),
     fc.boolean(),
     fc.constantFrom('payload', 'envelope', 'notifications'),
   )
   .map(([envId, a, count, objects, where]) => {
-    if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: arrayText(count, objects && count <= 40_000) }]);
+    if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: arrayText(count, objects && count <= maxElements / 5) }]);
     if (where === 'notifications') {
       const one = JSON.stringify({ Action: a, DynamicParamA: b64({}) });
-      return `{"Id":"${envId}","Notifications":[${`${one},`.repeat(Math.min(count, 20_000) - 1)}${one}]}`;
+      // More than the 1,000 notifications an envelope may hold (or than the element limit): refused, never 1,000s of writes.
+      return `{"Id":"${envId}","Notifications":[${`${one},`.repeat(Math.max(1_001, Math.min(count, 20_000)) - 1)}${one}]}`;
     }
     return envelopeText(envId, [{ Action: a, payloadText: '[]' }]).replace(/\}$/, `,"Extra":${arrayText(count, false)}}`);
   })
@@ -148,8 +168,8 @@ const protoKeys: fc.Arbitrary<FuzzBody> = fc
   })
   .map((text) => ({ family: 'protoKeys', text, contentType: JSON_TYPE }));
 
-/** Every family; `hostile` weighs the hostile ones (deep, huge, duplicate, __proto__) against the rest. */
-export function fuzzBodies(hostile = 1): fc.Arbitrary<FuzzBody> {
+/** Every family. */
+export function fuzzBodies({ hostile = 1, maxElements = 100_000, maxNesting = 250_000 }: BodyOptions = {}): fc.Arbitrary<FuzzBody> {
   return fc.oneof(
     { weight: 8, arbitrary: validEnvelope.map((e): FuzzBody => ({ family: 'valid', text: JSON.stringify(e), contentType: 'application/json; charset=utf-8' })) },
     { weight: 8, arbitrary: nearValid.map((e): FuzzBody => ({ family: 'nearValid', text: JSON.stringify(e) ?? '', contentType: JSON_TYPE })) },
@@ -160,8 +180,8 @@ export function fuzzBodies(hostile = 1): fc.Arbitrary<FuzzBody> {
       weight: 1,
       arbitrary: fc.tuple(fc.string(), fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data')).map(([s, contentType]): FuzzBody => ({ family: 'contentType', text: s, contentType })),
     },
-    { weight: 2 * hostile, arbitrary: deepNesting },
-    { weight: 2 * hostile, arbitrary: hugeArray },
+    { weight: 2 * hostile, arbitrary: deepNesting(maxNesting) },
+    { weight: 2 * hostile, arbitrary: hugeArray(maxElements) },
     { weight: 2 * hostile, arbitrary: duplicateKeys },
     { weight: 2 * hostile, arbitrary: protoKeys },
   );
