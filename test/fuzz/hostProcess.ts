@@ -1,7 +1,7 @@
 /**
  * The local host as its own process (`node dist/local/host/main.js`, as `npm start` runs it) with only
- * the HTTP functions enabled, for tests that talk raw HTTP to it and read its memory from /proc.
- * Needs `npm run build` first (as `npm test` does).
+ * the app's HTTP functions (`--functions`), for tests that talk raw HTTP to it and read its memory
+ * from /proc. Needs `npm run build` first (as `npm test` does).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,8 @@ import { freePort } from '../../local/ports';
 /** The project root, from the source file or its compiled copy under dist/. */
 const ROOT = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((d) => existsSync(join(d, 'host.json')))!;
 const MAIN = join(ROOT, 'dist', 'local', 'host', 'main.js');
-/** Functions with timer or queue triggers: disabled (Azure's `AzureWebJobs.<name>.Disabled`) so only HTTP runs. */
-const NON_HTTP = ['callEvents', 'callCommands', 'notificationsDrain', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'poisonMonitor'];
+/** The app's HTTP functions: the only ones the host runs here (no timers or queue consumers). */
+const HTTP_FUNCTIONS = ['engageWebhook', 'health', 'occupancyApi'];
 
 export const FUNCTION_KEY = 'fuzz-function-key';
 
@@ -38,14 +38,16 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 export async function startHostProcess(settings: Record<string, string>): Promise<HostProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
+  // An app directory of its own (no developer's local.settings.json), pointing at the built app. Not
+  // test/helpers/app.ts's appDir: this file also runs compiled, from dist/ (`npm run fuzz`).
   const dir = mkdtempSync(join(tmpdir(), 'engage-host-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'engage-bridge-fuzz', main: join(ROOT, 'dist', 'functions', 'index.js') }));
   writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: {} }));
   const port = await freePort();
-  const disabled = Object.fromEntries(NON_HTTP.map((name) => [`AzureWebJobs.${name}.Disabled`, 'true']));
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir], {
+  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir, ...HTTP_FUNCTIONS.flatMap((f) => ['--functions', f])], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, LOCAL_FUNCTION_KEY: FUNCTION_KEY, ...disabled, ...settings },
+    env: { PATH: process.env.PATH, LOCAL_FUNCTION_KEY: FUNCTION_KEY, ...settings },
   });
   let out = '';
   const keep = (c: Buffer) => {
