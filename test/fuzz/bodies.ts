@@ -6,7 +6,10 @@
  * the host fuzz (`test/fuzz/hostFuzz.ts`, `npm run fuzz`).
  */
 import fc from 'fast-check';
-import { EVENT_TYPE_NAMES } from '../../shared/engage/events';
+import { decoders } from '../../shared/engage/decoder';
+import { EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from '../../shared/engage/events';
+import type { JsonLimits } from '../../shared/engage/jsonLimits';
+import { pusherNotificationSchema } from '../../shared/engage/pusherEnvelope';
 
 export type BodyFamily = 'valid' | 'nearValid' | 'anyJson' | 'garbage' | 'contentType' | 'deepNesting' | 'hugeArray' | 'duplicateKeys' | 'protoKeys';
 
@@ -187,17 +190,35 @@ export function fuzzBodies({ hostile = 1, maxElements = 100_000, maxNesting = 25
   );
 }
 
+/** Where the oracle sends messages: the queue of an upper-case Action, the dead-letter queue, the webhook's limits. */
+export interface OracleOptions {
+  queueOf: (action: string) => string;
+  deadLetterQueue: string;
+  limits: JsonLimits;
+}
+
 /**
- * The oracle: the messages an accepted body must produce, as `queue|id|data` keys (data as JSON
- * text, exactly as sent: JSON.parse semantics, so the last of duplicate keys wins and `__proto__`
- * stays an own key). `queueOf` maps an upper-case Action to its queue.
+ * The oracle: the messages an accepted body (ENGAGE_DECODER=base64-json) must produce, as
+ * `queue|id|data` keys (data as JSON text, exactly as sent: JSON.parse semantics, so the last of
+ * duplicate keys wins and `__proto__` stays an own key). A notification that cannot be read,
+ * decoded within the limits or validated goes to the dead-letter queue, data = the notification as received.
  */
-export function expectedMessages(text: string | Buffer, queueOf: (action: string) => string): string[] {
-  const env = JSON.parse(text.toString()) as { Id: string; Notifications: { Action: string; DynamicParamA: string }[] };
-  return env.Notifications.map((n, i) => {
-    const data = JSON.stringify(JSON.parse(Buffer.from(n.DynamicParamA, 'base64').toString('utf8')));
-    return messageKey(queueOf(n.Action.trim().toUpperCase()), `${env.Id.trim()}:${i}`, data);
+export function expectedMessages(text: string | Buffer, o: OracleOptions): string[] {
+  const env = JSON.parse(text.toString()) as { Id: string; Notifications: unknown[] };
+  return env.Notifications.map((raw, i) => {
+    const id = `${env.Id.trim()}:${i}`;
+    const n = pusherNotificationSchema.safeParse(raw);
+    const decoded = n.success ? decoders['base64-json'](n.data.DynamicParamA, o.limits) : undefined;
+    const action = n.success ? n.data.Action.trim().toUpperCase() : '';
+    const known = (EVENT_TYPE_NAMES as readonly string[]).includes(action) ? (action as EventTypeName) : undefined;
+    if (!decoded?.ok || (known && !payloadSchemas[known].safeParse(decoded.value).success)) return messageKey(o.deadLetterQueue, id, JSON.stringify(raw));
+    return messageKey(o.queueOf(action), id, JSON.stringify(decoded.value));
   });
+}
+
+/** The key of a message found in a queue (dead-letter messages compare what they received). */
+export function foundKey(queue: string, deadLetterQueue: string, body: { id: string; data: unknown }): string {
+  return messageKey(queue, body.id, JSON.stringify(queue === deadLetterQueue ? (body.data as { received: unknown }).received : body.data));
 }
 
 export function messageKey(queue: string, id: string, dataJson: string): string {

@@ -15,13 +15,15 @@ import { signBody } from '../../shared/engage/signature';
 import { readMessageBody } from '../../shared/queue/reader';
 import { getStorage } from '../../shared/storage';
 import { decodeMessageText } from '../helpers/queues';
-import { defaultQueueOf, expectedMessages, fuzzBodies, messageKey, validEnvelope, type FuzzBody } from './bodies';
+import { DEFAULT_JSON_LIMITS } from '../../shared/engage/jsonLimits';
+import { defaultQueueOf, expectedMessages, foundKey, fuzzBodies, validEnvelope, type FuzzBody, type OracleOptions } from './bodies';
 import { FUNCTION_KEY, startHostProcess } from './hostProcess';
 import { rawHttp } from './rawHttp';
 
 const SECRET = 'fuzz-listener-secret';
 const QUEUE_PREFIX = 'fuzz';
 const queueOf = defaultQueueOf(QUEUE_PREFIX);
+const oracle: OracleOptions = { queueOf, deadLetterQueue: `${QUEUE_PREFIX}-deadletter`, limits: DEFAULT_JSON_LIMITS };
 const WEBHOOK = `/api/engage/webhook?code=${FUNCTION_KEY}`;
 
 export interface HostFuzzOptions {
@@ -188,7 +190,7 @@ async function queuedMessages(connectionString: string): Promise<Map<string, num
       if (got.receivedMessageItems.length === 0) break;
       for (const m of got.receivedMessageItems) {
         const body = (await readMessageBody(decodeMessageText(m.messageText).body, storage)) as { id: string; data: unknown };
-        const k = messageKey(q.name, body.id, JSON.stringify(body.data));
+        const k = foundKey(q.name, oracle.deadLetterQueue, body);
         found.set(k, (found.get(k) ?? 0) + 1);
       }
     }
@@ -209,6 +211,7 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     ENGAGE_WEBHOOK_SECRET: SECRET,
     ENGAGE_ROUTES: JSON.stringify(routes),
     ENGAGE_UNROUTED_QUEUE: queueOf('UNROUTED'),
+    DEADLETTER_QUEUE: oracle.deadLetterQueue,
     LOCAL_HTTP_HEADERS_TIMEOUT_MS: '2000',
     LOCAL_HTTP_REQUEST_TIMEOUT_MS: '5000',
   });
@@ -220,14 +223,14 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
       const s = String(o.status);
       statuses[s] = (statuses[s] ?? 0) + 1;
       (byFamily[o.family] ??= {})[s] = ((byFamily[o.family] ??= {})[s] ?? 0) + 1;
-      if (o.status === 200 && o.body) for (const k of expectedMessages(o.body.text, queueOf)) expected.set(k, (expected.get(k) ?? 0) + 1);
+      if (o.status === 200 && o.body) for (const k of expectedMessages(o.body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
     };
 
     // Warm-up (valid envelopes only), then the baseline.
     for (const e of fc.sample(validEnvelope, { numRuns: options.warmup ?? 200, seed: options.seed })) {
       const body: FuzzBody = { family: 'valid', text: JSON.stringify(e), contentType: 'application/json' };
       const status = await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' });
-      if (status === 200) for (const k of expectedMessages(body.text, queueOf)) expected.set(k, (expected.get(k) ?? 0) + 1);
+      if (status === 200) for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
     }
     await new Promise((r) => setTimeout(r, 1000));
     const baseline = host.rssKb();
@@ -250,7 +253,7 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     await new Promise((r) => setTimeout(r, 3000));
     for (const e of fc.sample(validEnvelope, { numRuns: 20, seed: options.seed - 1 })) {
       const body: FuzzBody = { family: 'valid', text: JSON.stringify(e), contentType: 'application/json' };
-      if ((await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' })) === 200) for (const k of expectedMessages(body.text, queueOf)) expected.set(k, (expected.get(k) ?? 0) + 1);
+      if ((await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' })) === 200) for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
     }
     const after = host.rssKb();
     const peak = host.peakRssKb();

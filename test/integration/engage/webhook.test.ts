@@ -129,12 +129,18 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
   const nested = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth)).toString('base64');
   const error = (r: { json: unknown }) => (r.json as { error: string }).error;
 
-  test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH in a decoded payload → 400 with the reason, nothing enqueued', async () => {
+  /** Reasons of the dead-letter messages (claim checks resolved: they keep the notification as received). */
+  const deadLetterReasons = async (queues: Record<string, unknown[]>) =>
+    Promise.all((queues['engage-deadletter'] ?? []).map(async (m) => ((await readMessageBody(m, await getStorage())) as { data: { reason: string } }).data.reason));
+
+  test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH in a decoded payload: that notification is dead-lettered with the reason, never a 500', async () => {
     // 10,000 levels parse, but serialising them would overflow the stack (a 500 after notification 0 was written).
     const r = await callWebhook({ body: envelope('deep', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', raw: nested(10_000) }]) });
-    expect(r.status).toBe(400);
-    expect(error(r)).toBe('Notifications.1.DynamicParamA nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH) (ENGAGE_DECODER=base64-json)');
-    expect(await drainAll()).toEqual({});
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ messages: 1, deadLettered: 1 });
+    const queues = await drainAll();
+    expect(queues['engage-desk']).toHaveLength(1);
+    expect(await deadLetterReasons(queues)).toEqual(['Notifications.1.DynamicParamA nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH) (ENGAGE_DECODER=base64-json)']);
   });
   test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH anywhere in the body → 400', async () => {
     const body = envelope('deep-body', [{ Action: 'DESK', payload: desk(1) }]).replace(/\}$/, `,"Extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
@@ -143,10 +149,10 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
     expect(error(r)).toBe('body nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH)');
     expect(await drainAll()).toEqual({});
   });
-  test('more elements than ENGAGE_WEBHOOK_MAX_ELEMENTS in a payload → 400; fewer are taken (claim check)', async () => {
+  test('more elements than ENGAGE_WEBHOOK_MAX_ELEMENTS in a payload → dead-lettered; fewer are taken (claim check)', async () => {
     const huge = await callWebhook({ body: envelope('huge', [{ Action: 'VISITOR', payload: Array(150_000).fill(0) }]) });
-    expect(huge.status).toBe(400);
-    expect(error(huge)).toMatch(/^Notifications\.0\.DynamicParamA has more than 100000 elements \(ENGAGE_WEBHOOK_MAX_ELEMENTS\)/);
+    expect(huge.status).toBe(200);
+    expect(await deadLetterReasons(await drainAll())).toEqual([expect.stringMatching(/^Notifications\.0\.DynamicParamA has more than 100000 elements \(ENGAGE_WEBHOOK_MAX_ELEMENTS\)/)]);
     const items = Array.from({ length: 20_000 }, (_, i) => ({ ResourceItemID: i }));
     const large = await callWebhook({ body: envelope('large-array', [{ Action: 'VISITOR', payload: items }]) });
     expect(large.status).toBe(200);
@@ -156,17 +162,12 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
   test('the limits are settings', async () => {
     configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_DEPTH: '3', ENGAGE_WEBHOOK_MAX_ELEMENTS: '10' });
     expect((await callWebhook({ body: envelope('small', [{ Action: 'DESK', payload: desk(1) }]) })).status).toBe(200);
-    const deeper = await callWebhook({ body: envelope('me', [{ Action: 'MEETINGEXTERNAL', payload: meetingExternal }]) });
-    expect(error(deeper)).toMatch(/^Notifications\.0\.DynamicParamA nests deeper than 3 levels/);
+    expect((await callWebhook({ body: envelope('me', [{ Action: 'MEETINGEXTERNAL', payload: meetingExternal }]) })).json).toMatchObject({ deadLettered: 1 });
     const more = await callWebhook({ body: envelope('two', [{ Action: 'DESK', payload: desk(1) }, { Action: 'DESK', payload: desk(2) }]) });
     expect(error(more)).toBe('body has more than 10 elements (ENGAGE_WEBHOOK_MAX_ELEMENTS)');
-    expect((await drainAll())['engage-desk']).toHaveLength(1);
-  });
-  test('a bad notification after good ones → 400 and none of them is enqueued', async () => {
-    const r = await callWebhook({ body: envelope('mixed', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', payload: {} }, { Action: 'DESK', raw: '!!' }]) });
-    expect(r.status).toBe(400);
-    expect(error(r)).toMatch(/^Notifications\.2\.DynamicParamA is not base64/);
-    expect(await drainAll()).toEqual({});
+    const queues = await drainAll();
+    expect(queues['engage-desk']).toHaveLength(1);
+    expect(await deadLetterReasons(queues)).toEqual([expect.stringMatching(/^Notifications\.0\.DynamicParamA nests deeper than 3 levels/)]);
   });
   test('a storage error after the first write → 503 (not 500); the retry carries the same envelope ids', async () => {
     // Blob requests sent to the queue service fail with 400: the claim check of notification 1 fails
