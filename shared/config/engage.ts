@@ -31,13 +31,14 @@ export const engageSettings = z.object({
   /** Largest webhook body accepted (bytes); larger → 413. */
   ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
   /**
-   * Deepest nesting of arrays/objects in the webhook body and in each decoded DynamicParamA; deeper → 400.
+   * Deepest nesting of arrays/objects in the webhook body and in each decoded DynamicParamA; deeper: the body → 400,
+   * a payload → its notification goes to the dead-letter queue.
    * Default 64, the MaxDepth of .NET's System.Text.Json; at most 1000 (deeper would overflow the stack when serialised).
    */
   ENGAGE_WEBHOOK_MAX_DEPTH: intSetting(DEFAULT_JSON_LIMITS.maxDepth, 3, 1000),
   /**
    * Most elements (array items plus object members, at any depth) in the webhook body and in each decoded
-   * DynamicParamA; more → 400. The default is far above a real push (1,000 notifications of a few fields).
+   * DynamicParamA; more: as for the depth. The default is far above a real push (1,000 notifications of a few fields).
    */
   ENGAGE_WEBHOOK_MAX_ELEMENTS: intSetting(DEFAULT_JSON_LIMITS.maxElements, 10, 10_000_000),
   /** How DynamicParamA is read: `none` (kept as the string, e.g. Eptura's encrypted form), `json`, `base64-json`. */
