@@ -214,6 +214,9 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     DEADLETTER_QUEUE: oracle.deadLetterQueue,
     LOCAL_HTTP_HEADERS_TIMEOUT_MS: '2000',
     LOCAL_HTTP_REQUEST_TIMEOUT_MS: '5000',
+  }).catch(async (err: unknown) => {
+    await azurite.stop(); // a host that did not start leaves no Azurite behind
+    throw err;
   });
   try {
     const expected = new Map<string, number>();
