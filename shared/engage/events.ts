@@ -31,9 +31,11 @@ export const QUEUE_PROVIDERS = {
   AZUREQUEUEFILTERED: 4,
 } as const;
 
+export const ENGAGE_EVENT_TYPE_PREFIX = 'com.eptura.engage.';
+
 /** CloudEvents `type` of an Engage notification, e.g. `com.eptura.engage.deskprogression`. */
 export function engageEventType(action: string): string {
-  return `com.eptura.engage.${action.toLowerCase()}`;
+  return `${ENGAGE_EVENT_TYPE_PREFIX}${action.toLowerCase()}`;
 }
 
 const dateTime = z.string(); // Condeco sends local date-times without offset ("2019-08-28T00:00:00")

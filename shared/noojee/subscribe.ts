@@ -11,18 +11,19 @@ import { z } from 'zod';
 import { cloudEvent, type CloudEvent } from '../envelope';
 
 const callData = z.looseObject({
-  uniqueCallId: z.union([z.string(), z.number()]).transform(String).optional(),
+  uniqueCallId: z.union([z.string(), z.number()]).optional(),
   status: z.string().optional(),
   callerId: z.union([z.string(), z.number()]).optional(),
 });
 
-const callEntry = z.looseObject({
+/** One entry of `Data.<exten>[]`: it is also the `data` of the call-event message, untouched. */
+export const callEntrySchema = z.looseObject({
   CallData: callData,
   CallID: z.number().optional(),
   Code: z.number().optional(),
 });
 
-export type CallEntry = z.infer<typeof callEntry>;
+export type CallEntry = z.infer<typeof callEntrySchema>;
 
 const subscribeResponse = z.looseObject({
   Code: z.coerce.number().int(),
@@ -59,7 +60,7 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
   let malformed = 0;
   for (const [exten, list] of Object.entries(parsed.Data)) {
     for (const raw of list) {
-      const entry = callEntry.safeParse(raw);
+      const entry = callEntrySchema.safeParse(raw);
       if (!entry.success) {
         malformed++;
         continue;
@@ -67,7 +68,7 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
       events.push({
         exten,
         entry: raw as CallEvent['entry'],
-        uniqueCallId: entry.data.CallData.uniqueCallId,
+        uniqueCallId: entry.data.CallData.uniqueCallId?.toString(),
         status: entry.data.CallData.status,
       });
     }
@@ -75,10 +76,12 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
   return { Code: parsed.Code, Message: parsed.Message, seq: parsed.seq, events, malformed };
 }
 
+export const CALL_EVENT_TYPE_PREFIX = 'com.noojee.call.';
+
 /** `com.noojee.call.<status lower-case, spaces as ->`, e.g. `No Answer` → `com.noojee.call.no-answer`. */
 export function callEventType(status: string | undefined): string {
   const slug = (status ?? 'unknown').trim().toLowerCase().replace(/\s+/g, '-') || 'unknown';
-  return `com.noojee.call.${slug}`;
+  return `${CALL_EVENT_TYPE_PREFIX}${slug}`;
 }
 
 /**

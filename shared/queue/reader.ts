@@ -2,11 +2,26 @@
  * Reading side of the queue format: decodes what a queue trigger hands over (already base64-decoded
  * and JSON-parsed by the host, or a string) and resolves claim-check pointers to the stored body.
  */
+import { z } from 'zod';
+import { cloudEventSchema } from '../envelope';
 import type { StorageClients } from '../storage';
 
-export interface ClaimCheckPointer {
-  claimcheck: string;
-}
+const claimcheck = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/, 'must be "<container>/<blob>"')
+  .describe('Where the full message body is stored: "<blob container>/<blob name>" in the same storage account.');
+
+/**
+ * The queue message written instead of a body over the queue limit (see QueueWriter): the envelope
+ * attributes without `data` plus `claimcheck`, or (raw bodies, or attributes themselves too large)
+ * `claimcheck` alone. The blob holds the message body exactly as it would have been queued.
+ */
+export const claimCheckPointerSchema = z.union([
+  cloudEventSchema.omit({ data: true }).extend({ claimcheck }).strict(),
+  z.strictObject({ claimcheck }),
+]);
+
+export type ClaimCheckPointer = z.infer<typeof claimCheckPointerSchema>;
 
 export function isClaimCheck(v: unknown): v is ClaimCheckPointer {
   return typeof v === 'object' && v !== null && typeof (v as { claimcheck?: unknown }).claimcheck === 'string';

@@ -11,6 +11,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';
 import { isCloudEvent } from '../envelope';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
+import { claimCheckPointerSchema, type ClaimCheckPointer } from './reader';
 import type { StorageClients } from '../storage';
 
 /** Azure Storage Queue message size limit, measured on the (base64) text sent. */
@@ -106,7 +107,7 @@ export class QueueWriter {
       const pointer = await this.claimCheck(m);
       encoded = encodeMessage(pointer);
       // Envelope attributes themselves too large (pathological): send the bare pointer.
-      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) encoded = encodeMessage({ claimcheck: (pointer as { claimcheck: string }).claimcheck });
+      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) encoded = encodeMessage({ claimcheck: pointer.claimcheck } satisfies ClaimCheckPointer);
     }
     const opts = this.options.messageTimeToLive !== undefined ? { messageTimeToLive: this.options.messageTimeToLive } : undefined;
     try {
@@ -120,7 +121,7 @@ export class QueueWriter {
     }
   }
 
-  private async claimCheck(m: OutgoingMessage): Promise<unknown> {
+  private async claimCheck(m: OutgoingMessage): Promise<ClaimCheckPointer> {
     if (!this.container) {
       const c = this.storage.blobs.getContainerClient(this.options.claimCheckContainer);
       this.container = c.createIfNotExists().then(() => c);
@@ -133,12 +134,14 @@ export class QueueWriter {
     await container.getBlockBlobClient(blobName).upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
-    const pointer = `${this.options.claimCheckContainer}/${blobName}`;
+    const claimcheck = `${this.options.claimCheckContainer}/${blobName}`;
     if (isCloudEvent(m.body)) {
       const { data: _data, ...attributes } = m.body;
-      return { ...attributes, claimcheck: pointer };
+      const pointer = { ...attributes, claimcheck };
+      // The attribute form only when it is what the contract describes; anything else gets the bare pointer.
+      if (claimCheckPointerSchema.safeParse(pointer).success) return pointer;
     }
-    return { claimcheck: pointer };
+    return { claimcheck };
   }
 
   private wrap(err: unknown, queue: string): unknown {
