@@ -90,6 +90,7 @@ export function buildContract(root = repoRoot()): Contract {
   const encoding = host.extensions?.queues?.messageEncoding ?? 'base64';
   const defaults = parseSettings(settingsSchema, {});
 
+  // First in every channel: a consumer tests for the pointer before anything else (readMessageBody does).
   const claimCheck: ContractMessage = {
     name: 'claim-check-pointer',
     title: 'Claim-check pointer',
@@ -135,7 +136,7 @@ export function buildContract(root = repoRoot()): Contract {
         `Engage notifications of type ${route.eventTypes.join(', ')}, one message per notification. The queue is the one ENGAGE_ROUTES ` +
         `gives these types (default \`${route.queue}\`); a route may list several types, filter by resourceIds (AzureQueueFiltered) ` +
         `and choose its format (ENGAGE_MESSAGE_FORMAT, default ${defaults.ENGAGE_MESSAGE_FORMAT}).`,
-      messages: [...messages, claimCheck],
+      messages: [claimCheck, ...messages],
       action: 'send',
     });
   }
@@ -148,6 +149,7 @@ export function buildContract(root = repoRoot()): Contract {
     setting: 'ENGAGE_UNROUTED_QUEUE',
     action: 'send',
     messages: [
+      claimCheck,
       {
         name: 'engage-unrouted-event',
         title: 'Unrouted Engage notification (CloudEvent)',
@@ -162,7 +164,6 @@ export function buildContract(root = repoRoot()): Contract {
         schema: z.unknown(),
         io: 'output',
       },
-      claimCheck,
     ],
   });
 
@@ -175,6 +176,7 @@ export function buildContract(root = repoRoot()): Contract {
     setting: 'NOTIFICATIONS_QUEUE',
     action: 'send',
     messages: [
+      claimCheck,
       {
         name: 'notification-event',
         title: 'Notification API v2 event (CloudEvent)',
@@ -187,7 +189,6 @@ export function buildContract(root = repoRoot()): Contract {
         io: 'output',
       },
       { name: 'notification-raw', title: 'Notification API v2 event (raw)', summary: 'The notification alone (NOTIFICATIONS_MESSAGE_FORMAT=raw).', schema: notificationData, io: 'output' },
-      claimCheck,
     ],
   });
 
@@ -199,6 +200,7 @@ export function buildContract(root = repoRoot()): Contract {
     setting: 'NOOJEE_EVENTS_QUEUE',
     action: 'send',
     messages: [
+      claimCheck,
       {
         name: 'noojee-call-event',
         title: 'Noojee call event (CloudEvent)',
@@ -209,7 +211,6 @@ export function buildContract(root = repoRoot()): Contract {
         schema: envelopeOf(typePattern(CALL_EVENT_TYPE_PREFIX), callEntrySchema, z.string().min(1).describe('The monitored extension.')),
         io: 'output',
       },
-      claimCheck,
     ],
   });
 
@@ -221,6 +222,7 @@ export function buildContract(root = repoRoot()): Contract {
     setting: 'NOOJEE_COMMANDS_QUEUE',
     action: 'receive',
     messages: [
+      claimCheck,
       { name: 'noojee-call-command', title: 'Noojee call command', summary: 'A command: `action` answer, hangup or dial.', schema: callCommandSchema, io: 'input' },
       {
         name: 'noojee-call-command-event',
@@ -229,7 +231,6 @@ export function buildContract(root = repoRoot()): Contract {
         schema: cloudEventReadSchema.extend({ data: callCommandSchema }),
         io: 'input',
       },
-      claimCheck,
     ],
   });
 

@@ -42,7 +42,8 @@ function load(): Channels {
 
 /**
  * Asserts that a message body (decoded as the queue trigger hands it over: JSON value, or the text
- * when it is not JSON) is one of the messages of a channel, and returns that message's name. The
+ * when it is not JSON) is one of the messages of a channel, and returns the name of the first one it
+ * matches, in the document's order (the claim-check pointer first, as consumers test for it). The
  * channel is its id in docs/asyncapi.yaml, i.e. the queue's default name (`engage-desk`,
  * `noojee-call-events`, ...), whatever the queue is called in the test; `<id>-poison` checks
  * against `<id>` (poison messages are unchanged).
