@@ -17,7 +17,8 @@ function main(): void {
     .map((e) => `${SCHEMA_DIR}/${e.name}`);
   const changed = [...files].filter(([path, text]) => read(join(root, path)) !== text).map(([path]) => path);
   if (check) {
-    for (const path of [...changed, ...stale]) console.error(`contract: ${path} differs from the code (run npm run contract)`);
+    for (const path of changed) console.error(`contract: ${path} differs from the code (run npm run contract)`);
+    for (const path of stale) console.error(`contract: ${path} is not generated from the code (run npm run contract to remove it)`);
     process.exitCode = changed.length + stale.length > 0 ? 1 : 0;
     return;
   }
