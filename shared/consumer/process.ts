@@ -74,7 +74,6 @@ export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: Queu
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status === 404) throw new InvalidMessageError(`claim-check blob "${pointer}" does not exist`);
-      if (err instanceof SyntaxError) throw new InvalidMessageError(`claim-check blob "${pointer}" is not JSON`);
       if (err instanceof Error && /malformed claimcheck/.test(err.message)) throw new InvalidMessageError(err.message);
       throw err; // storage trouble: a plain failure, retried
     }

@@ -27,21 +27,26 @@ export function isClaimCheck(v: unknown): v is ClaimCheckPointer {
   return typeof v === 'object' && v !== null && typeof (v as { claimcheck?: unknown }).claimcheck === 'string';
 }
 
-/** Parses a trigger payload (object or JSON string) and, for a claim check, loads the full body from blob storage. */
-export async function readMessageBody(payload: unknown, storage: StorageClients): Promise<unknown> {
-  let body = payload;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return body;
-    }
+/** JSON text parsed; any other text kept as it is (what a raw-format message may be). */
+function parseText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
+}
+
+/**
+ * Parses a trigger payload (object or JSON string) and, for a claim check, loads the full body from
+ * blob storage: the body exactly as it would have been queued (JSON, or the text of a raw body).
+ */
+export async function readMessageBody(payload: unknown, storage: StorageClients): Promise<unknown> {
+  const body = typeof payload === 'string' ? parseText(payload) : payload;
   if (!isClaimCheck(body)) return body;
   const slash = body.claimcheck.indexOf('/');
   if (slash <= 0) throw new Error(`malformed claimcheck pointer "${body.claimcheck}"`);
   const container = body.claimcheck.slice(0, slash);
   const blob = body.claimcheck.slice(slash + 1);
   const buf = await storage.blobs.getContainerClient(container).getBlockBlobClient(blob).downloadToBuffer();
-  return JSON.parse(buf.toString('utf8'));
+  return parseText(buf.toString('utf8'));
 }
