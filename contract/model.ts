@@ -185,7 +185,7 @@ export function buildContract(root = repoRoot()): Contract {
           '`id` is `<journal entry>:<index>` (`notifications/<run id>/<page>:<index>`; run ids sort by time), so a replayed page keeps its ids. ' +
           '`source` is NOTIFICATIONS_API_BASE_URL; `type` is the notification\'s `event_type_id` (`unknown` without one); `time` its `timestamp` ' +
           'when that parses as a date, else when the page was read.',
-        schema: envelopeOf(z.string().min(1), notificationData),
+        schema: envelopeOf(z.string().min(1).describe("The notification's event_type_id (`unknown` without one)."), notificationData),
         io: 'output',
       },
       { name: 'notification-raw', title: 'Notification API v2 event (raw)', summary: 'The notification alone (NOTIFICATIONS_MESSAGE_FORMAT=raw).', schema: notificationData, io: 'output' },
