@@ -4,8 +4,7 @@
  * cold-start path.
  */
 import type { InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { isCloudEvent, type CloudEvent } from '../envelope';
+import { cloudEventReadSchema, isCloudEvent, type CloudEvent } from '../envelope';
 import { InvalidClaimCheckError, looksLikeClaimCheck, resolveClaimCheck } from '../queue/claimCheck';
 import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from './define';
@@ -13,17 +12,6 @@ import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo 
 import { describeIssues } from '../errors';
 import { secretRedactor } from '../config';
 import { InvalidMessageError } from './errors';
-
-/** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
-const envelopeSchema = z.looseObject({
-  specversion: z.literal('1.0'),
-  id: z.string().min(1),
-  source: z.string().min(1),
-  type: z.string().min(1),
-  time: z.string().optional(),
-  subject: z.string().optional(),
-  data: z.unknown(),
-});
 
 export function messageInfo(context: InvocationContext): QueueMessageInfo {
   const meta = (context.triggerMetadata ?? {}) as Record<string, unknown>;
@@ -95,7 +83,7 @@ export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: Queu
   let attrs: { id: string; type: string; source: string; time?: string; subject?: string; data: unknown };
   let envelope: CloudEvent | undefined;
   if (asEnvelope) {
-    const parsed = envelopeSchema.safeParse(body);
+    const parsed = cloudEventReadSchema.safeParse(body);
     if (!parsed.success) {
       throw new InvalidMessageError(`not a CloudEvents 1.0 envelope (${describeIssues(parsed.error)})`);
     }
