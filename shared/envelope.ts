@@ -17,6 +17,12 @@ export interface CloudEvent<T = unknown> {
   data: T;
   /** Extension attribute set when `data` was moved to a blob (claim check): `<container>/<blob>`. */
   claimcheck?: string;
+  /**
+   * CloudEvents Distributed Tracing extension: the W3C trace context of the operation that wrote
+   * the message (set by the queue writer when a trace is active), continued by the consumer.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export function cloudEvent<T>(e: { id: string; source: string; type: string; data: T; time?: string; subject?: string }): CloudEvent<T> {
