@@ -11,7 +11,8 @@
  * for the next run. Each storage call has the storage deadline, so a hung storage ends the run too;
  * only a page already read and not yet journaled is retried, until the time budget ends.
  * Telemetry: each page is a trace of its own (a CONSUMER span from the read to the end of its
- * enqueue, linked to the run's invocation; its messages carry it), and so is the journal replay.
+ * enqueue, linked to the run's invocation; its messages carry it); the journal replay runs in the
+ * invocation's own trace.
  */
 import type { MessageFormat } from '../envelope';
 import type { QueueWriter } from '../queue/writer';
@@ -25,7 +26,7 @@ import { withRetry, type RetryOptions } from './retry';
 import { shutdownSignal } from '../shutdown';
 import { isStorageUnavailable } from '../errors';
 import { ensureSubscription, type SubscriptionSpec } from './subscription';
-import { activeContext, count, inSpan, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
+import { activeContext, count, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
 
 export type DrainApi = Pick<NotificationApiClient, 'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'>;
 
@@ -86,7 +87,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
 
   const links = linkTo(activeContext());
   // 1. Replay what a crashed run left. A storage failure here ends the run (thrown).
-  const replay = await inSpan('drain journal replay', { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, links }, () => replayJournal(deps, options));
+  const replay = await replayJournal(deps, options);
   count('journalReplays', replay.entries);
   result.replayedEntries = replay.entries;
   result.replayedMessages = replay.messages;
