@@ -116,3 +116,17 @@ test('consumer outcomes: retried before maxDequeueCount (host.json: 5), poisoned
   expect(spans).toHaveLength(2);
   expect(spans.every((s) => s.status.code === 2 && s.parentSpanContext === undefined)).toBe(true);
 });
+
+test('the poison monitor records queue and poison depth gauges (what the alert and the workbook query)', async () => {
+  const { QueueServiceClient } = await import('@azure/storage-queue');
+  const { runPoisonMonitor } = await import('../../../shared/poison/monitor');
+  const svc = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  for (const [name, n] of [['gauge-src', 1], ['gauge-src-poison', 2]] as const) {
+    const q = svc.getQueueClient(name);
+    await q.createIfNotExists();
+    for (let i = 0; i < n; i++) await q.sendMessage(Buffer.from('{}').toString('base64'));
+  }
+  await runPoisonMonitor(queueContext(1), svc);
+  expect((await otel.points(METRICS.poisonDepth.name, { queue: 'gauge-src-poison', source_queue: 'gauge-src' })).map((p) => p.value)).toEqual([2]);
+  expect((await otel.points(METRICS.queueDepth.name, { queue: 'gauge-src' })).map((p) => p.value)).toEqual([1]);
+});
