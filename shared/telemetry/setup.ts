@@ -50,19 +50,35 @@ export function ingestionCredential(env: NodeJS.ProcessEnv = process.env): Token
   return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
 }
 
-/** Starts telemetry once per process (later calls return the running mode). */
+/**
+ * Starts telemetry once per process (later calls return the running mode). A setup failure (e.g. a
+ * malformed APPLICATIONINSIGHTS_AUTHENTICATION_STRING) is reported on stderr and leaves telemetry
+ * off: it must never stop the app from landing events.
+ */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryMode {
   if (running) return running.mode;
   const mode = telemetryMode(env);
+  try {
+    running = { mode, shutdown: start(mode, env) };
+  } catch (err) {
+    process.stderr.write(`telemetry: off, setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    running = { mode: 'off', shutdown: async () => undefined };
+  }
+  return running.mode;
+}
+
+/** Starts what `mode` needs; returns its shutdown. */
+function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void> {
   if (mode === 'azure-monitor') {
-    const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
     const credential = ingestionCredential(env);
+    const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
     useAzureMonitor({
       azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), ...(credential ? { credential } : {}) },
     });
     functionsInstrumentation();
-    running = { mode, shutdown: shutdownAzureMonitor };
-  } else if (mode === 'console') {
+    return shutdownAzureMonitor;
+  }
+  if (mode === 'console') {
     const { NodeSDK, tracing, metrics } = require('@opentelemetry/sdk-node') as typeof NodeSdk;
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME?.trim() || 'engage-bridge',
@@ -76,11 +92,9 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
       instrumentations: [functionsInstrumentation()],
     });
     sdk.start();
-    running = { mode, shutdown: () => sdk.shutdown() };
-  } else {
-    running = { mode, shutdown: async () => undefined };
+    return () => sdk.shutdown();
   }
-  return mode;
+  return async () => undefined;
 }
 
 /** Flushes and stops what startTelemetry started (host shutdown). */

@@ -11,7 +11,7 @@ import type { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { pollCallEvents } from '../../../shared/noojee/poller';
 import type { OutgoingMessage } from '../../../shared/queue/writer';
 import { METRICS } from '../../../shared/telemetry/names';
-import { ingestionCredential, telemetryMode } from '../../../shared/telemetry/setup';
+import { ingestionCredential, startTelemetry, telemetryMode } from '../../../shared/telemetry/setup';
 import { contextFromCarrier, inSpan, traceCarrier } from '../../../shared/telemetry/tracer';
 import { startTestTelemetry, type TestTelemetry } from '../../helpers/telemetry';
 
@@ -78,6 +78,16 @@ describe('setup', () => {
     expect(() => ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' })).toThrow('Authorization=AAD');
     const bicep = readFileSync(join(__dirname, '..', '..', '..', 'infra', 'main.bicep'), 'utf8');
     expect(bicep).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'");
+  });
+
+  test('a setup failure leaves telemetry off (reported on stderr) instead of stopping the app', () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(startTelemetry({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' })).toBe('off');
+      expect(String(stderr.mock.calls[0]?.[0])).toContain('telemetry: off, setup failed: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be');
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   test('the README lists every metric with its unit', () => {
