@@ -3,7 +3,8 @@
 // customDimensions; names and units in shared/telemetry/names.ts) and the requests / exceptions
 // tables. Panels: webhook rate and status, end-to-end latency (upstream event time → end of the
 // consumer), queue and poison depth, drain backlog, Noojee cursor lag, consumer outcomes, and the
-// failed operations with a link to their end-to-end transaction view.
+// failed operations (request, result, first exception, operation_Id: the end-to-end transaction's id
+// in Application Insights → Transaction search).
 // Every query below parses with @kusto/language-service-next (test/unit/infra/workbook.test.ts).
 
 param displayName string
@@ -58,20 +59,13 @@ customMetrics
   failures: '''
 requests
 | where success == false
-| project timestamp, itemId, name, resultCode, duration, operation_Id
+| project timestamp, name, resultCode, duration, operation_Id, itemId
 | join kind=leftouter (exceptions | summarize problem = take_any(outerMessage) by operation_Id) on operation_Id
-| extend details = strcat(detailsBase, url_encode_component(strcat('{"eventId":"', itemId, '","timestamp":"', format_datetime(timestamp, "yyyy-MM-ddTHH:mm:ss.fffffffZ"), '"}')))
-| project timestamp, name, resultCode, duration, problem, operation_Id, details
+| project timestamp, name, resultCode, duration, problem, operation_Id, itemId
 | order by timestamp desc
 | take 200
 '''
 }
-
-// The end-to-end transaction view of one telemetry item of this component (portal deep link; the
-// failures query appends the item's DataModel).
-var idParts = split(applicationInsightsId, '/')
-var componentJson = string({ Name: last(idParts), ResourceGroup: idParts[4], SubscriptionId: idParts[2] })
-var detailsBase = 'https://portal.azure.com/#blade/AppInsightsExtension/DetailsV2Blade/ComponentId/${uriComponent(componentJson)}/DataModel/'
 
 var timeRange = {
   type: 9
@@ -101,7 +95,7 @@ var panels = [
   { name: 'drain', title: 'Notification API drain: backlog, drained, journal replays', query: queries.drainBacklog, visualization: 'timechart' }
   { name: 'noojee', title: 'Noojee: cursor lag (s) and events', query: queries.noojeeLag, visualization: 'timechart' }
   { name: 'outcomes', title: 'Consumer outcomes (ok, ignored, retried, poisoned)', query: queries.consumerOutcomes, visualization: 'table' }
-  { name: 'failures', title: 'Failed operations (details: end-to-end transaction)', query: 'let detailsBase = "${detailsBase}";\n${queries.failures}', visualization: 'table' }
+  { name: 'failures', title: 'Failed operations (operation_Id = the end-to-end transaction in Transaction search)', query: queries.failures, visualization: 'table' }
 ]
 
 var workbook = {
@@ -128,12 +122,11 @@ var workbook = {
         visualization: p.visualization
         timeContextFromParameter: 'TimeRange'
         timeContext: { durationMs: 86400000 }
-        gridSettings: p.name == 'failures' ? { formatters: [{ columnMatch: 'details', formatter: 7, formatOptions: { linkTarget: 'Url', linkLabel: 'open transaction' } }] } : {}
+        gridSettings: p.name == 'failures' ? { formatters: [{ columnMatch: 'operation_Id', formatter: 7, formatOptions: { linkTarget: 'GenericDetails', linkIsContextBlade: true } }] } : {}
       }
     })
   )
   isLocked: false
-  fallbackResourceIds: [applicationInsightsId]
 }
 
 resource engageWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
