@@ -5,7 +5,8 @@
 // consumer), queue and poison depth, drain backlog, Noojee cursor lag, consumer outcomes, and the
 // failed operations (request, result, first exception, operation_Id: the end-to-end transaction's id
 // in Application Insights → Transaction search).
-// Every query below parses with @kusto/language-service-next (test/unit/infra/workbook.test.ts).
+// Every query below parses with @kusto/language-service-next (test/unit/infra/workbook.test.ts) and
+// resolves against the Application Insights schema (test/unit/infra/kql.test.ts).
 
 param displayName string
 param location string
