@@ -6,7 +6,6 @@
  * 3. The local Functions host on port 7071 (or `Host.LocalHttpPort`, or a free port if taken).
  * 4. A banner: URLs, key, queues, where logs go. Ctrl-C stops everything.
  */
-import '../shared/telemetry/register'; // first: OpenTelemetry when configured (OTEL_TRACES_EXPORTER=console prints spans)
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +16,6 @@ import { projectRoot, startHost, type RunningHost } from './host';
 import { readLocalSettings } from './host/hostConfig';
 import { startSandbox, type RunningSandbox } from './sandbox';
 import { ConfigError } from '../shared/errors';
-import { stopTelemetry } from '../shared/telemetry/setup';
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -45,7 +43,6 @@ async function main(): Promise<void> {
     await host?.stop();
     await sandbox?.stop();
     await azurite?.stop();
-    await stopTelemetry();
   };
   let stopping = false;
   const onSignal = (signal: string) => {

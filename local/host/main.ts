@@ -6,11 +6,9 @@
  * Settings: environment, then local.settings.json (or the sample). Prints
  * `Host listening on http://127.0.0.1:<port>` once every trigger is running. Ctrl-C stops cleanly.
  */
-import '../../shared/telemetry/register'; // first: OpenTelemetry when configured (OTEL_TRACES_EXPORTER=console prints spans)
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/errors';
 import { startHost } from './index';
-import { stopTelemetry } from '../../shared/telemetry/setup';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: 'string', default: '7071' }, dir: { type: 'string' }, functions: { type: 'string', multiple: true } } });
@@ -25,10 +23,7 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     process.stdout.write(`${signal}: stopping the host (waiting for running invocations)...\n`);
-    host
-      .stop()
-      .then(() => stopTelemetry())
-      .then(() => process.exit(0), () => process.exit(1));
+    host.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
