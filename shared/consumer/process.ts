@@ -81,7 +81,7 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
   // invocation's own trace; without a traceparent (raw format), a child of the invocation.
   const invocation = invocationContext(context);
   const body = decodeTriggerItem(item);
-  const carrier = (isCloudEvent(body) || isClaimCheck(body) ? body : {}) as { traceparent?: unknown; tracestate?: unknown };
+  const carrier = (isCloudEvent(body) || looksLikeClaimCheck(body) ? body : {}) as { traceparent?: unknown; tracestate?: unknown };
   const producer = contextFromCarrier(carrier.traceparent, carrier.tracestate);
   const info = messageInfo(context);
   const attributes = { 'messaging.system': 'azure_storage_queues', 'messaging.operation.type': 'process', 'messaging.message.id': info.messageId ?? '', 'messaging.message.delivery_count': info.dequeueCount, 'faas.name': name };

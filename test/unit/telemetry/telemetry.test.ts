@@ -150,8 +150,8 @@ test('the drain starts one trace per page, linked to its invocation; the page me
 
 test('the Noojee poller starts one trace per poll and counts events and cursor lag', async () => {
   const responses = [
-    { Code: 0, seq: 5, events: [{ exten: '400', entry: { CallData: { uniqueCallId: 'c1', status: 'RINGING' } }, uniqueCallId: 'c1', status: 'RINGING' }], malformed: 0 },
-    { Code: 0, seq: 5, events: [], malformed: 0 },
+    { Code: 0, seq: 5, events: [{ exten: '400', index: 0, entry: { CallData: { uniqueCallId: 'c1', status: 'RINGING' } }, uniqueCallId: 'c1', status: 'RINGING' }], unreadable: [] },
+    { Code: 0, seq: 5, events: [], unreadable: [] },
   ];
   let calls = 0;
   const controller = new AbortController();
