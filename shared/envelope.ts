@@ -24,6 +24,13 @@ export const cloudEventAttributes = {
   time: z.string().describe('When the event happened, or when the bridge received it (ISO 8601).'),
   subject: z.string().optional().describe('The resource the event is about, when known (Engage: first resource id; Noojee: the extension).'),
   datacontenttype: z.literal('application/json').describe('`data` is JSON.'),
+  /** CloudEvents Distributed Tracing extension: the W3C trace context of the operation that wrote the message (set when a trace is active), continued by the consumer. */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent')
+    .optional()
+    .describe('W3C traceparent of the operation that wrote the message (CloudEvents Distributed Tracing extension).'),
+  tracestate: z.string().optional().describe('W3C tracestate of the operation that wrote the message.'),
 };
 
 /** A CloudEvents 1.0 envelope as the bridge writes it. */
