@@ -85,6 +85,10 @@ export function formatReport(r: BenchResult): string {
     const c = r.coldStart;
     out.push('', `(d) cold start require('dist/functions/index.js'): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.runs} processes, ${c.modulesLoaded} modules)`);
   }
+  if (r.coldStartTelemetry) {
+    const c = r.coldStartTelemetry;
+    out.push(`    with telemetry on (APPLICATIONINSIGHTS_CONNECTION_STRING set): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.modulesLoaded} modules)`);
+  }
   out.push(`(e) peak RSS: bench process ${mb(r.benchPeakRssKb)}${r.webhook ? `, local host ${mb(r.webhook.webhook.peakRssKb)}, raw server ${mb(r.webhook.raw.peakRssKb)}` : ''}`);
   if (r.goals.length) {
     out.push('', 'Goals (reported, not asserted):', table([['goal', 'target', 'measured', 'met'], ...r.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO'])]));

@@ -4,7 +4,7 @@
  *  (a) raw baseline: autocannon → bare node:http server doing one SDK sendMessage per request;
  *  (b) the Engage webhook through the local host (own process), same C and duration;
  *  (c) the v2 drain of N notifications vs raw SDK enqueue of the same N bodies;
- *  (d) cold start of dist/functions/index.js in fresh processes;
+ *  (d) cold start of dist/functions/index.js in fresh processes (telemetry off, then on);
  *  (e) peak RSS of the host, the raw server and this process.
  * Prints a table, checks the goals (reported, not asserted) and writes bench/results/<timestamp>.json.
  *
@@ -31,6 +31,8 @@ export interface BenchOptions {
   rounds: number;
   notifications: number;
   coldRuns: number;
+  /** Also measure the cold start with telemetry on (the CLI always does). */
+  coldTelemetry?: boolean;
   only: Part[];
   /** CPU-profile the host and raw server processes into this directory. */
   profileDir?: string;
@@ -47,6 +49,8 @@ export interface BenchResult {
   webhook?: WebhookBenchResult;
   drain?: DrainBenchResult;
   coldStart?: ColdStartResult;
+  /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
+  coldStartTelemetry?: ColdStartResult;
   /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
   benchPeakRssKb: number;
   goals: Goal[];
@@ -60,6 +64,7 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   rounds: 3,
   notifications: 10_000,
   coldRuns: 7,
+  coldTelemetry: true,
   only: ['webhook', 'drain', 'cold'],
   outDir: join(projectRoot(), 'bench', 'results'),
 };
@@ -80,6 +85,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (options.only.includes('cold')) {
     log(`cold start: ${options.coldRuns} fresh processes`);
     result.coldStart = await benchColdStart(options.coldRuns);
+    if (options.coldTelemetry) {
+      log(`cold start with telemetry on: ${options.coldRuns} fresh processes`);
+      result.coldStartTelemetry = await benchColdStart(options.coldRuns, true);
+    }
   }
   if (options.only.includes('webhook') || options.only.includes('drain')) {
     const azurite = await startAzurite();
@@ -151,6 +160,7 @@ function parseOptions(argv: string[]): BenchOptions {
     rounds: int('rounds', values.rounds, DEFAULTS.rounds, 1, 20),
     notifications: int('notifications', values.notifications, DEFAULTS.notifications, 1, 1_000_000),
     coldRuns: int('cold-runs', values['cold-runs'], DEFAULTS.coldRuns, 1, 100),
+    coldTelemetry: true,
     only: only as Part[],
     outDir: values.out ?? DEFAULTS.outDir,
     ...(values.profile ? { profileDir: values.profile } : {}),

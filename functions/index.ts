@@ -3,6 +3,7 @@
  * which registers itself with the v4 `app` (a new file needs no other edit). Kept cheap to load:
  * function files import their implementation lazily on first invocation.
  */
+import '../shared/telemetry/register'; // first: OpenTelemetry when configured (before @azure/functions loads)
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { app } from '@azure/functions';

@@ -1,7 +1,7 @@
 // engage-bridge on Azure: Function App (Flex Consumption, Node 22) with a user-assigned managed
 // identity, a storage account without shared keys (queues + poison queues + state containers), Key
-// Vault for the upstream secrets, Application Insights (Entra-only ingestion) on Log Analytics, and
-// alerts on poisoned messages and failed invocations.
+// Vault for the upstream secrets, Application Insights (Entra-only ingestion) on Log Analytics,
+// alerts on poisoned messages, storage outages and failed invocations, and an operator workbook.
 //
 // Subscription scope, as the azd quickstarts: the deployment creates the resource group, so one
 // `azd up` works on an empty subscription; the workflow runs
@@ -372,6 +372,17 @@ module alerts './modules/alerts.bicep' = {
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
     alertEmail: alertEmail
+  }
+}
+
+module workbook './modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'engage-bridge (${environmentName})'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
   }
 }
 

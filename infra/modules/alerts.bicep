@@ -1,10 +1,12 @@
-// Alerts (log alerts on Application Insights):
-// - poison-queue depth: the poisonMonitor function (shared/poison/monitor.ts) logs, every
-//   POISON_MONITOR_SCHEDULE, one trace per `*-poison` queue:
-//     PoisonQueueDepth {"queue":"engage-desk-poison","sourceQueue":"engage-desk","depth":3}
-//   The rule fires, per queue, when the deepest reading in the window exceeds the threshold.
-//   (Azure Monitor's own storage metric QueueMessageCount is per account and hourly, with no queue
-//   dimension, so it cannot watch single queues.)
+// Alerts (scheduled query rules on Application Insights), on the app's OpenTelemetry metrics, which
+// Application Insights stores as rows of `customMetrics` (name, valueSum / valueMax, attributes in
+// customDimensions; names and units in shared/telemetry/names.ts):
+// - poison-queue depth: the gauge engage_bridge.poison.depth, recorded per `*-poison` queue by the
+//   poisonMonitor function every POISON_MONITOR_SCHEDULE. The rule fires, per queue, when the
+//   deepest reading in the window exceeds the threshold. (Azure Monitor's own storage metric
+//   QueueMessageCount is per account and hourly, with no queue dimension, so it cannot watch single queues.)
+// - storage outages: the counter engage_bridge.storage.unavailable (webhook answered 503, drain or
+//   Noojee run stopped), per function.
 // - failed function invocations (HTTP 5xx answers, trigger exceptions), per function.
 
 param namePrefix string
@@ -18,6 +20,10 @@ param alertEmail string = ''
 @description('Messages tolerated in a poison queue before the alert fires (0 = any).')
 @minValue(0)
 param poisonQueueDepthThreshold int = 0
+
+@description('Storage-unavailable failures (503 answers, stopped runs) tolerated per window before the alert fires (0 = any).')
+@minValue(0)
+param storageUnavailableThreshold int = 0
 
 @description('Failed function invocations tolerated per window before the alert fires (0 = any).')
 @minValue(0)
@@ -65,7 +71,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'traces | where message startswith "PoisonQueueDepth " | extend m = parse_json(substring(message, 17)) | summarize depth = max(toint(m.depth)) by queue = tostring(m.queue)'
+          query: 'customMetrics | where name == "engage_bridge.poison.depth" | summarize depth = max(valueMax) by queue = tostring(customDimensions.queue)'
           timeAggregation: 'Maximum'
           metricMeasureColumn: 'depth'
           dimensions: [
@@ -77,6 +83,50 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
           ]
           operator: 'GreaterThan'
           threshold: poisonQueueDepthThreshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+resource storageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-storage-unavailable'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${namePrefix}: queue storage unavailable'
+    description: 'Queue storage could not be reached: the webhook answered 503 (the pusher retries), or a drain / Noojee run stopped (the next run continues). Nothing is lost, but events wait. Check the storage account and the app identity\'s roles.'
+    severity: 2
+    enabled: true
+    scopes: [applicationInsightsId]
+    evaluationFrequency: window
+    windowSize: window
+    autoMitigate: true
+    // As above: created before the workspace has the table (npm test parses the query offline).
+    skipQueryValidation: true
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "engage_bridge.storage.unavailable" | summarize failures = sum(valueSum) by functionName = tostring(customDimensions["function"])'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'failures'
+          dimensions: [
+            {
+              name: 'functionName'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: storageUnavailableThreshold
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

@@ -3,9 +3,10 @@
  * schema for `type` → handler. Loaded on the first message, so zod and the storage SDK stay off the
  * cold-start path.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { isCloudEvent, type CloudEvent } from '../envelope';
+import { cloudEventReadSchema, isCloudEvent, type CloudEvent } from '../envelope';
 import { InvalidClaimCheckError, looksLikeClaimCheck, resolveClaimCheck } from '../queue/claimCheck';
 import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from './define';
@@ -13,17 +14,25 @@ import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo 
 import { describeIssues } from '../errors';
 import { secretRedactor } from '../config';
 import { InvalidMessageError } from './errors';
+import { contextFromCarrier, count, inSpan, invocationContext, linkTo, record, SpanKind, type ConsumerOutcome } from '../telemetry';
 
-/** The CloudEvents 1.0 attributes a consumer relies on (extensions are allowed). */
-const envelopeSchema = z.looseObject({
-  specversion: z.literal('1.0'),
-  id: z.string().min(1),
-  source: z.string().min(1),
-  type: z.string().min(1),
-  time: z.string().optional(),
-  subject: z.string().optional(),
-  data: z.unknown(),
-});
+/** host.json `extensions.queues.maxDequeueCount` (the host's default, 5, when unset or unreadable). */
+let maxDequeue: number | undefined;
+export function maxDequeueCount(): number {
+  if (maxDequeue === undefined) {
+    maxDequeue = 5;
+    for (const dir of [process.cwd(), join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')]) {
+      try {
+        const n = Number((JSON.parse(readFileSync(join(dir, 'host.json'), 'utf8')) as { extensions?: { queues?: { maxDequeueCount?: unknown } } }).extensions?.queues?.maxDequeueCount);
+        if (Number.isInteger(n) && n > 0) maxDequeue = n;
+        break;
+      } catch {
+        // not there: try the next candidate
+      }
+    }
+  }
+  return maxDequeue;
+}
 
 export function messageInfo(context: InvocationContext): QueueMessageInfo {
   const meta = (context.triggerMetadata ?? {}) as Record<string, unknown>;
@@ -52,7 +61,32 @@ export function decodeTriggerItem(item: unknown): unknown {
  * eventually poisons the message) on an invalid message or a failing handler, after one log line.
  */
 export async function processMessage(name: string, spec: AnyConsumerSpec, item: unknown, context: InvocationContext): Promise<void> {
+  // One CONSUMER span per message: a child of the span that wrote it (its `traceparent`, also on a
+  // claim-check pointer), so upstream → queue → consumer is one operation, linked to this
+  // invocation's own trace; without a traceparent (raw format), a child of the invocation.
+  const invocation = invocationContext(context);
+  const body = decodeTriggerItem(item);
+  const carrier = (isCloudEvent(body) || looksLikeClaimCheck(body) ? body : {}) as { traceparent?: unknown; tracestate?: unknown };
+  const producer = contextFromCarrier(carrier.traceparent, carrier.tracestate);
   const info = messageInfo(context);
+  const attributes = { 'messaging.system': 'azure_storage_queues', 'messaging.operation.type': 'process', 'messaging.message.id': info.messageId ?? '', 'messaging.message.delivery_count': info.dequeueCount, 'faas.name': name };
+  return inSpan(`process ${name}`, { kind: SpanKind.CONSUMER, parent: producer ?? invocation, links: producer ? linkTo(invocation) : [], attributes }, async () => {
+    let outcome: ConsumerOutcome = 'retried';
+    try {
+      const event = await handleMessage(name, spec, item, context, info);
+      outcome = event ? 'ok' : 'ignored';
+      const upstream = event?.time ? Date.parse(event.time) : NaN;
+      if (Number.isFinite(upstream)) record('consumerLatency', Math.max(0, Date.now() - upstream), { function: name });
+    } catch (err) {
+      outcome = info.dequeueCount >= maxDequeueCount() ? 'poisoned' : 'retried';
+      throw err;
+    } finally {
+      count('consumerMessages', 1, { function: name, outcome });
+    }
+  });
+}
+
+async function handleMessage(name: string, spec: AnyConsumerSpec, item: unknown, context: InvocationContext, info: QueueMessageInfo): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
   const where = `message ${info.messageId ?? '(no id)'} (dequeueCount ${info.dequeueCount})`;
   let event: ConsumerEvent<ConsumerSchemas> | undefined;
   try {
@@ -65,7 +99,7 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
   }
   if (!event) {
     context.warn(`consumer ${name}: ignored ${where}: no schema for its event type`);
-    return;
+    return undefined;
   }
   try {
     await spec.handler(event, context);
@@ -74,6 +108,7 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
     context.error(`consumer ${name}: handler failed for event ${event.id} (${event.type}), ${where}: ${reason}`);
     throw err;
   }
+  return event;
 }
 
 /** The typed event of a message; undefined when its type has no schema and `unknownTypes` is `ignore`. */
@@ -95,7 +130,7 @@ export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: Queu
   let attrs: { id: string; type: string; source: string; time?: string; subject?: string; data: unknown };
   let envelope: CloudEvent | undefined;
   if (asEnvelope) {
-    const parsed = envelopeSchema.safeParse(body);
+    const parsed = cloudEventReadSchema.safeParse(body);
     if (!parsed.success) {
       throw new InvalidMessageError(`not a CloudEvents 1.0 envelope (${describeIssues(parsed.error)})`);
     }

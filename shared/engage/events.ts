@@ -31,9 +31,11 @@ export const QUEUE_PROVIDERS = {
   AZUREQUEUEFILTERED: 4,
 } as const;
 
+export const ENGAGE_EVENT_TYPE_PREFIX = 'com.eptura.engage.';
+
 /** CloudEvents `type` of an Engage notification, e.g. `com.eptura.engage.deskprogression`. */
 export function engageEventType(action: string): string {
-  return `com.eptura.engage.${action.toLowerCase()}`;
+  return `${ENGAGE_EVENT_TYPE_PREFIX}${action.toLowerCase()}`;
 }
 
 const dateTime = z.string(); // Condeco sends local date-times without offset ("2019-08-28T00:00:00")
@@ -46,7 +48,7 @@ export const meetingExternalPayload = z.record(
       z.looseObject({ Action: z.number().int(), BookingID: z.number().int(), ResourceItemID: z.number().int() }),
     ),
   }),
-);
+).describe('MEETINGEXTERNAL: per booking date, the changed items (Action 0 deleted, 1 new/updated).');
 
 /** MEETINGPROGRESSION: MeetingProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 WEB, 1 external. Note `UpdatedTime`. */
 export const meetingProgressionPayload = z.array(
@@ -57,7 +59,7 @@ export const meetingProgressionPayload = z.array(
     MeetingProgressionAction: z.number().int(),
     ActionSource: z.number().int(),
   }),
-);
+).describe('MEETINGPROGRESSION: MeetingProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdatedTime local, without offset.');
 
 /** DESK: Action 0 deleted, 1 new/updated. */
 export const deskPayload = z.array(
@@ -68,7 +70,7 @@ export const deskPayload = z.array(
     Action: z.number().int(),
     UntilFurtherNotice: z.boolean(),
   }),
-);
+).describe('DESK: desk booking changes (Action 0 deleted, 1 new/updated); Date local, without offset.');
 
 /** DESKPROGRESSION: DeskProgressionAction 0 START, 1 STOP, 2 EXTEND. Note `UpdateTime` (not `UpdatedTime`). */
 export const deskProgressionPayload = z.array(
@@ -79,7 +81,7 @@ export const deskProgressionPayload = z.array(
     DeskProgressionAction: z.number().int(),
     ActionSource: z.number().int(),
   }),
-);
+).describe('DESKPROGRESSION: DeskProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdateTime (not UpdatedTime) local, without offset.');
 
 /** Payload schema per Action; lenient (any JSON) for types whose shape is not documented. */
 export const payloadSchemas: Record<EventTypeName, z.ZodType> = {

@@ -28,6 +28,7 @@ import { parseJsonWithin, type JsonLimits, type JsonRefusal } from './jsonLimits
 import { pusherEnvelopeSchema, pusherNotificationSchema, type PusherNotification } from './pusherEnvelope';
 import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
 import { checkSignature, SIGNATURE_HEADER } from './signature';
+import { count, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
 
 /** Longest `echo` value answered (the ASP.NET check sends a GUID). */
 const MAX_ECHO_LENGTH = 1024;
@@ -94,7 +95,27 @@ export async function handle(req: HttpRequest, context: InvocationContext): Prom
   }
   if (req.method === 'GET') return echo(req);
   if (req.method !== 'POST') return text(405, 'method not allowed', { allow: 'GET, POST' });
-  return receive(req, context, s);
+  return traced(req, context, s);
+}
+
+/**
+ * One span per POST (SERVER when it starts the trace, INTERNAL under the host's invocation span);
+ * the queue writes are its children, so the consumers continue this trace. Counted by status.
+ */
+function traced(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
+  const parent = invocationContext(context);
+  const attributes = { 'http.request.method': 'POST', 'http.route': 'engage/webhook', 'faas.name': context.functionName };
+  return inSpan('POST engage/webhook', { kind: entryKind(parent, SpanKind.SERVER), parent, attributes }, async (span) => {
+    let status = 500;
+    try {
+      const res = await receive(req, context, s);
+      status = res.status ?? 200;
+      return res;
+    } finally {
+      span.setAttribute('http.response.status_code', status);
+      count('webhookRequests', 1, { status });
+    }
+  });
 }
 
 function echo(req: HttpRequest): HttpResponseInit {
@@ -160,6 +181,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   if (config.ENGAGE_SIGNATURE_MODE !== 'off' && config.ENGAGE_WEBHOOK_SECRET) {
     const check = checkSignature(config.ENGAGE_WEBHOOK_SECRET, raw, req.headers.get(SIGNATURE_HEADER));
     if (check !== 'valid') {
+      count('signatureFailures', 1, { reason: check, mode: config.ENGAGE_SIGNATURE_MODE });
       if (config.ENGAGE_SIGNATURE_MODE === 'enforce') return reject(401, `${SIGNATURE_HEADER} ${check}`, context);
       context.warn(`engage webhook: ${SIGNATURE_HEADER} ${check} (ENGAGE_SIGNATURE_MODE=log, accepted)`);
     }
@@ -208,6 +230,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
     const retry = `answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`;
     if (isStorageUnavailable(err)) {
       webhookCounters.storageUnavailable++;
+      count('storageUnavailable', 1, { function: context.functionName });
       context.warn(`engage webhook: queue storage unavailable, ${retry}`);
     } else {
       webhookCounters.writeFailed++;
@@ -217,6 +240,7 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   }
 
   webhookCounters.notifications += notifications.length;
+  count('webhookNotifications', notifications.length);
   webhookCounters.messages += messages.length - deadLettered;
   webhookCounters.filterUnjudged += unjudged;
   webhookCounters.unrouted += unrouted;

@@ -16,7 +16,7 @@ import { getStorage } from '../storage';
 import type { CommandResponse, NoojeeClient } from './client';
 import { createNoojeeClient } from './setup';
 
-const text = z.string().trim().min(1, 'must be a non-empty string');
+const text = z.string().trim().regex(/\S/, 'must be a non-empty string'); // (a pattern, so the JSON Schema of the contract says the same)
 const flag = z.union([z.boolean(), z.enum(['true', 'false', 'yes', 'no']).transform((v) => v === 'true' || v === 'yes')]);
 
 export const callCommandSchema = z.discriminatedUnion(

@@ -8,14 +8,17 @@
  *   within the budget; a refusal (negative Code, HTTP 4xx) ends the run with that error.
  * - A storage failure ends the run before the cursor moves (the next run reads the events again).
  * - Losing the cursor's ETag race means another instance owns the cursor: the run stops cleanly.
+ * Telemetry: each poll is a trace of its own (a CONSUMER span from the subscribe to the cursor
+ * write, linked to the run's invocation; the messages carry it).
  */
-import { ConcurrencyError } from '../errors';
+import { ConcurrencyError, isStorageUnavailable } from '../errors';
 import { formatBody, type MessageFormat } from '../envelope';
 import type { OutgoingMessage, QueueWriter } from '../queue/writer';
 import { NoojeeUnavailableError, type NoojeeClient } from './client';
 import type { CursorStore, HeldCursor } from './cursor';
 import { callEventEnvelopes, unreadableEnvelopes } from './subscribe';
 import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
+import { activeContext, count, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
 
 export interface PollLog {
   info(message: string): void;
@@ -74,7 +77,11 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
   log.info(`noojee: polling extensions ${options.extensions.join(',')} from seq ${held.seq} for ${Math.round(options.budgetMs / 1000)} s`);
 
   let lastPollStart = 0;
+  const links = linkTo(activeContext());
+  let poll: OpenSpan | undefined;
   for (;;) {
+    poll?.end(result.stoppedBy === 'error' ? result.error : undefined);
+    poll = undefined;
     if (options.signal?.aborted) {
       result.stoppedBy = 'aborted';
       break;
@@ -84,11 +91,14 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     const timeOut = Math.min(options.pollTimeoutSeconds, Math.floor((deadline - Date.now()) / 1000));
     if (timeOut < 1) break;
     lastPollStart = Date.now();
+    const trace = openSpan('noojee poll', { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, links, attributes: { 'noojee.seq': held.seq } });
+    poll = trace;
 
     let response;
     try {
-      response = await client.subscribe({ exten: options.extensions, lastSequenceNumber: held.seq, timeOut }, options.signal);
+      response = await trace.run(() => client.subscribe({ exten: options.extensions, lastSequenceNumber: held.seq, timeOut }, options.signal));
     } catch (err) {
+      trace.end(options.signal?.aborted ? undefined : err);
       if (options.signal?.aborted) {
         result.stoppedBy = 'aborted';
         break;
@@ -107,6 +117,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     }
     result.polls++;
     result.error = undefined;
+    const receivedAt = Date.now();
 
     const nextSeq = response.seq ?? held.seq;
     if (response.seq === undefined && response.events.length > 0) log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
@@ -118,9 +129,10 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     messages.push(...unreadable);
     if (messages.length > 0) {
       try {
-        await writer.sendAll(messages);
+        await trace.run(() => writer.sendAll(messages));
       } catch (err) {
         // Nothing acknowledged: the cursor stays, the next run reads these events again.
+        if (isStorageUnavailable(err)) count('storageUnavailable', 1, { function: 'callEvents' });
         result.error = err as Error;
         result.stoppedBy = 'error';
         log.warn(`noojee: could not enqueue ${messages.length} call events, cursor stays at ${held.seq}: ${(err as Error).message}`);
@@ -129,10 +141,13 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       result.events += messages.length - unreadable.length;
       result.deadLettered += unreadable.length;
       if (unreadable.length > 0) log.warn(`noojee: ${unreadable.length} Data entr${unreadable.length === 1 ? 'y' : 'ies'} without a CallData object kept in ${deadLetterQueue} (total this run ${result.deadLettered})`);
+      count('noojeeEvents', messages.length - unreadable.length);
     }
     if (nextSeq !== held.seq || held.etag === undefined) {
       try {
-        held = await cursor.save(held, nextSeq);
+        const from = held;
+        held = await trace.run(() => cursor.save(from, nextSeq));
+        if (messages.length > 0) record('noojeeCursorLag', (Date.now() - receivedAt) / 1000);
       } catch (err) {
         if (err instanceof ConcurrencyError) {
           log.info(`noojee: the cursor was advanced by another instance; stopping this run (events up to seq ${nextSeq} are enqueued)`);
@@ -148,6 +163,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     }
     if (envelopes.length > 0) log.info(`noojee: enqueued ${envelopes.length} call event(s) to ${options.queue}, seq ${held.seq}`);
   }
+  poll?.end(result.stoppedBy === 'error' ? result.error : undefined);
   return result;
 }
 

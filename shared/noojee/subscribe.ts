@@ -13,18 +13,19 @@ import { deadLetterEvent } from '../deadletter';
 import { describeIssues } from '../errors';
 
 const callData = z.looseObject({
-  uniqueCallId: z.union([z.string(), z.number()]).transform(String).optional(),
+  uniqueCallId: z.union([z.string(), z.number()]).optional(),
   status: z.string().optional(),
   callerId: z.union([z.string(), z.number()]).optional(),
 });
 
-const callEntry = z.looseObject({
+/** One entry of `Data.<exten>[]`: it is also the `data` of the call-event message, untouched. */
+export const callEntrySchema = z.looseObject({
   CallData: callData,
   CallID: z.number().optional(),
   Code: z.number().optional(),
 });
 
-export type CallEntry = z.infer<typeof callEntry>;
+export type CallEntry = z.infer<typeof callEntrySchema>;
 
 const subscribeResponse = z.looseObject({
   Code: z.coerce.number().int(),
@@ -71,7 +72,7 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
   const unreadable: UnreadableEntry[] = [];
   for (const [exten, list] of Object.entries(parsed.Data)) {
     for (const [index, raw] of list.entries()) {
-      const entry = callEntry.safeParse(raw);
+      const entry = callEntrySchema.safeParse(raw);
       if (!entry.success) {
         unreadable.push({ exten, index, entry: raw, reason: `Data.${exten}.${index} is not a call entry (${describeIssues(entry.error)})` });
         continue;
@@ -80,7 +81,7 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
         exten,
         index,
         entry: raw as CallEvent['entry'],
-        uniqueCallId: entry.data.CallData.uniqueCallId,
+        uniqueCallId: entry.data.CallData.uniqueCallId?.toString(),
         status: entry.data.CallData.status,
       });
     }
@@ -88,10 +89,12 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
   return { Code: parsed.Code, Message: parsed.Message, seq: parsed.seq, events, unreadable };
 }
 
+export const CALL_EVENT_TYPE_PREFIX = 'com.noojee.call.';
+
 /** `com.noojee.call.<status lower-case, spaces as ->`, e.g. `No Answer` → `com.noojee.call.no-answer`. */
 export function callEventType(status: string | undefined): string {
   const slug = (status ?? 'unknown').trim().toLowerCase().replace(/\s+/g, '-') || 'unknown';
-  return `com.noojee.call.${slug}`;
+  return `${CALL_EVENT_TYPE_PREFIX}${slug}`;
 }
 
 /**

@@ -10,6 +10,9 @@
  * A storage failure stops reading (nothing more is consumed upstream); what was journaled stays
  * for the next run. Each storage call has the storage deadline, so a hung storage ends the run too;
  * only a page already read and not yet journaled is retried, until the time budget ends.
+ * Telemetry: each page is a trace of its own (a CONSUMER span from the read to the end of its
+ * enqueue, linked to the run's invocation; its messages carry it); the journal replay runs in the
+ * invocation's own trace.
  */
 import type { MessageFormat } from '../envelope';
 import type { QueueWriter } from '../queue/writer';
@@ -23,6 +26,7 @@ import { withRetry, type RetryOptions } from './retry';
 import { shutdownSignal } from '../shutdown';
 import { isStorageUnavailable } from '../errors';
 import { ensureSubscription, type SubscriptionSpec } from './subscription';
+import { activeContext, count, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
 
 export type DrainApi = Pick<NotificationApiClient, 'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'>;
 
@@ -81,8 +85,10 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     onRetry: (err, attempt, delay) => log.warn(`notifications: ${describe(err)}; retry ${attempt}/${options.retry.attempts} in ${delay} ms`),
   };
 
+  const links = linkTo(activeContext());
   // 1. Replay what a crashed run left. A storage failure here ends the run (thrown).
   const replay = await replayJournal(deps, options);
+  count('journalReplays', replay.entries);
   result.replayedEntries = replay.entries;
   result.replayedMessages = replay.messages;
   if (replay.entries > 0) log.warn(`notifications: replayed ${replay.entries} journal entr${replay.entries === 1 ? 'y' : 'ies'} (${replay.messages} messages) left by an interrupted run`);
@@ -104,16 +110,20 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   // 3. Read, journal, enqueue.
   const inFlight = new Set<Promise<void>>();
   let enqueueFailure: unknown;
-  const enqueue = (name: string, entry: JournalEntry) => {
-    const task = (async () => {
+  const enqueue = (name: string, entry: JournalEntry, trace: OpenSpan) => {
+    const task = trace.run(async () => {
       try {
         await deps.writer.sendAll(messagesFor(name, entry, options));
         result.drained += entry.results.length;
+        count('drainPages');
+        count('drainNotifications', entry.results.length);
         await deps.journal.delete(name);
+        trace.end();
       } catch (err) {
         enqueueFailure ??= err;
+        trace.end(err);
       }
-    })();
+    });
     const tracked = task.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
@@ -134,10 +144,12 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     while (inFlight.size >= options.pagesInFlight) await Promise.race(inFlight);
     if (enqueueFailure !== undefined) break;
     pageNo++;
+    const trace = openSpan('drain page', { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, links, attributes: { 'drain.page': pageNo } });
     let page;
     try {
-      page = await withRetry(() => deps.api.readNotifications(subscriptionId, options.pageSize), retry);
+      page = await trace.run(() => withRetry(() => deps.api.readNotifications(subscriptionId, options.pageSize), retry));
     } catch (err) {
+      trace.end(err);
       if (err instanceof UnreadablePageError) await quarantine(deps, runId, pageNo, subscriptionId, err.text, log);
       if (isSubscriptionNotFound(err)) {
         // Deleted while we were reading: the next run creates a new one (ensureSubscription).
@@ -146,20 +158,26 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
       readFailure = err;
       break;
     }
-    if (page.results.length === 0) break;
+    trace.span.setAttribute('messaging.batch.message_count', page.results.length);
+    if (page.results.length === 0) {
+      trace.end();
+      break;
+    }
     result.pages++;
     const name = journalEntryName(runId, pageNo);
     const entry: JournalEntry = { version: 1, subscriptionId, source: deps.api.source, readAt: new Date().toISOString(), page: page.page ?? null, results: page.results };
-    const journalFailure = await journalPage(deps, name, entry, started + options.timeBudgetMs, retry, log);
+    const journalFailure = await trace.run(() => journalPage(deps, name, entry, started + options.timeBudgetMs, retry, log));
     if (journalFailure !== undefined) {
       // The page is consumed upstream and exists only in memory: enqueue it directly rather than drop it.
       log.error(`notifications: could not journal page ${pageNo} (${describe(journalFailure)}); enqueuing it without a journal entry`);
       try {
-        await deps.writer.sendAll(messagesFor(name, entry, options));
+        await trace.run(() => deps.writer.sendAll(messagesFor(name, entry, options)));
         result.drained += entry.results.length;
+        count('drainNotifications', entry.results.length);
       } catch (sendErr) {
         log.error(`notifications: LOST ${entry.results.length} notifications of page ${pageNo}: storage failed for both journal and queue (${describe(sendErr)})`);
       }
+      trace.end(journalFailure);
       enqueueFailure = journalFailure;
       break;
     }
@@ -167,7 +185,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
       log.warn(`notifications: test pause of ${options.pauseAfterJournalMs} ms after journaling ${name}`);
       await new Promise((r) => setTimeout(r, options.pauseAfterJournalMs));
     }
-    enqueue(name, entry);
+    enqueue(name, entry, trace);
   }
   await Promise.all(inFlight);
 
@@ -181,6 +199,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   } catch {
     if (backlogBefore !== undefined) result.backlog = Math.max(0, backlogBefore - result.drained);
   }
+  if (result.backlog !== undefined) record('drainBacklog', result.backlog);
   return result;
 }
 

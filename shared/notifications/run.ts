@@ -14,6 +14,7 @@ import { NotificationApiClient } from './client';
 import { LAST_RUN_BLOB } from './defaults';
 import { describe, drainNotifications, type DrainResult } from './drain';
 import { clientOptions, drainOptions, notificationApiConfigured } from './settings';
+import { count } from '../telemetry';
 
 export interface LastRun {
   startedAt: string;
@@ -55,6 +56,7 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
     result = await drainNotifications({ api, writer, journal, checkpoints, log }, drainOptions(config));
   } catch (err) {
     // Replaying the journal failed (storage): record if possible, fail the invocation.
+    if (err instanceof StorageUnavailableError) count('storageUnavailable', 1, { function: 'notificationsDrain' });
     await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: redact.text(describe(err)) }).catch(() => undefined);
     throw err;
   }
@@ -71,6 +73,7 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   const summary = `notifications drain: ${result.drained} drained in ${result.pages} page(s)${result.replayedMessages ? `, ${result.replayedMessages} replayed from the journal` : ''}, backlog ${result.backlog ?? 'unknown'} (subscription ${result.subscriptionId ?? 'none'}, stopped: ${result.stoppedBy})`;
   if (result.error) {
     context.warn(redact.text(`${summary}: ${result.error}`));
+    if (result.cause instanceof StorageUnavailableError) count('storageUnavailable', 1, { function: 'notificationsDrain' });
     // Not worth waiting for the next run silently: the invocation fails so monitoring sees it.
     if (result.cause instanceof ConfigError || result.cause instanceof StorageUnavailableError) throw result.cause;
   } else {

@@ -1,15 +1,16 @@
 /**
  * Poison monitor (timer): makes poison messages never expire (the Functions host moves them with a
- * 7-day TTL; see keepPoisonForever), then one log line summarising every `*-poison` queue, and one
- * metric-like line per queue that an Application Insights alert can query:
+ * 7-day TTL; see keepPoisonForever), records the OpenTelemetry gauges `engage_bridge.poison.depth`
+ * (per `*-poison` queue) and `engage_bridge.queue.depth` (every other queue), which the Azure alert
+ * and the workbook query (infra/modules/alerts.bicep, workbook.bicep), and logs one line summarising
+ * the poison queues and one readable line per poison queue:
  *   PoisonQueueDepth {"queue":"engage-desk-poison","sourceQueue":"engage-desk","depth":3}
- * e.g. traces | where message startswith "PoisonQueueDepth " | extend m = parse_json(substring(message, 17))
- *      | where toint(m.depth) > 0
  */
 import type { InvocationContext } from '@azure/functions';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { getStorage, storageDeadlineMs, withDeadline } from '../storage';
-import { keepPoisonForever, listPoisonQueues, type PoisonQueueDepth } from './queues';
+import { record } from '../telemetry';
+import { keepPoisonForever, listQueueDepths, POISON_SUFFIX, type PoisonQueueDepth } from './queues';
 
 export const POISON_METRIC = 'PoisonQueueDepth';
 
@@ -22,7 +23,17 @@ export async function runPoisonMonitor(context: InvocationContext, queues?: Queu
   const client = queues ?? storage!.queues;
   // Bounded: a hung storage ends this run with an error; the next run reports again.
   const deadlineMs = storage?.deadlineMs ?? storageDeadlineMs();
-  const poison = await withDeadline(deadlineMs, 'poison queue depths', (signal) => listPoisonQueues(client, signal));
+  const depths = await withDeadline(deadlineMs, 'poison queue depths', (signal) => listQueueDepths(client, signal));
+  const poison: PoisonQueueDepth[] = [];
+  for (const q of depths) {
+    if (q.name.endsWith(POISON_SUFFIX)) {
+      const sourceQueue = q.name.slice(0, -POISON_SUFFIX.length);
+      poison.push({ ...q, sourceQueue });
+      record('poisonDepth', q.depth, { queue: q.name, source_queue: sourceQueue });
+    } else {
+      record('queueDepth', q.depth, { queue: q.name });
+    }
+  }
   for (const q of poison.filter((p) => p.depth > 0)) {
     const pinned = await withDeadline(deadlineMs, `poison TTL of ${q.name}`, (signal) => keepPoisonForever(client, q.name, signal));
     if (pinned > 0) context.log(`poison monitor: ${pinned} message(s) of ${q.name} re-sent with TTL -1 (never expire)`);

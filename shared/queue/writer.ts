@@ -13,6 +13,10 @@
  *   fresh name; nothing is ever overwritten.
  * - `sendAll` writes with bounded parallelism and resolves only when every message is stored;
  *   storage failures surface as StorageUnavailableError (callers answer 503 / retry).
+ * - Each send runs in a PRODUCER span; CloudEvents bodies get that span's W3C context as their
+ *   `traceparent` / `tracestate` attributes (Distributed Tracing extension), so the consumer
+ *   continues the trace. Raw bodies (the payload alone) carry none. Messages written and claim
+ *   checks are counted per queue (shared/telemetry/names.ts).
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -21,6 +25,7 @@ import { CLAIM_CHECK_MARKER, claimCheckBlobName, claimCheckMetadata, looksLikeCl
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
 import { CreateOnce, isMissing, untilAborted, withDeadline, type StorageClients } from '../storage';
 import type { Config } from '../config';
+import { count, inSpan, SpanKind, traceCarrier, type TraceCarrier } from '../telemetry';
 
 /** Azure Storage Queue message size limit, measured on the (base64) text sent. */
 export const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
@@ -94,6 +99,25 @@ export function encodeMessage(body: unknown): string {
   return Buffer.from(messageText(body), 'utf8').toString('base64');
 }
 
+/** The message with the trace context as CloudEvents attributes (a copy; raw bodies unchanged). */
+function withTraceContext(m: OutgoingMessage, carrier: TraceCarrier | undefined): OutgoingMessage {
+  if (!carrier || !isCloudEvent(m.body)) return m;
+  const { traceparent: _p, tracestate: _s, ...event } = m.body;
+  // A text serialised beforehand lacks the trace context: the stamped body (serialisable, as that text shows) is written instead.
+  const { text: _text, ...message } = m;
+  return { ...message, body: { ...event, ...carrier } };
+}
+
+/** One PRODUCER span around writing `messages`, which then carry its context. */
+function producing(messages: readonly OutgoingMessage[], write: (stamped: readonly OutgoingMessage[]) => Promise<void>): Promise<void> {
+  const queues = [...new Set(messages.map((m) => m.queue))];
+  const attributes = { 'messaging.system': 'azure_storage_queues', 'messaging.operation.type': 'send', 'messaging.batch.message_count': messages.length, 'messaging.destination.name': queues.join(',') };
+  return inSpan(queues.length === 1 ? `send ${queues[0]}` : 'send', { kind: SpanKind.PRODUCER, attributes }, async () => {
+    const carrier = traceCarrier();
+    await write(carrier ? messages.map((m) => withTraceContext(m, carrier)) : messages);
+  });
+}
+
 export class QueueWriter {
   private readonly queues = new Map<string, QueueClient>();
   private readonly createdQueues: CreateOnce;
@@ -116,15 +140,16 @@ export class QueueWriter {
 
   /** Stores one message; resolves once it is durably in its queue (or claim-check blob + queue). */
   async send(message: OutgoingMessage, options: SendOptions = {}): Promise<void> {
-    try {
-      await this.sendOnce(message, options.signal);
-    } catch (err) {
-      throw this.wrap(err, message.queue);
-    }
+    await this.sendAll([message], options);
   }
 
   /** Stores every message (bounded parallelism). Rejects if any could not be stored. */
   async sendAll(messages: readonly OutgoingMessage[], options: SendOptions = {}): Promise<void> {
+    if (messages.length === 0) return;
+    await producing(messages, (stamped) => this.sendEach(stamped, options));
+  }
+
+  private async sendEach(messages: readonly OutgoingMessage[], options: SendOptions): Promise<void> {
     let next = 0;
     let failure: unknown;
     const worker = async () => {
@@ -132,6 +157,7 @@ export class QueueWriter {
         const m = messages[next++]!;
         try {
           await this.sendOnce(m, options.signal);
+          count('messagesWritten', 1, { queue: m.queue });
         } catch (err) {
           failure ??= this.wrap(err, m.queue);
         }
@@ -212,6 +238,7 @@ export class QueueWriter {
       if (!(await this.writeOnce(container, blobName, text, hash, signal))) throw new Error(`claim-check blob "${blobName}" exists with other content`);
     }
     const pointer = { claimcheck: `${containerName}/${blobName}`, claimcheckby: CLAIM_CHECK_MARKER };
+    count('claimChecks', 1, { queue: m.queue });
     if (isCloudEvent(m.body)) {
       const { data: _data, ...attributes } = m.body;
       return { ...attributes, ...pointer };

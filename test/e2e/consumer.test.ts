@@ -18,6 +18,7 @@ import { getStorage } from '../../shared/storage';
 import { registerPoisonCommands } from '../../cli/poison';
 import { sampleTriggerSettings } from '../helpers/app';
 import { queueDepth, waitFor } from '../helpers/queues';
+import { expectMatchesContract } from '../helpers/contract';
 
 const SOURCE = '/eptura/engage';
 let azurite: RunningAzurite;
@@ -51,7 +52,9 @@ afterAll(async () => {
 
 /** An Engage notification as the webhook enqueues it (contract: id `<Id>:<index>`, subject = first resource id). */
 function engageEvent(action: string, notificationId: string, data: unknown, subject: number, time: string): CloudEvent {
-  return cloudEvent({ id: `${notificationId}:0`, source: SOURCE, type: engageEventType(action), subject: String(subject), data, time });
+  const event = cloudEvent({ id: `${notificationId}:0`, source: SOURCE, type: engageEventType(action), subject: String(subject), data, time });
+  expectMatchesContract(`engage-${action.toLowerCase()}`, event);
+  return event;
 }
 
 const meetingProgression = (n: string, booking: number, resource: number, action: number, at: string) =>

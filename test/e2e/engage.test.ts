@@ -12,6 +12,7 @@ import { startHost, type RunningHost } from '../../local/host';
 import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
 import { resetConfig } from '../../shared/config';
 import { drainQueue, waitFor } from '../helpers/queues';
+import { expectMatchesContract } from '../helpers/contract';
 
 let azurite: RunningAzurite;
 let host: RunningHost;
@@ -94,12 +95,16 @@ test('CLI registers a listener → sandbox pushes → right queues → queue-tri
 
   await waitFor(() => received.length >= 1, 'the consumer to receive the MEETINGEXTERNAL event', 20_000, 50);
   expect(received).toEqual([expect.objectContaining({ id: `${ids[0]}:0`, type: 'com.eptura.engage.meetingexternal', subject: '96' })]);
+  for (const m of received) expectMatchesContract('engage-meetingexternal', m);
 
   const desk = await drainQueue(azurite.connectionString, 'engage-desk');
+  for (const m of desk) expectMatchesContract('engage-desk', m.body);
   expect(desk.map((m) => m.body)).toEqual([expect.objectContaining({ id: `${ids[0]}:1`, subject: '205' })]);
   const filtered = await drainQueue(azurite.connectionString, 'deskprogression-room-101');
+  for (const m of filtered) expectMatchesContract('engage-deskprogression', m.body);
   expect(filtered.map((m) => (m.body as { id: string }).id)).toEqual([`${ids[0]}:2`]); // resource 310 filtered out
   const unrouted = await drainQueue(azurite.connectionString, 'engage-unrouted');
+  for (const m of unrouted) expectMatchesContract('engage-unrouted', m.body);
   expect(unrouted.map((m) => (m.body as { type: string }).type)).toEqual(['com.eptura.engage.visitor']);
 });
 

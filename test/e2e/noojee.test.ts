@@ -13,6 +13,7 @@ import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandb
 import { appDir } from '../helpers/app';
 import { encodeMessage } from '../../shared/queue/writer';
 import { drainQueue, queueDepth, waitFor, type DecodedMessage } from '../helpers/queues';
+import { expectMatchesContract } from '../helpers/contract';
 
 const ROOT = join(__dirname, '..', '..');
 const HOST_MAIN = join(ROOT, 'dist', 'local', 'host', 'main.js');
@@ -64,7 +65,10 @@ async function killHost(signal: NodeJS.Signals): Promise<void> {
 
 /** Collects every message of the events queue so far (by envelope id) and returns the ids. */
 async function collect(): Promise<string[]> {
-  for (const m of await drainQueue(azurite.connectionString, EVENTS)) received.set((m.body as { id: string }).id, m);
+  for (const m of await drainQueue(azurite.connectionString, EVENTS)) {
+    expectMatchesContract('noojee-call-events', m.body);
+    received.set((m.body as { id: string }).id, m);
+  }
   return [...received.keys()];
 }
 

@@ -17,6 +17,7 @@ import { JsonBlobStore } from '../../shared/state/jsonBlobStore';
 import { SUBSCRIPTION_BLOB } from '../../shared/notifications/defaults';
 import { appDir } from '../helpers/app';
 import { decodeMessageText, queueDepth, waitFor } from '../helpers/queues';
+import { expectMatchesContract } from '../helpers/contract';
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'local', 'host', 'main.js');
@@ -109,6 +110,7 @@ it('loses nothing when the host is SIGKILLed after a page was read and journaled
 
   const bodies = await peekAll(QUEUE);
   expect(bodies).toHaveLength(300);
+  for (const b of bodies) expectMatchesContract('notifications-v2', b);
   expect(new Set(bodies.map((b) => b.id)).size).toBe(300);
   expect(new Set(bodies.map((b) => b.data.user.id))).toEqual(new Set(published.map((e) => e.user.id)));
   // The replayed page kept the ids of the journal entry.

@@ -5,6 +5,7 @@ import { signBody } from '../../../shared/engage/signature';
 import { readMessageBody } from '../../../shared/queue/reader';
 import { getStorage } from '../../../shared/storage';
 import { drainQueue } from '../../helpers/queues';
+import { expectMatchesContract } from '../../helpers/contract';
 import { configureWebhook } from './env';
 import { callWebhook } from './serveWebhook';
 
@@ -114,7 +115,8 @@ describe('rejections', () => {
     const r = await callWebhook({ body: envelope('e3', [{ Action: 'DESK', payload: [{ ResourceItemID: 5 }] }]) }, logs);
     expect(r.status).toBe(200);
     expect(logs.join('\n')).toMatch(/does not match the DESK payload/);
-    expect((await drainAll())['engage-desk']).toHaveLength(1);
+    const [offSchema] = (await drainAll())['engage-desk']!;
+    expect(() => expectMatchesContract('engage-desk', offSchema)).toThrow(/does not match/); // the contract describes the default, enforce
   });
   test('413 over ENGAGE_WEBHOOK_MAX_BYTES, by content-length and by actual size', async () => {
     configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_BYTES: '2048' });
@@ -225,6 +227,7 @@ describe('routing and message format', () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ notifications: 3, messages: 3, unrouted: 1 });
     const queues = await drainAll();
+    for (const [queue, messages] of Object.entries(queues)) for (const m of messages) expectMatchesContract(queue, m);
     expect(queues['engage-desk']).toEqual([
       expect.objectContaining({ specversion: '1.0', id: 'abc:0', type: 'com.eptura.engage.desk', source: '/eptura/engage', subject: '101', data: desk(101) }),
     ]);
@@ -248,6 +251,7 @@ describe('routing and message format', () => {
     let queues = await drainAll();
     expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'f:0', subject: '101' })]);
     expect(queues['desk-all']).toEqual([desk(101), desk(96)]); // raw: the payload alone
+    for (const m of [...queues['desk-filtered']!, ...queues['desk-all']!]) expectMatchesContract('engage-desk', m);
     expect(queues['engage-unrouted']).toHaveLength(1);
 
     configureWebhook(conn(), { ENGAGE_DECODER: 'none', ENGAGE_ROUTES: routes });
@@ -256,6 +260,7 @@ describe('routing and message format', () => {
     queues = await drainAll();
     expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'g:0', data: 'opaque-encrypted-text' })]);
     expect(queues['desk-all']).toEqual(['opaque-encrypted-text']);
+    for (const m of [...queues['desk-filtered']!, ...queues['desk-all']!]) expectMatchesContract('engage-desk', m);
   });
   test('a message over 64 KiB goes to a claim-check blob and reads back whole', async () => {
     const payload = { Notes: 'n'.repeat(100_000), ResourceItemID: 5 };
@@ -263,6 +268,7 @@ describe('routing and message format', () => {
     expect(r.status).toBe(200);
     const [msg] = (await drainAll())['engage-visitor']!;
     expect(msg).toMatchObject({ id: 'large:0', claimcheck: expect.stringMatching(/^claim-checks\//) });
+    expect(expectMatchesContract('engage-visitor', msg)).toBe('claim-check-pointer');
     const full = await readMessageBody(msg, await getStorage());
     expect(full).toMatchObject({ id: 'large:0', data: payload });
   });

@@ -12,8 +12,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SECRET_SETTINGS } from '../../../shared/config';
-import { POISON_METRIC } from '../../../shared/poison/monitor';
 import { indexBuiltApp } from '../../helpers/app';
+import { METRICS } from '../../../shared/telemetry/names';
 import { readParameterFile, type BicepValue } from './bicepModel';
 import {
   checkDefaultRoutes,
@@ -121,10 +121,11 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
     expect(checkLocalSettingsSample(sample.Values)).toEqual([]);
   });
 
-  test('the poison-queue alert queries the metric line the poison monitor writes', () => {
+  test('the alerts query the metrics the app records (shared/telemetry/names.ts), not log lines', () => {
     const alerts = readFileSync(join(INFRA_DIR, 'modules', 'alerts.bicep'), 'utf8');
-    expect(alerts).toContain(`startswith "${POISON_METRIC} "`);
-    expect(alerts).toContain(`substring(message, ${POISON_METRIC.length + 1})`);
+    expect(alerts).toContain(`customMetrics | where name == "${METRICS.poisonDepth.name}"`);
+    expect(alerts).toContain(`customMetrics | where name == "${METRICS.storageUnavailable.name}"`);
+    expect(alerts).not.toContain('traces |');
   });
 
   test('production verifies signatures (enforce) once the webhook secret is referenced; until then the app default', async () => {

@@ -5,7 +5,7 @@
  * skipQueryValidation, since on a first deployment the workspace may not have the tables yet).
  */
 import { join } from 'node:path';
-import { POISON_METRIC } from '../../../shared/poison/monitor';
+import { METRICS } from '../../../shared/telemetry/names';
 import { parseBicepFile, propertiesNamed } from './bicepModel';
 import { filesUnder, INFRA_DIR } from './deploymentChecks';
 import { bicepQueries, kqlDiagnostics } from './kusto';
@@ -14,7 +14,8 @@ describe('KQL in infra/', () => {
   test('there are queries to check (the log alerts at least)', async () => {
     const queries = await bicepQueries();
     expect(queries.length).toBeGreaterThanOrEqual(2);
-    expect(queries.map((q) => q.query).join('\n')).toContain(`"${POISON_METRIC} "`);
+    expect(queries.map((q) => q.query).join('\n')).toContain(`"${METRICS.poisonDepth.name}"`);
+    expect(queries.filter((q) => q.kind.includes('serializedData')).length).toBeGreaterThanOrEqual(7); // the workbook's panels
   });
 
   test('every query parses and resolves against the Application Insights schema', async () => {

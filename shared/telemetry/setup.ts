@@ -1,0 +1,114 @@
+/**
+ * Starts OpenTelemetry for the process, the way Azure documents it for Node.js on Functions:
+ * - `APPLICATIONINSIGHTS_CONNECTION_STRING` set → the Azure Monitor distro (`useAzureMonitor` from
+ *   `@azure/monitor-opentelemetry`: traces, metrics and logs to Application Insights, HTTP and Azure
+ *   SDK dependencies) with `AzureFunctionsInstrumentation` (continues the host's trace context in
+ *   each invocation, sends the invocation logs through OpenTelemetry). Ingestion authenticates with
+ *   Microsoft Entra ID when `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` is `Authorization=AAD`
+ *   (`;ClientId=<user-assigned identity>` as infra/main.bicep sets it; system-assigned otherwise).
+ * - no connection string, `OTEL_TRACES_EXPORTER=console` and/or `OTEL_METRICS_EXPORTER=console` →
+ *   the OpenTelemetry Node SDK printing spans / metrics to stdout (`npm start` on a laptop).
+ * - otherwise off: nothing is loaded (the packages are required only when on, so the cold start of
+ *   `functions/index.js` does not pay for them), and the API's no-op tracer and meter are used.
+ * It must run before `@azure/functions` is first required (the instrumentation patches it on load):
+ * `functions/index.ts` imports `./register` first.
+ */
+import type { TokenCredential } from '@azure/identity';
+import type * as Distro from '@azure/monitor-opentelemetry';
+import type * as FunctionsInstrumentation from '@azure/functions-opentelemetry-instrumentation';
+import type * as NodeSdk from '@opentelemetry/sdk-node';
+
+export type TelemetryMode = 'off' | 'azure-monitor' | 'console';
+
+let running: { mode: TelemetryMode; shutdown: () => Promise<void> } | undefined;
+
+/** Which mode the settings ask for. */
+export function telemetryMode(env: NodeJS.ProcessEnv = process.env): TelemetryMode {
+  if (env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim()) return 'azure-monitor';
+  if (env.OTEL_TRACES_EXPORTER?.trim() === 'console' || env.OTEL_METRICS_EXPORTER?.trim() === 'console') return 'console';
+  return 'off';
+}
+
+/**
+ * The credential `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` asks for (the App Service / Functions
+ * convention `Authorization=AAD;ClientId=<client id>`), or undefined (instrumentation-key ingestion).
+ */
+export function ingestionCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential | undefined {
+  const text = env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING?.trim();
+  if (!text) return undefined;
+  const parts = new Map(
+    text
+      .split(';')
+      .filter((p) => p.includes('='))
+      .map((p) => [p.slice(0, p.indexOf('=')).trim().toLowerCase(), p.slice(p.indexOf('=') + 1).trim()] as const),
+  );
+  if (parts.get('authorization')?.toUpperCase() !== 'AAD') {
+    throw new Error('APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id>"');
+  }
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  const clientId = parts.get('clientid');
+  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+}
+
+/**
+ * Starts telemetry once per process (later calls return the running mode). A setup failure (e.g. a
+ * malformed APPLICATIONINSIGHTS_AUTHENTICATION_STRING) is reported on stderr and leaves telemetry
+ * off: it must never stop the app from landing events.
+ */
+export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryMode {
+  if (running) return running.mode;
+  const mode = telemetryMode(env);
+  try {
+    running = { mode, shutdown: start(mode, env) };
+  } catch (err) {
+    process.stderr.write(`telemetry: off, setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    running = { mode: 'off', shutdown: async () => undefined };
+  }
+  return running.mode;
+}
+
+/** Starts what `mode` needs; returns its shutdown. */
+function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void> {
+  if (mode === 'azure-monitor') {
+    const credential = ingestionCredential(env);
+    const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
+    useAzureMonitor({
+      azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), ...(credential ? { credential } : {}) },
+    });
+    functionsInstrumentation();
+    return shutdownAzureMonitor;
+  }
+  if (mode === 'console') {
+    const { NodeSDK, tracing, metrics } = require('@opentelemetry/sdk-node') as typeof NodeSdk;
+    const sdk = new NodeSDK({
+      serviceName: env.OTEL_SERVICE_NAME?.trim() || 'engage-bridge',
+      spanProcessors: env.OTEL_TRACES_EXPORTER?.trim() === 'console' ? [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())] : [],
+      metricReaders:
+        env.OTEL_METRICS_EXPORTER?.trim() === 'console'
+          ? [new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000 })]
+          : [],
+      // The host prints the logs already.
+      logRecordProcessors: [],
+      instrumentations: [functionsInstrumentation()],
+    });
+    sdk.start();
+    return () => sdk.shutdown();
+  }
+  return async () => undefined;
+}
+
+/** Flushes and stops what startTelemetry started (host shutdown). */
+export async function stopTelemetry(): Promise<void> {
+  const r = running;
+  running = undefined;
+  await r?.shutdown();
+}
+
+/**
+ * AzureFunctionsInstrumentation, enabled (its constructor enables it with the global providers the
+ * distro has just registered; the SDK re-registers it with its own when it starts).
+ */
+function functionsInstrumentation(): InstanceType<typeof FunctionsInstrumentation.AzureFunctionsInstrumentation> {
+  const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof FunctionsInstrumentation;
+  return new AzureFunctionsInstrumentation();
+}
