@@ -61,7 +61,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
   try {
     running = { mode, shutdown: start(mode, env) };
   } catch (err) {
-    process.stderr.write(`telemetry: off, setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    // The SDK's message may quote the connection or authentication string: redact both.
+    const { Redactor } = require('../redact') as typeof import('../redact');
+    const redactor = new Redactor([env.APPLICATIONINSIGHTS_CONNECTION_STRING, env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING]);
+    process.stderr.write(`telemetry: off, setup failed: ${redactor.text(err instanceof Error ? err.message : String(err))}\n`);
     running = { mode: 'off', shutdown: async () => undefined };
   }
   return running.mode;
