@@ -1,6 +1,5 @@
 /** Typed errors shared by functions, CLI and host. Messages never contain secret values. */
 import type { ZodError } from 'zod';
-import { patternRedactor } from './redact';
 
 /** One-line reason from a zod error, naming fields and problems (never the values), e.g. `Notifications.0.Action: Required`. */
 export function describeIssues(error: ZodError, max = 5): string {
@@ -24,25 +23,8 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-/**
- * An upstream API answered with an error (status and parsed body kept for the caller). Message and
- * body are redacted here (credential-shaped fields; clients redact their own secret values before),
- * since an upstream may echo the request, credentials included.
- */
-export class UpstreamError extends Error {
-  readonly body: unknown;
-
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    body: unknown,
-    readonly code?: string,
-  ) {
-    super(patternRedactor.text(message));
-    this.name = 'UpstreamError';
-    this.body = patternRedactor.value(body);
-  }
-}
+/** An upstream API call failed (one type for every upstream client): see shared/http/error.ts. */
+export { UpstreamError, isRetryable } from './http/error';
 
 /** Another writer changed a blob we hold (ETag mismatch / already exists). */
 export class ConcurrencyError extends Error {

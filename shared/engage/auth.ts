@@ -1,13 +1,14 @@
 /**
  * Engage session tokens: `POST <token url>` (form `grant_type=password`, `client_id`, `password`) →
- * `{access_token, token_type, expires_in}` (12 h). The token is cached, refreshed `refreshMarginMs`
- * before it expires and once when an API call answers 401 (`invalidate`); concurrent callers share
- * one refresh. Errors are UpstreamError with status and body; the password never appears in them.
+ * `{access_token, token_type, expires_in}` (12 h). A TokenCache: refreshed `refreshMarginMs` before
+ * it expires and once when an API call answers 401; concurrent callers share one refresh. Errors are
+ * UpstreamError with status and body; the password never appears in them.
  */
 import { z } from 'zod';
-import { UpstreamError } from '../errors';
+import { UpstreamError } from '../http/error';
+import { TokenCache, type FetchedToken } from '../http/tokenCache';
 import { Redactor } from '../redact';
-import { requestJson } from './http';
+import { engageCall } from './http';
 
 export const tokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
@@ -26,67 +27,31 @@ export interface TokenProviderOptions {
   now?: () => number;
 }
 
-interface CachedToken {
-  value: string;
-  expiresAt: number;
-}
-
-export class EngageTokenProvider {
-  private cached?: CachedToken;
-  private inflight?: Promise<CachedToken>;
-  /** Number of tokens fetched (diagnostics and tests). */
-  fetched = 0;
-
-  constructor(private readonly options: TokenProviderOptions) {}
-
-  private now(): number {
-    return (this.options.now ?? Date.now)();
+export class EngageTokenProvider extends TokenCache {
+  constructor(private readonly options: TokenProviderOptions) {
+    super({ refreshMarginMs: options.refreshMarginMs ?? 5 * 60_000, now: options.now });
   }
 
   /** A valid session token (cached, or fetched once for all concurrent callers). */
-  async getToken(): Promise<string> {
-    const margin = this.options.refreshMarginMs ?? 5 * 60_000;
-    if (this.cached && this.now() < this.cached.expiresAt - margin) return this.cached.value;
-    return (await this.refresh()).value;
+  getToken(): Promise<string> {
+    return this.get();
   }
 
-  /** Drops `token` if it is still the cached one (the API answered 401 with it). */
-  invalidate(token: string): void {
-    if (this.cached?.value === token) this.cached = undefined;
-  }
-
-  private refresh(): Promise<CachedToken> {
-    if (!this.inflight) {
-      const started = this.now();
-      this.inflight = this.fetchToken()
-        .then((t) => {
-          const token = { value: t.access_token, expiresAt: started + t.expires_in * 1000 };
-          this.cached = token;
-          this.fetched++;
-          return token;
-        })
-        .finally(() => {
-          this.inflight = undefined;
-        });
-    }
-    return this.inflight;
-  }
-
-  private async fetchToken(): Promise<z.infer<typeof tokenResponseSchema>> {
+  protected override async fetchToken(): Promise<FetchedToken> {
     const form = new URLSearchParams({ grant_type: 'password', client_id: this.options.clientId, password: this.options.password });
-    const res = await requestJson(this.options.tokenUrl, {
+    const redactor = new Redactor([this.options.password]);
+    const body = await engageCall({
+      url: this.options.tokenUrl,
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
-      timeoutMs: this.options.timeoutMs,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
       what: 'Engage token endpoint',
+      redactor,
+      describe: (status) => `Engage token endpoint answered ${status}${status === 400 || status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`,
     });
-    const redactor = new Redactor([this.options.password]);
-    if (res.status < 200 || res.status >= 300) {
-      throw new UpstreamError(`Engage token endpoint answered ${res.status}${res.status === 400 || res.status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`, res.status, redactor.value(res.body));
-    }
-    const parsed = tokenResponseSchema.safeParse(res.body);
-    if (!parsed.success) throw new UpstreamError('Engage token endpoint answered without a usable access_token/expires_in', res.status, redactor.value(res.body));
-    return parsed.data;
+    const parsed = tokenResponseSchema.safeParse(body);
+    if (!parsed.success) throw new UpstreamError('Engage token endpoint answered without a usable access_token/expires_in', 200, redactor.value(body), undefined, { retryable: false });
+    return { value: parsed.data.access_token, expiresInMs: parsed.data.expires_in * 1000 };
   }
 }

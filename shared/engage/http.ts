@@ -1,43 +1,39 @@
-/** Minimal JSON-over-HTTP for the Engage API clients (global fetch, timeout, typed network errors). */
-import { UpstreamError } from '../errors';
+/** The Engage APIs' use of the upstream HTTP layer: lenient JSON bodies and their error answers. */
+import { UpstreamError } from '../http/error';
+import { upstreamCall, type UpstreamRequest, type UpstreamResponse } from '../http/client';
+import type { RetryPolicy } from '../http/retryPolicy';
+import type { Redactor } from '../redact';
 
-export interface JsonRequest {
-  method: string;
-  headers?: Record<string, string>;
-  body?: string;
-  timeoutMs?: number;
-  /** Names the upstream in error messages, e.g. "Engage listener API". */
-  what: string;
-}
+/**
+ * Engage calls are retried only when Engage asked for it (429 / 503 with `Retry-After`): a register
+ * (POST) is not safe to repeat after any other failure, and the CLI reports the rest at once.
+ */
+export const ENGAGE_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, maxRetryAfterMs: 60_000, retryOn: 'throttling' };
 
-export interface JsonResponse {
-  status: number;
-  /** Parsed JSON, the text when it is not JSON, undefined when empty. */
-  body: unknown;
-}
-
-export async function requestJson(url: string, req: JsonRequest): Promise<JsonResponse> {
-  let res: Response;
+/** Parsed JSON, the text when it is not JSON (cut at 2,000 characters), undefined when empty. */
+export function lenientBody(text: string): unknown {
+  if (text === '') return undefined;
   try {
-    res = await fetch(url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
-    });
-  } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `timed out after ${req.timeoutMs ?? 30_000} ms` : (e.cause?.code ?? (err instanceof Error ? err.message : String(err)));
-    throw new UpstreamError(`${req.what} unreachable (${new URL(url).origin}): ${why}`, undefined, undefined, e.cause?.code);
+    return JSON.parse(text);
+  } catch {
+    return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
   }
-  const text = await res.text();
-  let body: unknown = undefined;
-  if (text !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
-    }
-  }
-  return { status: res.status, body };
+}
+
+export type EngageRequest = Omit<UpstreamRequest<unknown>, 'read' | 'toError'> & {
+  /** The message of an error answer (status and body known). */
+  describe: (status: number, body: unknown, redactor: Redactor) => string;
+};
+
+/** One Engage call: the parsed 2xx body, or an UpstreamError (status, redacted body) for any other answer. */
+export function engageCall(req: EngageRequest): Promise<unknown> {
+  return upstreamCall({
+    retry: ENGAGE_RETRY,
+    ...req,
+    read: (res) => lenientBody(res.text),
+    toError: (res: UpstreamResponse, redactor) => {
+      const body = lenientBody(res.text);
+      return new UpstreamError(req.describe(res.status, body, redactor), res.status, redactor.value(body), undefined, { retryAfterMs: res.retryAfterMs });
+    },
+  });
 }

@@ -1,20 +1,21 @@
 /**
  * The Engage listener API (`/[APIURLSUFFIX]/api/V1/listener`): register (POST), unregister (DELETE),
  * list by notificationUrl (GET), typed with zod. Every call sends `Ocp-Apim-Subscription-Key` and
- * `Authorization: Bearer <session token>`; a 401 refreshes the token once and retries.
- * Upstream errors are UpstreamError (status + body), never a crash, redacted of the subscription key,
+ * `Authorization: Bearer <session token>`; a 401 refreshes the token once and retries; a 429 / 503
+ * with `Retry-After` is retried after that wait (engageCall). Upstream errors are UpstreamError
+ * (status + body), never a crash, redacted of the subscription key,
  * the session token and credential-shaped fields (an error answer may echo the request headers).
  *
  * Response bodies are not documented (UPSTREAM-RESEARCH.md §2), so they are read leniently: a list
  * is an array, or an object holding one; fields are matched case-insensitively.
  */
 import { z } from 'zod';
-import { ConfigError, UpstreamError } from '../errors';
+import { ConfigError } from '../errors';
 import { Redactor } from '../redact';
 import type { EngageSettings } from '../config/engage';
 import { EngageTokenProvider } from './auth';
 import { EVENT_TYPES, QUEUE_PROVIDERS } from './events';
-import { requestJson } from './http';
+import { engageCall } from './http';
 import { eventTypeRef } from './routes';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -195,34 +196,23 @@ export class EngageListenerClient {
     return parseListeners(res);
   }
 
-  private async call(method: string, url: string, body?: unknown): Promise<unknown> {
+  private call(method: string, url: string, body?: unknown): Promise<unknown> {
     const what = `Engage listener API ${method} ${new URL(url).pathname}`;
-    let token = await this.options.tokens.getToken();
-    for (let attempt = 0; ; attempt++) {
-      const res = await requestJson(url, {
-        method,
-        headers: {
-          'Ocp-Apim-Subscription-Key': this.options.subscriptionKey,
-          Authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        timeoutMs: this.options.timeoutMs,
-        what,
-      });
-      if (res.status === 401 && attempt === 0) {
-        // The session token expired or was revoked early: refresh once (shared with concurrent callers) and retry.
-        this.options.tokens.invalidate(token);
-        token = await this.options.tokens.getToken();
-        continue;
-      }
-      if (res.status < 200 || res.status >= 300) {
-        const redactor = this.redactor.with([token]);
-        throw new UpstreamError(redactor.text(`${what} answered ${res.status}${upstreamReason(res.body)}`), res.status, redactor.value(res.body));
-      }
-      return res.body;
-    }
+    return engageCall({
+      url,
+      method,
+      headers: {
+        'Ocp-Apim-Subscription-Key': this.options.subscriptionKey,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      tokens: this.options.tokens,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      what,
+      redactor: this.redactor,
+      describe: (status, resBody, redactor) => redactor.text(`${what} answered ${status}${upstreamReason(resBody)}`),
+    });
   }
 }
 

@@ -53,7 +53,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
   const error = result.error ? redact.text(result.error.message) : undefined;
   await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: result.events, ...(error ? { error } : {}) }, log);
   context.log(
-    `callEvents: ${result.events} event(s)${result.deadLettered ? ` and ${result.deadLettered} unreadable entr${result.deadLettered === 1 ? 'y' : 'ies'} (dead-lettered)` : ''} in ${result.polls} poll(s), ${result.failures} failed poll(s), seq ${result.seq}, stopped by ${result.stoppedBy}`,
+    `callEvents: ${result.events} event(s)${result.deadLettered ? ` and ${result.deadLettered} unreadable entr${result.deadLettered === 1 ? 'y' : 'ies'} (dead-lettered)` : ''} in ${result.polls} poll(s), ${result.failures} failed poll(s)${result.unreadableAnswers ? ` (${result.unreadableAnswers} unreadable 200 answer(s), retried)` : ''}, seq ${result.seq}, stopped by ${result.stoppedBy}`,
   );
   if (result.stoppedBy === 'error') throw new Error(`callEvents: run ended on an error: ${error ?? 'unknown'}`, { cause: result.error });
   return result;

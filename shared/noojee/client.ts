@@ -3,10 +3,12 @@
  * <base>/servicemanager/rest/CallManagementAPI/<method>`, form-urlencoded parameters including
  * `apiKey`. Every response carries an integer `Code`: 0 ok, negative error (NoojeeApiError with the
  * server's `Message`), positive warning (reported through `onWarning`, the call still succeeds).
- * The API key travels in the body only, never in a URL, log line or error: error texts and bodies are
+ * Calls go through the upstream HTTP layer (shared/http) without retries: the poller retries with the
+ * same policy, `Retry-After` included. The API key travels in the body only, never in a URL, log line or error: error texts and bodies are
  * redacted of it (and of credential-shaped fields), since a server may echo the request.
  */
-import { UpstreamError } from '../errors';
+import { upstreamCall } from '../http/client';
+import { INVALID_RESPONSE, UpstreamError, type UpstreamErrorOptions } from '../http/error';
 import { Redactor } from '../redact';
 import { parseSubscribeResponse, type SubscribeResponse } from './subscribe';
 
@@ -33,17 +35,16 @@ export class NoojeeApiError extends UpstreamError {
   }
 }
 
-/** Noojee could not be reached, timed out, dropped the connection or answered with HTTP ≥ 300 / non-JSON. */
+/**
+ * Noojee could not be reached, timed out, dropped the connection, answered with HTTP ≥ 300, or
+ * answered 200 with a body that is not a Noojee answer (code INVALID_RESPONSE). `transient`
+ * (= `retryable`): network failures, timeouts, 5xx, 408, 429, and unreadable 200 answers (asking
+ * again may well get a good one); `retryAfterMs` when the answer had a `Retry-After`.
+ */
 export class NoojeeUnavailableError extends UpstreamError {
-  constructor(message: string, status: number | undefined, body: unknown, options?: { cause?: unknown }) {
-    super(message, status, body);
+  constructor(message: string, status: number | undefined, body: unknown, options?: UpstreamErrorOptions & { code?: string }) {
+    super(message, status, body, options?.code, options);
     this.name = 'NoojeeUnavailableError';
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
-  }
-
-  /** Worth trying again soon: network failures, timeouts, 5xx, 408, 429. */
-  get transient(): boolean {
-    return this.status === undefined || this.status >= 500 || this.status === 408 || this.status === 429;
   }
 }
 
@@ -106,7 +107,7 @@ export class NoojeeClient {
     try {
       return parseSubscribeResponse(body);
     } catch (err) {
-      throw new NoojeeUnavailableError(`Noojee subscribe answered an unexpected body: ${this.redactor.text((err as Error).message)}`, 200, this.redactor.value(body));
+      throw unreadable(`Noojee subscribe answered an unexpected body: ${this.redactor.text((err as Error).message)}`, 200, this.redactor.value(body));
     }
   }
 
@@ -137,44 +138,43 @@ export class NoojeeClient {
   }
 
   /** POSTs one method; returns the parsed JSON body once its `Code` is 0 or positive. */
-  private async call(method: string, params: Params, timeoutMs: number, signal?: AbortSignal): Promise<{ Code: number; Message?: string }> {
+  private call(method: string, params: Params, timeoutMs: number, signal?: AbortSignal): Promise<{ Code: number; Message?: string }> {
     const form = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') form.set(k, String(v));
     form.set('apiKey', this.options.apiKey);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const r = this.redactor;
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${this.endpoint}/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form.toString(),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      text = await res.text();
-    } catch (err) {
-      const timedOut = timeout.aborted;
-      const reason = timedOut ? `no answer within ${timeoutMs} ms` : r.text(describeNetworkError(err));
-      throw new NoojeeUnavailableError(`Noojee ${method} failed: ${reason}`, undefined, undefined, { cause: err });
-    }
-    if (res.status >= 300) {
-      throw new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, r.text(text.slice(0, 500)));
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new NoojeeUnavailableError(`Noojee ${method} answered a non-JSON body (HTTP ${res.status})`, res.status, r.text(text.slice(0, 500)));
-    }
-    const code = readCode(body);
-    if (code === undefined) throw new NoojeeUnavailableError(`Noojee ${method} answered without a numeric Code`, res.status, r.value(body));
-    const raw = (body as { Message?: unknown }).Message;
-    const message = typeof raw === 'string' ? r.text(raw) : undefined;
-    if (code < 0) throw new NoojeeApiError(method, code, message, r.value(body));
-    if (code > 0) this.options.onWarning?.(method, code, message);
-    return body as { Code: number; Message?: string };
+    return upstreamCall({
+      url: `${this.endpoint}/${method}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      what: `Noojee ${method} failed`,
+      timeoutMs,
+      signal,
+      redactor: this.redactor,
+      transportError: (message, code, cause) => new NoojeeUnavailableError(message, undefined, undefined, { code, cause, retryable: code !== 'ABORTED' }),
+      toError: (res, r) => new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, r.text(res.text.slice(0, 500)), { retryAfterMs: res.retryAfterMs }),
+      read: (res, r) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(res.text);
+        } catch {
+          throw unreadable(`Noojee ${method} answered a non-JSON body (HTTP ${res.status})`, res.status, r.text(res.text.slice(0, 500)));
+        }
+        const code = readCode(body);
+        if (code === undefined) throw unreadable(`Noojee ${method} answered without a numeric Code`, res.status, r.value(body));
+        const raw = (body as { Message?: unknown }).Message;
+        const message = typeof raw === 'string' ? r.text(raw) : undefined;
+        if (code < 0) throw new NoojeeApiError(method, code, message, r.value(body));
+        if (code > 0) this.options.onWarning?.(method, code, message);
+        return body as { Code: number; Message?: string };
+      },
+    });
   }
+}
+
+/** A 2xx answer that is not a Noojee answer: retryable, like a 5xx (issue 20 point 4). */
+function unreadable(message: string, status: number, body: unknown): NoojeeUnavailableError {
+  return new NoojeeUnavailableError(message, status, body, { code: INVALID_RESPONSE, retryable: true });
 }
 
 function readCode(body: unknown): number | undefined {
@@ -182,12 +182,4 @@ function readCode(body: unknown): number | undefined {
   const raw = (body as { Code?: unknown }).Code;
   const code = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   return typeof code === 'number' && Number.isInteger(code) ? code : undefined;
-}
-
-/** "fetch failed" says nothing: name the underlying cause (ECONNRESET, socket closed, ...). */
-function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  if (cause?.message) return cause.message;
-  return (err as Error).message ?? String(err);
 }

@@ -4,8 +4,9 @@
  * response's `seq`; repeat until the time budget is spent. At-least-once: a crash between the enqueue
  * and the cursor write re-reads the same events, which carry the same envelope ids.
  *
- * - Transient Noojee failures (dropped connection, timeout, 5xx) wait `retryDelayMs` and poll again
- *   within the budget; a refusal (negative Code, HTTP 4xx) ends the run with that error.
+ * - Transient Noojee failures (dropped connection, timeout, 5xx, a 200 whose body is not a subscribe
+ *   answer) wait (back-off from `retryDelayMs`, at most 4×, or the answer's `Retry-After`) and poll
+ *   again within the budget; a refusal (negative Code, HTTP 4xx) ends the run with that error.
  * - A storage failure ends the run before the cursor moves (the next run reads the events again).
  * - Losing the cursor's ETag race means another instance owns the cursor: the run stops cleanly.
  * Telemetry: each poll is a trace of its own (a CONSUMER span from the subscribe to the cursor
@@ -14,7 +15,9 @@
 import { ConcurrencyError, isStorageUnavailable } from '../errors';
 import { formatBody, type MessageFormat } from '../envelope';
 import type { OutgoingMessage, QueueWriter } from '../queue/writer';
-import { NoojeeUnavailableError, type NoojeeClient } from './client';
+import type { NoojeeClient } from './client';
+import { INVALID_RESPONSE, UpstreamError } from '../http/error';
+import { decideRetry, sleep } from '../http/retryPolicy';
 import type { CursorStore, HeldCursor } from './cursor';
 import { callEventEnvelopes, unreadableEnvelopes } from './subscribe';
 import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
@@ -61,6 +64,8 @@ export interface PollResult {
   polls: number;
   /** Failed subscribe attempts (retried or final). */
   failures: number;
+  /** Of those, 200 answers whose body was not a subscribe answer (retried like a 5xx). */
+  unreadableAnswers: number;
   /** Cursor at the end of the run. */
   seq: number;
   stoppedBy: StopReason;
@@ -73,10 +78,11 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
   const deadline = Date.now() + options.budgetMs;
   const minInterval = options.minPollIntervalMs ?? 100;
   let held: HeldCursor = await cursor.load();
-  const result: PollResult = { events: 0, deadLettered: 0, polls: 0, failures: 0, seq: held.seq, stoppedBy: 'budget' };
+  const result: PollResult = { events: 0, deadLettered: 0, polls: 0, failures: 0, unreadableAnswers: 0, seq: held.seq, stoppedBy: 'budget' };
   log.info(`noojee: polling extensions ${options.extensions.join(',')} from seq ${held.seq} for ${Math.round(options.budgetMs / 1000)} s`);
 
   let lastPollStart = 0;
+  let consecutiveFailures = 0;
   const links = linkTo(activeContext());
   let poll: OpenSpan | undefined;
   for (;;) {
@@ -105,11 +111,17 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       }
       result.failures++;
       result.error = err as Error;
-      if (err instanceof NoojeeUnavailableError && err.transient) {
-        const delay = Math.min(options.retryDelayMs, Math.max(0, deadline - Date.now()));
-        log.warn(`noojee: subscribe failed, polling again in ${delay} ms: ${(err as Error).message}`);
-        await sleep(delay, options.signal);
+      if (err instanceof UpstreamError && err.code === INVALID_RESPONSE) result.unreadableAnswers++;
+      // The upstream retry policy (shared/http): back-off from retryDelayMs, or the answer's Retry-After, within the budget.
+      const retry = decideRetry(err, consecutiveFailures++, { maxRetries: Infinity, baseDelayMs: options.retryDelayMs, maxDelayMs: options.retryDelayMs * 4 }, { deadline });
+      if (retry.retry) {
+        log.warn(`noojee: subscribe failed, polling again in ${retry.delayMs} ms: ${(err as Error).message}`);
+        await sleep(retry.delayMs, options.signal);
         continue;
+      }
+      if (retry.reason === 'deadline' || retry.reason === 'retry-after-too-long') {
+        log.warn(`noojee: subscribe failed and the run's budget ends before the next attempt: ${(err as Error).message}`);
+        break;
       }
       log.warn(`noojee: subscribe refused, ending this run: ${(err as Error).message}`);
       result.stoppedBy = 'error';
@@ -117,6 +129,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     }
     result.polls++;
     result.error = undefined;
+    consecutiveFailures = 0;
     const receivedAt = Date.now();
 
     const nextSeq = response.seq ?? held.seq;
@@ -165,17 +178,4 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
   }
   poll?.end(result.stoppedBy === 'error' ? result.error : undefined);
   return result;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,11 +1,15 @@
 /**
  * Client of the Notification API (Thales OneWelcome IDaaS "Notification API", v2 events):
- * OAuth tokens (client_credentials or password grant, one token per client + scope, cached until
- * shortly before expiry), subscriptions (create / get / delete) and destructive notification reads.
+ * OAuth tokens (client_credentials or password grant, one TokenCache per client + scope, renewed
+ * shortly before expiry and once on a 401), subscriptions (create / get / delete) and destructive notification reads.
  * Paths are templates (`{id}` = subscription id) because the real ones are not public.
+ * Calls go through the upstream HTTP layer (shared/http) without retries: the drain retries them with
+ * the same policy (notifications/retry.ts), `Retry-After` included (`retryAfterMs` of the error).
  * Every failure is a NotificationApiError; error texts are redacted (the client's secrets, the token
  * in use and credential-shaped fields), since an error answer may echo the request.
  */
+import { upstreamCall } from '../http/client';
+import { TokenCache, type FetchedToken } from '../http/tokenCache';
 import { Redactor } from '../redact';
 import { NotificationApiError } from './errors';
 import {
@@ -58,18 +62,14 @@ export class UnreadablePageError extends NotificationApiError {
   }
 }
 
-interface CachedToken {
-  value: string;
-  expiresAt: number;
-}
-
 /** Tokens are renewed this long before they expire. */
 const EXPIRY_MARGIN_MS = 60_000;
 /** When the token response has no expires_in (OneWelcome issues ~3600 s tokens). */
 const DEFAULT_TOKEN_LIFETIME_S = 3600;
 
 export class NotificationApiClient {
-  private readonly tokens = new Map<string, Promise<CachedToken>>();
+  /** One token per client + scope. */
+  private readonly tokens = new Map<string, TokenCache>();
   private readonly base: string;
   private readonly redactor: Redactor;
 
@@ -123,77 +123,60 @@ export class NotificationApiClient {
     return template.replace(/\{id\}/g, encodeURIComponent(id));
   }
 
-  private async call(role: 'consumer' | 'administrator', method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    const client = this.options[role];
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.token(client);
-      const res = await this.fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      }, `${method} ${path}`);
-      // An expired or revoked token: renew once.
-      if (res.status === 401 && attempt === 0) {
-        this.tokens.delete(tokenKey(client));
-        continue;
-      }
-      if (res.status >= 200 && res.status < 300) return res;
-      throw apiError(`${method} ${path}`, res.status, this.redactor.with([token]).text(res.text));
-    }
-  }
-
-  private token(client: ClientCredentials): Promise<string> {
-    const key = tokenKey(client);
-    const cached = this.tokens.get(key);
-    if (cached) {
-      return cached.then((t) => {
-        if (t.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return t.value;
-        if (this.tokens.get(key) === cached) this.tokens.delete(key);
-        return this.token(client);
-      });
-    }
-    const p = this.requestToken(client);
-    this.tokens.set(key, p);
-    p.catch(() => {
-      if (this.tokens.get(key) === p) this.tokens.delete(key);
+  private call(role: 'consumer' | 'administrator', method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const what = `${method} ${path}`;
+    return upstreamCall({
+      url: `${this.base}${path}`,
+      method,
+      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      what,
+      timeoutMs: this.options.timeoutMs,
+      tokens: this.tokenCache(this.options[role]),
+      redactor: this.redactor,
+      transportError,
+      toError: (res, redactor) => apiError(what, res.status, redactor.text(res.text), res.retryAfterMs),
+      read: (res) => res,
     });
-    return p.then((t) => t.value);
   }
 
-  private async requestToken(client: ClientCredentials): Promise<CachedToken> {
+  private tokenCache(client: ClientCredentials): TokenCache {
+    const key = tokenKey(client);
+    let cache = this.tokens.get(key);
+    if (!cache) {
+      cache = new TokenCache({ fetch: () => this.requestToken(client), refreshMarginMs: EXPIRY_MARGIN_MS });
+      this.tokens.set(key, cache);
+    }
+    return cache;
+  }
+
+  private async requestToken(client: ClientCredentials): Promise<FetchedToken> {
     const form = new URLSearchParams({ grant_type: this.options.grantType, client_id: client.clientId, scope: client.scope });
     if (client.clientSecret) form.set('client_secret', client.clientSecret);
     if (this.options.grantType === 'password') {
       form.set('username', this.options.username ?? '');
       form.set('password', this.options.password ?? '');
     }
-    const res = await this.fetch(this.options.tokenUrl, {
+    const res = await upstreamCall({
+      url: this.options.tokenUrl,
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
-    }, 'token request');
-    if (res.status < 200 || res.status >= 300) throw apiError(`token request for client "${client.clientId}"`, res.status, this.redactor.text(res.text));
+      what: 'token request',
+      timeoutMs: this.options.timeoutMs,
+      redactor: this.redactor,
+      transportError,
+      toError: (r, redactor) => apiError(`token request for client "${client.clientId}"`, r.status, redactor.text(r.text), r.retryAfterMs),
+      read: (r) => r,
+    });
     const parsed = parseJson(res, tokenResponseSchema, 'token request', this.redactor);
-    return { value: parsed.access_token, expiresAt: Date.now() + (parsed.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000 };
+    return { value: parsed.access_token, expiresInMs: (parsed.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000 };
   }
+}
 
-  private async fetch(url: string, init: RequestInit, what: string): Promise<{ status: number; text: string }> {
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      const res = await fetch(url, { ...init, signal });
-      return { status: res.status, text: await res.text() };
-    } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError' || signal.aborted) {
-        throw new NotificationApiError(`${what}: no answer within ${this.options.timeoutMs} ms`, undefined, undefined, 'TIMEOUT');
-      }
-      throw new NotificationApiError(`${what}: network error (${e.cause?.code ?? e.name ?? 'unknown'})`, undefined, undefined, 'NETWORK');
-    }
-  }
+/** A failure without an answer (timeout, network) as a NotificationApiError. */
+function transportError(message: string, code: string, cause: unknown): NotificationApiError {
+  return new NotificationApiError(message, undefined, undefined, code, undefined, { cause });
 }
 
 function tokenKey(c: ClientCredentials): string {
@@ -221,7 +204,7 @@ function parseJson<T>(
 }
 
 /** Turns an error answer (its text already redacted of known secrets) into a NotificationApiError (`error_code`/`code`/`error`, message, description). */
-export function apiError(what: string, status: number, text: string): NotificationApiError {
+export function apiError(what: string, status: number, text: string, retryAfterMs?: number): NotificationApiError {
   let body: unknown = text.slice(0, 2000);
   let code: string | undefined;
   let detail: string | undefined;
@@ -239,5 +222,5 @@ export function apiError(what: string, status: number, text: string): Notificati
     /* not JSON: keep the text */
   }
   const parts = [`${what} failed: HTTP ${status}`, code, detail].filter(Boolean);
-  return new NotificationApiError(parts.join(' '), status, body, code, description);
+  return new NotificationApiError(parts.join(' '), status, body, code, description, { retryAfterMs });
 }

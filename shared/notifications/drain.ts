@@ -82,6 +82,8 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   const result: DrainResult = { runId, subscriptionCreated: false, replayedEntries: 0, replayedMessages: 0, pages: 0, drained: 0, stoppedBy: 'empty' };
   const retry: RetryOptions = {
     ...options.retry,
+    // Retries (Retry-After included) end with the read budget.
+    deadline: started + options.timeBudgetMs,
     onRetry: (err, attempt, delay) => log.warn(`notifications: ${describe(err)}; retry ${attempt}/${options.retry.attempts} in ${delay} ms`),
   };
 
