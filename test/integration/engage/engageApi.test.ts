@@ -8,6 +8,7 @@ import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/e
 import { EngageTokenProvider } from '../../../shared/engage/auth';
 import { EngageListenerClient } from '../../../shared/engage/listeners';
 import { UpstreamError } from '../../../shared/errors';
+import { gapMs, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../unit/http/scriptedServer';
 
 let sandbox: EngageSandbox;
 let dir: string;
@@ -163,5 +164,52 @@ describe('CLI listeners', () => {
     const badPassword = await cli(['list', '--url', hook], { ...env(), ENGAGE_PASSWORD: 'nope-not-it' });
     expect(badPassword.error?.message).toMatch(/401/);
     expect(badPassword.error?.message).not.toContain('nope-not-it');
+  });
+});
+
+describe('Retry-After (a small local server: the sandbox does not send it)', () => {
+  let upstream: ScriptedServer;
+  const answers: ScriptedAnswer[] = [];
+  beforeAll(async () => {
+    upstream = await startScriptedServer((req) => {
+      if (req.url.startsWith('/token')) return { status: 200, body: JSON.stringify({ access_token: 'session-token-123', token_type: 'bearer', expires_in: 43199 }) };
+      return answers.shift() ?? { status: 200, body: '[]' };
+    });
+  });
+  afterAll(() => upstream.stop());
+  beforeEach(() => {
+    upstream.requests.length = 0;
+    answers.length = 0;
+  });
+  const calls = () => upstream.requests.filter((r) => !r.url.startsWith('/token'));
+  function api() {
+    const t = new EngageTokenProvider({ tokenUrl: `${upstream.url}/token`, clientId: 'c', password: 'p-secret' });
+    return new EngageListenerClient({ apiBaseUrl: upstream.url, subscriptionKey: 'subscription-key-value', tokens: t });
+  }
+
+  test('a 429 with Retry-After: 2 is tried again no sooner than 2 s later', async () => {
+    answers.push({ status: 429, headers: { 'retry-after': '2' }, body: '{"message":"Rate limit is exceeded"}' });
+    expect(await api().list('https://example.test/hook')).toEqual([]);
+    expect(calls()).toHaveLength(2);
+    expect(gapMs(calls(), 0, 1)).toBeGreaterThanOrEqual(1950);
+  });
+
+  test('a 503 with an HTTP-date Retry-After waits until that date (a register, too, since Engage asked)', async () => {
+    // An HTTP-date has whole seconds: 4 s ahead leaves a wait of more than 3 s, less the time to answer.
+    answers.push({ status: 503, headers: { 'retry-after': new Date(Date.now() + 4000).toUTCString() } });
+    await api().register({ secretkey: 'k', eventTypes: [2], notificationUrl: 'https://bridge.example.test/hook', queueProvider: 3 });
+    expect(calls().map((c) => c.method)).toEqual(['POST', 'POST']);
+    expect(gapMs(calls(), 0, 1)).toBeGreaterThanOrEqual(2500);
+  });
+
+  test('a Retry-After beyond what the CLI waits (60 s) is reported at once; a 5xx without one is not retried', async () => {
+    answers.push({ status: 429, headers: { 'retry-after': '120' } });
+    const err = await api().list('https://example.test/hook').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 120_000 });
+    expect(calls()).toHaveLength(1);
+    answers.push({ status: 503 });
+    expect(await api().list('https://example.test/hook').catch((e: unknown) => e)).toMatchObject({ status: 503 });
+    expect(calls()).toHaveLength(2);
   });
 });

@@ -4,6 +4,8 @@ import { NotificationApiError } from '../../../shared/notifications/errors';
 import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notifications/defaults';
 import { SANDBOX_USER, sandboxClientOptions, startNotificationsSandbox, type NotificationsSandbox } from '../../../local/sandbox/notifications';
 import { waitFor } from '../../helpers/queues';
+import { withRetry } from '../../../shared/notifications/retry';
+import { gapMs, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../unit/http/scriptedServer';
 
 let sandbox: NotificationsSandbox;
 
@@ -191,5 +193,54 @@ describe('NotificationApiClient against the sandbox', () => {
     } finally {
       await live.stop();
     }
+  });
+});
+
+describe('Retry-After (a small local server: the sandbox does not send it)', () => {
+  let upstream: ScriptedServer;
+  const answers: ScriptedAnswer[] = [];
+  const page = JSON.stringify({ results: [], page: null, subscription_status: { number_of_remaining_notifications: 0 } });
+  beforeAll(async () => {
+    upstream = await startScriptedServer((req) => {
+      if (req.url.startsWith('/token')) return { status: 200, body: JSON.stringify({ access_token: 'tok-123456789', expires_in: 3600 }) };
+      return answers.shift() ?? { status: 200, body: page };
+    });
+  });
+  afterAll(() => upstream.stop());
+  beforeEach(() => {
+    upstream.requests.length = 0;
+    answers.length = 0;
+  });
+  const reads = () => upstream.requests.filter((r) => !r.url.startsWith('/token'));
+  function client() {
+    return new NotificationApiClient(options({ baseUrl: upstream.url, tokenUrl: `${upstream.url}/token` }));
+  }
+
+  it('a 503 with Retry-After: 2 is read again no sooner than 2 s later', async () => {
+    answers.push({ status: 503, headers: { 'retry-after': '2' }, body: '{"code":"busy"}' });
+    const waits: number[] = [];
+    const read = await withRetry(() => client().readNotifications('s1', 10), { attempts: 3, baseDelayMs: 10, onRetry: (_e, _a, ms) => waits.push(ms) });
+    expect(read.results).toEqual([]);
+    expect(waits).toEqual([2000]);
+    expect(reads()).toHaveLength(2);
+    expect(gapMs(reads(), 0, 1)).toBeGreaterThanOrEqual(1950);
+  });
+
+  it('a 429 with an HTTP-date Retry-After waits until that date', async () => {
+    answers.push({ status: 429, headers: { 'retry-after': new Date(Date.now() + 3000).toUTCString() } });
+    const waits: number[] = [];
+    await withRetry(() => client().readNotifications('s1', 10), { attempts: 3, baseDelayMs: 10, onRetry: (_e, _a, ms) => waits.push(ms) });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]!).toBeGreaterThan(1000);
+    expect(waits[0]!).toBeLessThanOrEqual(3000);
+    expect(reads()).toHaveLength(2);
+    expect(gapMs(reads(), 0, 1)).toBeGreaterThanOrEqual(waits[0]! - 50);
+  });
+
+  it('a Retry-After beyond the remaining budget ends the retries at once', async () => {
+    answers.push({ status: 503, headers: { 'retry-after': '6' } });
+    const err = await rejection(withRetry(() => client().readNotifications('s1', 10), { attempts: 5, baseDelayMs: 10, deadline: Date.now() + 3000 }));
+    expect(err).toMatchObject({ status: 503, retryAfterMs: 6000, transient: true });
+    expect(reads()).toHaveLength(1);
   });
 });
