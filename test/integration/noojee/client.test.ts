@@ -1,6 +1,8 @@
 /** The Noojee client against the sandbox (real HTTP, no storage). */
 import { NoojeeApiError, NoojeeClient, NoojeeUnavailableError } from '../../../shared/noojee/client';
 import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
+import { pollCallEvents } from '../../../shared/noojee/poller';
+import { gapMs, startScriptedServer, type ScriptedServer } from '../../unit/http/scriptedServer';
 
 let sandbox: RunningNoojeeSandbox;
 let client: NoojeeClient;
@@ -95,5 +97,87 @@ describe('commands', () => {
     const r = await client.dial({ number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: true, autoAnswer: true });
     expect(r.SessionID).toMatch(/[0-9a-f-]{36}/);
     expect(sandbox.commands.at(-1)!.params).toEqual({ number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: 'yes', autoAnswer: 'true' });
+  });
+});
+
+describe('Retry-After and unreadable answers, through the poller (a small local server: the sandbox sends neither)', () => {
+  let upstream: ScriptedServer;
+  beforeAll(async () => {
+    // Later polls: nothing new, answered after a while as Noojee does.
+    upstream = await startScriptedServer(() => ({ status: 200, body: JSON.stringify({ Code: 0, seq: 7 }), delayMs: 300 }));
+  });
+  afterAll(() => upstream.stop());
+  beforeEach(() => {
+    upstream.requests.length = 0;
+  });
+
+  const event = JSON.stringify({ Code: 0, seq: 7, Data: { '400': [{ CallData: { uniqueCallId: 'R.1', status: 'Ringing' }, CallID: 1, Code: 0 }] } });
+
+  async function poll(budgetMs: number, retryDelayMs = 100) {
+    const sent: string[] = [];
+    const warnings: string[] = [];
+    const result = await pollCallEvents(
+      {
+        client: new NoojeeClient({ baseUrl: upstream.url, apiKey: 'poll-key-value', timeoutMarginMs: 2000 }),
+        writer: { sendAll: async (messages) => void sent.push(...messages.map((m) => m.key ?? '')) },
+        cursor: { load: async () => ({ seq: 5 }), save: async (_held, seq) => ({ seq, etag: `"${seq}"` }) },
+        log: { info: () => undefined, warn: (m) => warnings.push(m) },
+      },
+      { extensions: ['400'], queue: 'q', source: 'noojee', budgetMs, pollTimeoutSeconds: 1, retryDelayMs, minPollIntervalMs: 0 },
+    );
+    return { result, sent, warnings };
+  }
+
+  it('a 503 with Retry-After: 2 is polled again no sooner than 2 s later', async () => {
+    upstream.script({ status: 503, headers: { 'retry-after': '2' } }, { status: 200, body: event });
+    const { result, sent, warnings } = await poll(5000);
+    expect(result).toMatchObject({ events: 1, failures: 1, seq: 7, stoppedBy: 'budget' });
+    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(warnings[0]).toMatch(/polling again in 2000 ms: Noojee subscribe answered HTTP 503/);
+    expect(gapMs(upstream.requests, 0, 1)).toBeGreaterThanOrEqual(1950);
+  });
+
+  it('a 429 with an HTTP-date Retry-After waits until that date', async () => {
+    // An HTTP-date has whole seconds: 4 s ahead leaves a wait of more than 3 s, less the time to answer.
+    upstream.script({ status: 429, headers: { 'retry-after': new Date(Date.now() + 4000).toUTCString() } }, { status: 200, body: event });
+    const { result, sent } = await poll(7000);
+    expect(result).toMatchObject({ events: 1, failures: 1, stoppedBy: 'budget' });
+    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(gapMs(upstream.requests, 0, 1)).toBeGreaterThanOrEqual(2500);
+  });
+
+  it('a Retry-After beyond the run budget ends the run at once, the error kept for the next run', async () => {
+    upstream.script({ status: 503, headers: { 'retry-after': '30' } });
+    const { result, warnings } = await poll(3000);
+    expect(result).toMatchObject({ events: 0, polls: 0, failures: 1, stoppedBy: 'budget' });
+    expect(result.error).toMatchObject({ status: 503, retryAfterMs: 30_000 });
+    expect(upstream.requests).toHaveLength(1);
+    expect(warnings.join('\n')).toMatch(/budget ends before the next attempt/);
+  });
+
+  it('issue 20.4: a 200 with an unreadable body is retried within the run with the 5xx back-off, and counted', async () => {
+    upstream.script(
+      { status: 200, headers: { 'content-type': 'text/html' }, body: '<html>maintenance</html>' },
+      { status: 200, body: '{"Status":"ok"}' },
+      { status: 200, body: event },
+    );
+    const { result, sent, warnings } = await poll(5000, 300);
+    expect(result).toMatchObject({ events: 1, failures: 2, unreadableAnswers: 2, seq: 7, stoppedBy: 'budget' });
+    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(warnings.slice(0, 2)).toEqual([
+      expect.stringMatching(/polling again in \d+ ms: Noojee subscribe answered a non-JSON body \(HTTP 200\)/),
+      expect.stringMatching(/polling again in \d+ ms: Noojee subscribe answered without a numeric Code/),
+    ]);
+    // The back-off of a 5xx: retryDelayMs ± 20 %, then doubled.
+    expect(gapMs(upstream.requests, 0, 1)).toBeGreaterThanOrEqual(0.8 * 300 - 5);
+    expect(gapMs(upstream.requests, 1, 2)).toBeGreaterThanOrEqual(0.8 * 600 - 5);
+  });
+
+  it('the client reports an unreadable 200 as a transient error', async () => {
+    upstream.script({ status: 200, body: 'not json' });
+    const client = new NoojeeClient({ baseUrl: upstream.url, apiKey: 'poll-key-value', timeoutMarginMs: 2000 });
+    const err = await client.subscribe({ exten: ['400'], lastSequenceNumber: 0, timeOut: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoojeeUnavailableError);
+    expect(err).toMatchObject({ status: 200, code: 'INVALID_RESPONSE', transient: true });
   });
 });
