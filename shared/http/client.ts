@@ -7,7 +7,7 @@
  * redacted of the caller's secrets and of the token in use.
  */
 import { Redactor } from '../redact';
-import { INVALID_RESPONSE, NETWORK, TIMEOUT, UpstreamError } from './error';
+import { NETWORK, TIMEOUT, UpstreamError } from './error';
 import { decideRetry, parseRetryAfter, sleep, type RetryPolicy } from './retryPolicy';
 import type { TokenCache } from './tokenCache';
 
@@ -119,13 +119,4 @@ export function describeNetworkError(err: unknown): string {
   if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
   if (cause?.message) return cause.message;
   return (err as Error)?.message ?? String(err);
-}
-
-/** Parses a JSON answer text; an unreadable one is an INVALID_RESPONSE UpstreamError (retryable unless said otherwise). */
-export function parseJsonAnswer(res: UpstreamResponse, what: string, redactor: Redactor, retryable = true): unknown {
-  try {
-    return JSON.parse(res.text);
-  } catch {
-    throw new UpstreamError(`${what} answered a non-JSON body (HTTP ${res.status})`, res.status, redactor.text(res.text.slice(0, 500)), INVALID_RESPONSE, { retryable });
-  }
 }
