@@ -8,7 +8,7 @@
  * printed a warning.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { portIsFree } from '../../local/ports';
@@ -55,7 +55,7 @@ function processesOfCopy(): string[] {
     if (!m || Number(m[1]) === process.pid) continue;
     let cwd = '';
     try {
-      cwd = execFileSync('readlink', [`/proc/${m[1]}/cwd`], { encoding: 'utf8' }).trim();
+      cwd = readlinkSync(`/proc/${m[1]}/cwd`);
     } catch {
       /* gone or not ours */
     }
