@@ -21,6 +21,7 @@ import { SANDBOX_PORTS, startSandbox, type RunningSandbox } from './sandbox';
 import { ConfigError } from '../shared/errors';
 import { signBody } from '../shared/engage/signature';
 import { encodeBase64Json } from '../shared/engage/decoder';
+import { SUBSCRIPTION_BLOB } from '../shared/notifications/defaults';
 
 /** A problem the user fixes (printed without a stack). */
 class StartError extends Error {}
@@ -83,6 +84,30 @@ export function sampleCurl(webhookUrl: string, secret: string | undefined): stri
   const body = JSON.stringify({ Id: 'readme-curl-1', Attempt: 1, Properties: {}, Notifications: [{ Action: 'VISITOR', DynamicParamA: encodeBase64Json(payload) }] });
   const signature = secret ? ` -H 'ms-signature: ${signBody(secret, body)}'` : '';
   return `curl -sS -X POST '${webhookUrl}' -H 'content-type: application/json'${signature} --data '${body}'`;
+}
+
+/**
+ * The v2 sandbox starts empty at every run, but `.azurite/` keeps the subscription the drain recorded:
+ * give the sandbox that subscription back (a real upstream would still have it), so that a restart
+ * reads on instead of warning that it vanished and creating another.
+ */
+async function restoreSandboxSubscription(sandbox: RunningSandbox, connectionString: string, container: string, settings: Record<string, string>): Promise<void> {
+  if (!sandbox.notifications) return;
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  let id: unknown;
+  try {
+    const blob = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container).getBlobClient(SUBSCRIPTION_BLOB);
+    id = (JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { id?: unknown }).id;
+  } catch {
+    return; // nothing recorded yet
+  }
+  if (typeof id !== 'string' || !id) return;
+  const clientId = settings.NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID ?? settings.NOTIFICATIONS_CLIENT_ID ?? '';
+  const { model } = sandbox.notifications;
+  const created = model.createSubscription(clientId, (settings.NOTIFICATIONS_EVENT_TYPE_IDS ?? '').split(',').filter(Boolean), clientId);
+  model.subscriptions.delete(created.id);
+  created.id = id;
+  model.subscriptions.set(id, created);
 }
 
 export interface HostPorts {
@@ -167,6 +192,7 @@ async function main(): Promise<void> {
       },
     });
     Object.assign(settings, sandbox.settings);
+    if (azurite) await restoreSandboxSubscription(sandbox, azurite.connectionString, env.CHECKPOINT_CONTAINER || 'checkpoints', { ...env, ...settings } as Record<string, string>);
     // The user's explicit setting wins over the sandbox's default.
     if (env.ENGAGE_SIGNATURE_MODE) settings.ENGAGE_SIGNATURE_MODE = env.ENGAGE_SIGNATURE_MODE;
     const signatureMode = settings.ENGAGE_SIGNATURE_MODE ?? env.ENGAGE_SIGNATURE_MODE ?? 'log';
