@@ -11,7 +11,9 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { cpSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { createServer } from 'node:net';
 import { portIsFree } from '../../local/ports';
+import { SANDBOX_PORTS } from '../../local/sandbox';
 import { REPO_ROOT } from '../helpers/app';
 import { waitFor } from '../helpers/queues';
 import { codeBlocks } from '../docs/markdown';
@@ -165,4 +167,25 @@ test("the user's ENGAGE_SIGNATURE_MODE wins; SIGTERM to the npm process stops st
   process.kill(s.npm.pid!, 'SIGTERM');
   // The one warning is the one log mode exists for: the unsigned post, accepted.
   await expectAllGone(s, ports, /ms-signature missing \(ENGAGE_SIGNATURE_MODE=log, accepted\)/);
+}, 600_000);
+
+test('npm start says when a port it prefers is taken, and which one it uses instead', async () => {
+  // Hold the Engage sandbox's port (if someone else already holds it, it is taken all the same).
+  const blocker = createServer();
+  await new Promise<void>((resolve) => {
+    blocker.once('error', () => resolve());
+    blocker.listen(SANDBOX_PORTS.engage, '127.0.0.1', () => resolve());
+  });
+  try {
+    const s = npmStart();
+    const out = await banner(s);
+    const note = new RegExp(`^\\s*note: port ${SANDBOX_PORTS.engage} \\(Engage sandbox\\) is taken by another program; using (\\d+) instead$`, 'm').exec(out);
+    expect(note).not.toBeNull();
+    expect(out).toContain(`Sandbox Engage   http://127.0.0.1:${note![1]}`);
+    const ports = bannerPorts(out.slice(out.indexOf('engage-bridge is running locally')));
+    process.kill(-s.npm.pid!, 'SIGINT');
+    await expectAllGone(s, ports);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
 }, 600_000);
