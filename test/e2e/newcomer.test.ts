@@ -169,7 +169,7 @@ test("the user's ENGAGE_SIGNATURE_MODE wins; SIGTERM to the npm process stops st
   await expectAllGone(s, ports, /ms-signature missing \(ENGAGE_SIGNATURE_MODE=log, accepted\)/);
 }, 600_000);
 
-test('npm start says when a port it prefers is taken, and which one it uses instead', async () => {
+test('npm start says when a port it prefers is taken, and which one it uses instead; SIGINT to the npm process stops it all', async () => {
   // Hold the Engage sandbox's port (if someone else already holds it, it is taken all the same).
   const blocker = createServer();
   await new Promise<void>((resolve) => {
@@ -183,7 +183,8 @@ test('npm start says when a port it prefers is taken, and which one it uses inst
     expect(note).not.toBeNull();
     expect(out).toContain(`Sandbox Engage   http://127.0.0.1:${note![1]}`);
     const ports = bannerPorts(out.slice(out.indexOf('engage-bridge is running locally')));
-    process.kill(-s.npm.pid!, 'SIGINT');
+    // `kill -INT <npm pid>` (the npm process only, not its group) stops everything too.
+    process.kill(s.npm.pid!, 'SIGINT');
     await expectAllGone(s, ports);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
