@@ -10,7 +10,22 @@ import { registerListenerCommands } from './listeners';
 import { registerSubscriptionCommands } from './subscriptions';
 import { registerPoisonCommands } from './poison';
 import { registerStatusCommand } from './status';
-import { cliRedactor } from './settings';
+import { registerQueueCommands } from './queue';
+import { cliRedactor, isUnreachable, lastStorageEndpoint } from './settings';
+
+/** The error line for a failure: storage that does not answer says where we looked and what to do. */
+export function describeFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const endpoint = lastStorageEndpoint();
+  if (endpoint && isUnreachable(err)) {
+    return (
+      `storage did not answer at ${endpoint.url} (${endpoint.source}): ${message}\n` +
+      'Is it running? `npm start` starts Azurite on 127.0.0.1:10000/10001 (run it in another terminal first); ' +
+      'otherwise point AzureWebJobsStorage (environment or local.settings.json) at your storage account.'
+    );
+  }
+  return message;
+}
 
 export function buildProgram(): Command {
   const program = new Command('engage-bridge')
@@ -21,6 +36,7 @@ export function buildProgram(): Command {
   registerSubscriptionCommands(program);
   registerPoisonCommands(program);
   registerStatusCommand(program);
+  registerQueueCommands(program);
   return program;
 }
 
@@ -28,7 +44,7 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
-      process.stderr.write(`error: ${cliRedactor().text(err instanceof Error ? err.message : String(err))}\n`);
+      process.stderr.write(`error: ${cliRedactor().text(describeFailure(err))}\n`);
       process.exitCode = 1;
     });
 }

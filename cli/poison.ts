@@ -4,7 +4,7 @@
  * poison queue name.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { cliContext, positiveInt, processIo, type CliIo } from './settings';
+import { cliContext, positiveInt, processIo, requireKnownQueue, type CliIo } from './settings';
 
 export function registerPoisonCommands(program: Command, io: CliIo = processIo): void {
   const poison = program.command('poison').description('Poison queues: list, inspect, replay to their queue, purge');
@@ -31,7 +31,9 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
     .option('--json', 'print JSON')
     .action(async (opts: { queue: string; max: number; json?: boolean }) => {
       const { peekPoison } = await import('../shared/poison/queues');
-      const res = await peekPoison(await queues(), opts.queue, opts.max);
+      const client = await queues();
+      await requireKnownQueue(client, opts.queue);
+      const res = await peekPoison(client, opts.queue, opts.max);
       if (opts.json) return io.out(`${JSON.stringify(res, null, 2)}\n`);
       io.out(`${res.pair.poison}: ${res.depth} message(s)${res.depth > res.messages.length ? `, showing ${res.messages.length}` : ''}\n`);
       for (const m of res.messages) {
@@ -48,6 +50,7 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
     .action(async (opts: { queue: string; max?: number; dryRun?: boolean }) => {
       const { replayPoison } = await import('../shared/poison/queues');
       const ctx = await cliContext(io.cwd(), io.env());
+      await requireKnownQueue(ctx.storage.queues, opts.queue);
       const res = await replayPoison(ctx.storage.queues, {
         queue: opts.queue,
         messageTimeToLive: ctx.config.QUEUE_MESSAGE_TTL_SECONDS,
@@ -72,6 +75,7 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
     .action(async (opts: { queue: string; yes?: boolean }) => {
       const { peekPoison, purgePoison } = await import('../shared/poison/queues');
       const client = await queues();
+      await requireKnownQueue(client, opts.queue);
       if (!opts.yes) {
         const { pair, depth } = await peekPoison(client, opts.queue, 1);
         throw new Error(`refusing to delete ${depth} message(s) from ${pair.poison} without --yes`);

@@ -1,12 +1,58 @@
 /**
  * Settings for CLI commands, the way the app gets them: the environment first, then
  * `local.settings.json` (or `local.settings.sample.json`, as the local host does) in the working
- * directory fills what the environment leaves unset. Shared by the CLI command modules.
+ * directory fills what the environment leaves unset. Every command reads them through here.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { QueueServiceClient } from '@azure/storage-queue';
+import { z } from 'zod';
 import { loadConfig, secretRedactor, type Config } from '../shared/config';
 import type { Redactor } from '../shared/redact';
 import { getStorage, type StorageClients } from '../shared/storage';
-import { readLocalSettings } from '../local/host/hostConfig';
+
+const localSettingsFile = z.object({ Values: z.record(z.string(), z.string()).optional() });
+
+/** `Values` of local.settings.json (or the sample) in `dir`, as the Functions host reads them. */
+export function readSettingsFile(dir: string): { values: Record<string, string>; file?: string } {
+  for (const name of ['local.settings.json', 'local.settings.sample.json']) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const parsed = localSettingsFile.safeParse(raw);
+    if (!parsed.success) throw new Error(`${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return { values: parsed.data.Values ?? {}, file };
+  }
+  return { values: {} };
+}
+
+/** The storage endpoint the last command used (for the "storage is down" message). */
+let storageEndpoint: { url: string; source: string } | undefined;
+
+export function lastStorageEndpoint(): { url: string; source: string } | undefined {
+  return storageEndpoint;
+}
+
+/** True for an error that means storage could not be reached at all (nothing answered). */
+export function isUnreachable(err: unknown): boolean {
+  const text = `${(err as { code?: unknown })?.code ?? ''} ${err instanceof Error ? err.message : String(err)}`;
+  return /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|ETIMEDOUT|did not answer within the deadline/.test(text);
+}
+
+/** Refuses a queue name that is neither a queue nor a `-poison` queue in this storage account. */
+export async function requireKnownQueue(queues: QueueServiceClient, name: string): Promise<void> {
+  const source = name.endsWith('-poison') ? name.slice(0, -'-poison'.length) : name;
+  const [main, poison] = await Promise.all([queues.getQueueClient(source).exists(), queues.getQueueClient(`${source}-poison`).exists()]);
+  if (main || poison) return;
+  const known: string[] = [];
+  for await (const q of queues.listQueues()) known.push(q.name);
+  throw new Error(`no queue "${source}" (nor "${source}-poison") in storage at ${queues.url}; queues there: ${known.join(', ') || '(none)'}`);
+}
 
 export interface CliSettings {
   /** The merged settings (environment wins over the file). */
@@ -16,7 +62,7 @@ export interface CliSettings {
 }
 
 export function loadCliSettings(dir: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): CliSettings {
-  const local = readLocalSettings(dir);
+  const local = readSettingsFile(dir);
   const merged: NodeJS.ProcessEnv = { ...local.values };
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
   return { env: merged, file: local.file };
@@ -33,6 +79,7 @@ export async function cliContext(dir?: string, env?: NodeJS.ProcessEnv): Promise
   const settings = loadCliSettings(dir, env);
   const config = loadConfig(settings.env);
   const storage = await getStorage('AzureWebJobsStorage', settings.env);
+  storageEndpoint = { url: storage.queues.url, source: (env ?? process.env).AzureWebJobsStorage ? 'AzureWebJobsStorage in the environment' : settings.file ? `AzureWebJobsStorage in ${settings.file}` : 'AzureWebJobsStorage' };
   return { settings, config, storage };
 }
 

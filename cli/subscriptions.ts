@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../shared/config';
-import { writeOut } from './settings';
+import { cliContext, writeOut } from './settings';
 
 export interface SubscriptionCommandIo {
   out: (line: string) => void;
@@ -20,16 +20,17 @@ interface CreateOptions {
 }
 
 async function context(io: SubscriptionCommandIo) {
-  const [{ getConfig }, { getStorage }, { JsonBlobStore }, { NotificationApiClient }, { clientOptions, drainOptions }] = await Promise.all([
-    import('../shared/config'),
+  const [{ getStorage }, { JsonBlobStore }, { NotificationApiClient }, { clientOptions, drainOptions }] = await Promise.all([
     import('../shared/storage'),
     import('../shared/state/jsonBlobStore'),
     import('../shared/notifications/client'),
     import('../shared/notifications/settings'),
   ]);
-  const config = io.config ?? getConfig();
+  // The same settings as every other command: the environment, then local.settings.json.
+  const cli = io.config ? undefined : await cliContext();
+  const config = io.config ?? cli!.config;
   const api = new NotificationApiClient(clientOptions(config));
-  const checkpoints = new JsonBlobStore(await getStorage(), config.CHECKPOINT_CONTAINER);
+  const checkpoints = new JsonBlobStore(cli?.storage ?? (await getStorage()), config.CHECKPOINT_CONTAINER);
   return { config, api, checkpoints, options: drainOptions(config) };
 }
 
@@ -51,6 +52,15 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
   const eventTypeIds = opts.eventTypes ? opts.eventTypes.split(',').map((s) => s.trim()).filter(Boolean) : options.subscription.eventTypeIds;
   const created = await createSubscription({ api, retry: options.retry }, { eventTypeIds, clientId: opts.clientId ?? options.subscription.clientId });
   await checkpoints.write(SUBSCRIPTION_BLOB, { id: created.id, createdAt: new Date().toISOString() }, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
+  // --replace: the old subscription would otherwise stay alive upstream, collecting a backlog nobody reads.
+  if (stored && stored.value.id !== created.id) {
+    try {
+      await api.deleteSubscription(stored.value.id);
+      io.out(`deleted the replaced subscription ${stored.value.id}`);
+    } catch (err) {
+      if (!isSubscriptionNotFound(err)) throw err;
+    }
+  }
   if (opts.json) io.out(JSON.stringify(created, null, 2));
   else io.out(`created subscription ${created.id} for client ${created.subscription?.client_id ?? '?'} (event types ${created.subscription?.event_type_ids?.join(', ') ?? eventTypeIds?.join(', ')})`);
   return created.id;

@@ -20,6 +20,7 @@ function main(): void {
     for (const path of changed) console.error(`contract: ${path} differs from the code (run npm run contract)`);
     for (const path of stale) console.error(`contract: ${path} is not generated from the code (run npm run contract to remove it)`);
     process.exitCode = changed.length + stale.length > 0 ? 1 : 0;
+    if (process.exitCode === 0) console.log(`contract: ${files.size} file(s) up to date with the code`);
     return;
   }
   for (const path of changed) writeFileSync(join(root, path), files.get(path)!);

@@ -13,6 +13,11 @@ export interface AzuriteOptions {
   location?: string;
   /** Print Azurite's own output (default: quiet). */
   verbose?: boolean;
+  /**
+   * Run Azurite in its own process group (npm start): the terminal's Ctrl-C then reaches only our
+   * process, which stops the host first (it flushes its last writes) and Azurite after.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface RunningAzurite {
@@ -43,7 +48,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.location ?? process.cwd() });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.location ?? process.cwd(), detached: options.ownProcessGroup === true });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -13,3 +13,21 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether `port` can be listened on at 127.0.0.1 right now. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `port` when it is free, else a free port chosen by the OS; `moved` tells the caller to say so
+ * (a silent move would leave the user's other tools pointing at the wrong server).
+ */
+export async function preferredPort(port: number): Promise<{ port: number; moved: boolean }> {
+  return (await portIsFree(port)) ? { port, moved: false } : { port: await freePort(), moved: true };
+}

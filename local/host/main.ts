@@ -5,15 +5,65 @@
  * (`--functions`, repeatable: only these functions run, as with Core Tools' `func start --functions`).
  * Settings: environment, then local.settings.json (or the sample). Prints
  * `Host listening on http://127.0.0.1:<port>` once every trigger is running. Ctrl-C stops cleanly.
+ * It does not start Azurite (`npm start` does): when the storage it is pointed at does not answer,
+ * it says so once and exits instead of logging a failure per trigger.
  */
+import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/errors';
-import { startHost } from './index';
+import { readLocalSettings } from './hostConfig';
+import { projectRoot, startHost } from './index';
+
+/** A problem the user fixes: its message alone, no stack. */
+class HintError extends Error {}
+
+const USAGE = `Usage: node dist/local/host/main.js [--port 7071] [--dir <project>] [--functions <name>]...
+
+Runs the app's functions under the local Functions host (no Azurite, no sandbox: \`npm start\` runs all three).
+  --port <n>          HTTP port (default 7071)
+  --dir <path>        project folder with host.json, dist/ and local.settings.json (default: this project)
+  --functions <name>  run only this function (repeatable)
+  --help              this text
+Settings: the environment, then local.settings.json (or local.settings.sample.json).
+`;
+
+/** The local storage endpoint (host, port) a connection string names, when it is on this machine. */
+export function localStorageEndpoint(connection: string | undefined): { host: string; port: number } | undefined {
+  if (!connection) return undefined;
+  if (/UseDevelopmentStorage=true/i.test(connection)) return { host: '127.0.0.1', port: 10001 };
+  const m = /QueueEndpoint=https?:\/\/(127\.0\.0\.1|localhost):(\d+)/i.exec(connection);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(5000, () => done(false));
+  });
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '7071' }, dir: { type: 'string' }, functions: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '7071' }, dir: { type: 'string' }, functions: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port (got "${values.port}")`);
+  const connection = process.env.AzureWebJobsStorage || readLocalSettings(values.dir ?? projectRoot()).values.AzureWebJobsStorage;
+  const endpoint = localStorageEndpoint(connection);
+  if (endpoint && !(await reachable(endpoint.host, endpoint.port))) {
+    throw new HintError(
+      `storage is not running: nothing answers at ${endpoint.host}:${endpoint.port} (the queue endpoint of AzureWebJobsStorage).\n` +
+        'Start Azurite first (npx azurite --silent --location .azurite) or use `npm start`, which starts Azurite, the sandbox and this host together.',
+    );
+  }
   const host = await startHost({ port, dir: values.dir, functions: values.functions });
   process.stdout.write(`Host listening on ${host.url}\n`);
   for (const f of host.functions) process.stdout.write(`  ${f.name} [${f.trigger}] ${f.detail}\n`);
@@ -30,7 +80,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const usage = err instanceof ConfigError || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  const usage = err instanceof ConfigError || err instanceof HintError || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  if (String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) process.stderr.write(USAGE);
   process.exit(1);
 });

@@ -19,7 +19,12 @@ export interface SandboxOptions {
   /** Generate realistic traffic periodically (npm start). */
   traffic?: boolean;
   log?: (line: string) => void;
+  /** Ports for the simulators (default: free ports chosen by the OS). */
+  ports?: { engage?: number; notifications?: number; noojee?: number };
 }
+
+/** The ports `npm start` prefers for the simulators, so that their URLs stay the same from one run to the next. */
+export const SANDBOX_PORTS = { engage: 7081, notifications: 7082, noojee: 7083 } as const;
 
 export interface RunningSandbox {
   engage?: EngageSandbox;
@@ -39,6 +44,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   try {
     if (options.engage) {
       const e = await startEngageSandbox({
+        port: options.ports?.engage,
         sampleIntervalMs: options.traffic ? 5_000 : undefined,
         listeners: [
           {
@@ -59,19 +65,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         ENGAGE_PASSWORD: e.credentials.password,
         ENGAGE_SUBSCRIPTION_KEY: e.credentials.subscriptionKey,
         ENGAGE_WEBHOOK_SECRET: options.engage.secret,
+        // The sandbox signs every push, so the local default is to check; the caller's explicit setting wins.
         ENGAGE_SIGNATURE_MODE: 'enforce',
         // The sandbox sends base64 JSON; real Engage payloads are encrypted (decoder `none`).
         ENGAGE_DECODER: 'base64-json',
       });
     }
     if (options.notifications !== false) {
-      const n = await startNotificationsSandbox({ generate: options.traffic ? { everyMs: 10_000, count: 3 } : undefined, log: options.log });
+      const n = await startNotificationsSandbox({ port: options.ports?.notifications, generate: options.traffic ? { everyMs: 10_000, count: 3 } : undefined, log: options.log });
       stops.push(() => n.stop());
       running.notifications = n;
       Object.assign(settings, notificationsSandboxSettings(n), options.traffic ? { NOTIFICATIONS_RUN_ON_STARTUP: 'true' } : {});
     }
     if (options.noojee !== false) {
-      const j = await startNoojeeSandbox({ traffic: options.traffic ? { intervalMs: 15_000, extensions: SANDBOX_NOOJEE_EXTENSIONS } : undefined, log: options.log });
+      const j = await startNoojeeSandbox({ port: options.ports?.noojee, traffic: options.traffic ? { intervalMs: 15_000, extensions: SANDBOX_NOOJEE_EXTENSIONS } : undefined, log: options.log });
       stops.push(() => j.stop());
       running.noojee = j;
       Object.assign(settings, { NOOJEE_BASE_URL: j.url, NOOJEE_API_KEY: j.apiKey, NOOJEE_EXTENSIONS: SANDBOX_NOOJEE_EXTENSIONS.join(',') });

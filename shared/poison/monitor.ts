@@ -6,6 +6,7 @@
  * the poison queues and one readable line per poison queue:
  *   PoisonQueueDepth {"queue":"engage-desk-poison","sourceQueue":"engage-desk","depth":3}
  */
+import { setMaxListeners } from 'node:events';
 import type { InvocationContext } from '@azure/functions';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { getStorage, storageDeadlineMs, withDeadline } from '../storage';
@@ -23,7 +24,11 @@ export async function runPoisonMonitor(context: InvocationContext, queues?: Queu
   const client = queues ?? storage!.queues;
   // Bounded: a hung storage ends this run with an error; the next run reports again.
   const deadlineMs = storage?.deadlineMs ?? storageDeadlineMs();
-  const depths = await withDeadline(deadlineMs, 'poison queue depths', (signal) => listQueueDepths(client, signal));
+  const depths = await withDeadline(deadlineMs, 'poison queue depths', (signal) => {
+    // One deadline for the whole listing: every queue's read listens on it (more than Node's default of 10).
+    setMaxListeners(0, signal);
+    return listQueueDepths(client, signal);
+  });
   const poison: PoisonQueueDepth[] = [];
   for (const q of depths) {
     if (q.name.endsWith(POISON_SUFFIX)) {
@@ -35,7 +40,10 @@ export async function runPoisonMonitor(context: InvocationContext, queues?: Queu
     }
   }
   for (const q of poison.filter((p) => p.depth > 0)) {
-    const pinned = await withDeadline(deadlineMs, `poison TTL of ${q.name}`, (signal) => keepPoisonForever(client, q.name, signal));
+    const pinned = await withDeadline(deadlineMs, `poison TTL of ${q.name}`, (signal) => {
+      setMaxListeners(0, signal);
+      return keepPoisonForever(client, q.name, signal);
+    });
     if (pinned > 0) context.log(`poison monitor: ${pinned} message(s) of ${q.name} re-sent with TTL -1 (never expire)`);
   }
   const total = poison.reduce((sum, q) => sum + q.depth, 0);

@@ -87,7 +87,8 @@ describe('poison CLI (Azurite)', () => {
     expect(await cli('poison', 'purge', '--queue', 'engage-meeting', '--yes')).toBe('purged 1 message(s) from engage-meeting-poison\n');
     expect(await queueDepth(azurite.connectionString, 'engage-meeting-poison')).toBe(0);
 
-    expect(await cli('poison', 'replay', '--queue', 'never-poisoned')).toContain('replayed 0 message(s)');
+    // A queue that exists neither as a queue nor as a poison queue is a typo: refused (issue 24).
+    await expect(cli('poison', 'replay', '--queue', 'never-poisoned')).rejects.toThrow(/no queue "never-poisoned" \(nor "never-poisoned-poison"\)/);
     await expect(cli('poison', 'show', '--queue', 'Bad_Queue')).rejects.toThrow(/must be a queue name/);
     await expect(cli('poison', 'replay', '--queue', 'engage-desk', '--max', '0')).rejects.toThrow(/positive integer/);
   });

@@ -80,14 +80,15 @@ describe('subscriptions CLI', () => {
     const second = await createSubscriptionCommand({ replace: true, eventTypes: '102' }, io);
     expect(second).not.toBe(first);
     expect(out.at(-1)).toMatch(/event types 102\)/);
+    // --replace deletes the replaced subscription upstream (issue 24): nobody would read its backlog.
+    expect(out).toContain(`deleted the replaced subscription ${first}`);
+    expect(sandbox.subscriptionIds()).not.toContain(first);
     expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(second);
     // A recorded subscription deleted upstream: status says so; create goes ahead without --replace.
     sandbox.deleteSubscription(second);
     await subscriptionStatusCommand({}, io);
     expect(out).toContain(`subscription ${second} does not exist upstream (the drain creates a new one on its next run)`);
     const third = await createSubscriptionCommand({}, io);
-    await deleteSubscriptionCommand({ id: first }, io);
-    expect(out.at(-1)).toBe(`deleted subscription ${first}`);
     await deleteSubscriptionCommand({ id: first }, io);
     expect(out.at(-1)).toBe(`subscription ${first} did not exist upstream`);
     expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(third);
