@@ -39,7 +39,6 @@ param environmentName string
   'eastasia'
   'eastus'
   'eastus2'
-  'eastus2euap'
   'francecentral'
   'germanywestcentral'
   'italynorth'
@@ -68,7 +67,7 @@ param environmentName string
     type: 'location'
   }
 })
-param location string = deployment().location
+param location string
 
 @description('Resource group to create (or update); empty = rg-<environmentName>.')
 param resourceGroupName string = ''
@@ -208,7 +207,7 @@ param extraAppSettings object = {}
 var nameSegment = toLower(replace(replace(environmentName, '_', '-'), '.', '-'))
 var tags = { 'azd-env-name': environmentName, application: 'engage-bridge' }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${nameSegment}'
   location: location
   tags: tags

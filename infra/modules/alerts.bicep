@@ -51,7 +51,7 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(a
 
 var actions = empty(alertEmail) ? [] : [actionGroup.id]
 
-resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-poison-queue-depth'
   location: location
   tags: tags
@@ -96,7 +96,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-resource storageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource storageAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-storage-unavailable'
   location: location
   tags: tags
@@ -140,7 +140,7 @@ resource storageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-function-failures'
   location: location
   tags: tags

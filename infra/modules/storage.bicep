@@ -34,7 +34,7 @@ param claimCheckRetentionDays int = 14
 var allQueueNames = flatten(map(queueNames, queue => [queue, '${queue}-poison']))
 var allContainerNames = union(containerNames, [deploymentContainerName])
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
   tags: tags
@@ -58,12 +58,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' = {
   parent: storage
   name: 'default'
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for container in allContainerNames: {
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = [for container in allContainerNames: {
   parent: blobService
   name: container
   properties: {
@@ -71,19 +71,19 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   }
 }]
 
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' = {
   parent: storage
   name: 'default'
 }
 
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queue in allQueueNames: {
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [for queue in allQueueNames: {
   parent: queueService
   name: queue
 }]
 
 // Claim-check blobs are not deleted by their consumers (a redelivery or a replay may still need them):
 // a lifecycle rule removes them once no queue message can refer to them any more.
-resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-06-01' = {
   parent: storage
   name: 'default'
   properties: {

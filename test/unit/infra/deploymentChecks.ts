@@ -14,6 +14,8 @@ import { BicepFile, BicepScope, isKnown, objectProperty, parseBicepFile, UNKNOWN
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const INFRA_DIR = join(REPO_ROOT, 'infra');
 export const MAIN_BICEP = join(INFRA_DIR, 'main.bicep');
+/** The region the evaluated deployments use (main.bicep's location has no default; every deployer passes one). */
+export const DEPLOY_LOCATION = 'eastus2';
 
 /** Files under `dir` (recursively) whose name ends with `suffix`. */
 export function filesUnder(dir: string, suffix: string): string[] {
@@ -108,7 +110,8 @@ export async function loadDeployment(params: Record<string, BicepValue> = {}, so
 async function evaluateDeployment(params: Record<string, BicepValue>, sources: Record<string, string>): Promise<Omit<Deployment, 'ownSettingNames'>> {
   const read = (path: string) => parseBicepFile(path, sources[path] ?? readFileSync(path, 'utf8'));
   const main = await read(MAIN_BICEP);
-  const mainScope = new BicepScope(main, params);
+  // location has no default: azd (AZURE_LOCATION) and the deploy workflow (--parameters location=…) always pass one.
+  const mainScope = new BicepScope(main, { location: DEPLOY_LOCATION, ...params });
   const scopes: { file: BicepFile; scope: BicepScope }[] = [{ file: main, scope: mainScope }];
   for (const [name, mod] of main.modules) {
     const file = await read(mod.path);

@@ -7,7 +7,7 @@
  */
 import { relative } from 'node:path';
 import { BicepScope, isKnown, parseBicepFile, propertiesNamed, UNKNOWN, UNKNOWN_TEXT, where, type BicepValue } from './bicepModel';
-import { filesUnder, INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
+import { DEPLOY_LOCATION, filesUnder, INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
 import type { Node } from 'web-tree-sitter';
 
 // The Bridge.NET build has no usable types.
@@ -135,7 +135,7 @@ async function scopes(files: string[], sources: Record<string, string>, params: 
   const result: BicepScope[] = [];
   const seen = new Set<string>();
   if (files.includes(MAIN_BICEP)) {
-    const main = new BicepScope(await read(MAIN_BICEP), params);
+    const main = new BicepScope(await read(MAIN_BICEP), { location: DEPLOY_LOCATION, ...params });
     result.push(main);
     seen.add(MAIN_BICEP);
     for (const [name, mod] of main.file.modules) {

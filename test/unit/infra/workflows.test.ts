@@ -106,10 +106,11 @@ describe('ci.yml', () => {
     expect(test.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version']).toBe(22);
   });
 
-  test('builds and lints every Bicep file with the Bicep CLI', () => {
-    expect(runs).toMatch(/az bicep install/);
-    expect(runs).toMatch(/for file in infra\/main\.bicep infra\/modules\/\*\.bicep; do[\s\S]*az bicep build --file "\$file"/);
-    expect(runs).toMatch(/az bicep lint --file "\$file"/);
+  test('builds and lints every Bicep file with the pinned Bicep CLI from NuGet, a missing compiler or a warning failing', () => {
+    const bicep = steps((ci.jobs as Map).bicep as Map);
+    expect(runs).toMatch(/BICEP_BIN=\$\(scripts\/bicep\/install\.sh\)/);
+    const check = bicep.find((s) => /jest test\/unit\/infra\/bicepCompiler\.test\.ts/.test(s.run ?? ''));
+    expect(check?.env).toEqual({ BICEP_REQUIRED: '1' });
   });
 });
 
