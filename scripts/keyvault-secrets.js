@@ -11,8 +11,9 @@
  *       (the rule main.bicep uses for its references), with `az keyvault secret set`.
  *   node scripts/keyvault-secrets.js check-references --resource-group <rg> --app <function app> [--settings <JSON array>]
  *       Waits until the Function App reports every Key Vault reference (of the listed settings, or
- *       all) as Resolved (`az rest` on .../config/configreferences/appsettings); fails naming the
- *       settings and their status otherwise. Run it after `az functionapp restart`.
+ *       all) as Resolved (`az rest` on .../config/configreferences/appsettings), after asking the platform to
+ *       resolve them now (POST .../config/configreferences/appsettings/refresh); fails naming the
+ *       settings and their status otherwise. No restart needed.
  *
  * Needs `npm run build` first (reads the secret names from dist/shared/config) and, for `push`, an
  * `az login` with the Key Vault Secrets Officer role on the vault. Values never reach the output or
@@ -86,11 +87,17 @@ function unresolvedReferences(answer, expected) {
   return names.map((name) => ({ name, status: statuses.get(name) ?? 'not reported' })).filter((r) => r.status !== 'Resolved');
 }
 
-/** Polls the app's Key Vault reference status until all are Resolved (attempts × delay, default 20 × 15 s). */
+/**
+ * Asks the platform to resolve the app's Key Vault references now (instead of within 24 h or at the next
+ * restart): the documented POST `<site>/config/configreferences/appsettings/refresh` ("Use Key Vault
+ * references …", Rotation), then polls their status until all are Resolved (attempts × delay, default 20 × 15 s).
+ */
 function checkReferences(resourceGroup, app, expected, env) {
   const attempts = Number(env.KV_CHECK_ATTEMPTS ?? 20);
   const delayMs = Number(env.KV_CHECK_DELAY_MS ?? 15_000);
-  const url = `/subscriptions/{subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${app}/config/configreferences/appsettings?api-version=2024-04-01`;
+  const site = `/subscriptions/{subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${app}`;
+  const url = `${site}/config/configreferences/appsettings?api-version=2025-03-01`;
+  execFileSync('az', ['rest', '--method', 'post', '--url', `${site}/config/configreferences/appsettings/refresh?api-version=2022-03-01`, '--output', 'none'], { stdio: ['ignore', 'ignore', 'inherit'] });
   let pending = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const answer = JSON.parse(execFileSync('az', ['rest', '--method', 'get', '--url', url, '--output', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));

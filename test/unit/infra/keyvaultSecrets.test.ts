@@ -77,7 +77,7 @@ describe('scripts/keyvault-secrets.js', () => {
     expect(unresolvedReferences(answer, [])).toEqual([]);
   });
 
-  test('`check-references` polls az rest until resolved, and fails naming what is not', () => {
+  test('`check-references` asks the platform to refresh the references (documented POST), polls az rest until resolved, and fails naming what is not', () => {
     const stub = join(dir, 'rest');
     mkdirSync(stub);
     // az stub answering the configreferences call from a file the test rewrites.
@@ -93,13 +93,14 @@ describe('scripts/keyvault-secrets.js', () => {
     };
     const ok = run({ value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved', reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=engage-password)' } }] });
     expect(ok.status).toBe(0);
-    expect(readFileSync(join(stub, 'calls'), 'utf8').trim()).toBe(
-      'rest --method get --url /subscriptions/{subscriptionId}/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-dev/config/configreferences/appsettings?api-version=2024-04-01 --output json',
-    );
+    expect(readFileSync(join(stub, 'calls'), 'utf8').trim().split('\n')).toEqual([
+      'rest --method post --url /subscriptions/{subscriptionId}/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-dev/config/configreferences/appsettings/refresh?api-version=2022-03-01 --output none',
+      'rest --method get --url /subscriptions/{subscriptionId}/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-dev/config/configreferences/appsettings?api-version=2025-03-01 --output json',
+    ]);
     const failing = run({ value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'AccessToKeyVaultDenied' } }] });
     expect(failing.status).toBe(1);
     expect(failing.stderr).toBe('error: Key Vault references not resolved: ENGAGE_PASSWORD (AccessToKeyVaultDenied)\n');
-    expect(readFileSync(join(stub, 'calls'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(readFileSync(join(stub, 'calls'), 'utf8').trim().split('\n')).toHaveLength(5);
   });
 
   test('usage errors exit 1 with a message', () => {

@@ -10,68 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { azdPackageSteps, azdZipEntries, ignored, parseIgnore, resolveRemoteBuild, shipped, type AzdService } from './azdPackaging';
 import { ensureBuilt } from './build';
 import { REPO_ROOT } from './deploymentChecks';
-import { loadYaml } from './yamlFile';
+import { parseYaml } from './yamlFile';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
-}
-
-interface IgnoreRule {
-  negate: boolean;
-  dirOnly: boolean;
-  regex: RegExp;
-}
-
-/** .funcignore / .gitignore rules (gitignore syntax: `!`, trailing `/`, anchored `/x`, `*`, `**`, `?`). */
-function parseIgnore(text: string): IgnoreRule[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/\s+$/, ''))
-    .filter((l) => l && !l.startsWith('#'))
-    .map((line) => {
-      const negate = line.startsWith('!');
-      let pattern = negate ? line.slice(1) : line;
-      const dirOnly = pattern.endsWith('/');
-      if (dirOnly) pattern = pattern.slice(0, -1);
-      const anchored = pattern.includes('/');
-      if (pattern.startsWith('/')) pattern = pattern.slice(1);
-      const glob = pattern
-        .split(/(\*\*\/|\/\*\*|\*\*|\*|\?)/)
-        .map((part) => {
-          if (part === '**/') return '(?:.*/)?';
-          if (part === '/**') return '/.*';
-          if (part === '**') return '.*';
-          if (part === '*') return '[^/]*';
-          if (part === '?') return '[^/]';
-          return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-        })
-        .join('');
-      return { negate, dirOnly, regex: new RegExp(anchored ? `^${glob}$` : `(?:^|/)${glob}$`) };
-    });
-}
-
-/** Whether git would ignore `path` (relative, `/`-separated) by its own rules (the last match wins). */
-function ignored(rules: IgnoreRule[], path: string, isDir: boolean): boolean {
-  let result = false;
-  for (const rule of rules) if ((!rule.dirOnly || isDir) && rule.regex.test(path)) result = !rule.negate;
-  return result;
-}
-
-/**
- * The files a packager applying `rules` to `root` ships; an excluded directory is not entered (git:
- * a file cannot be re-included under an excluded directory). `leaves` are listed as `dir/` only.
- */
-function shipped(root: string, rules: IgnoreRule[], leaves: readonly string[] = []): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
-      const path = dir ? `${dir}/${e.name}` : e.name;
-      if (ignored(rules, path, e.isDirectory())) return [];
-      if (!e.isDirectory()) return [path];
-      return leaves.includes(path) ? [`${path}/`] : walk(path);
-    });
-  return walk('');
 }
 
 const funcignore = () => parseIgnore(readFileSync(join(REPO_ROOT, '.funcignore'), 'utf8'));
@@ -101,8 +46,8 @@ describe('the deployment package', () => {
 
   test('scripts/package-function-app.sh builds host.json, package.json, dist/functions, dist/shared and a production install', () => {
     const files = filesUnder(out).map((f) => relative(out, f));
-    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js']));
-    expect(files.filter((f) => !RUNTIME_FILE.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js', '.funcignore']));
+    expect(files.filter((f) => !RUNTIME_FILE.test(f) && f !== '.funcignore')).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as { main: string };
     expect(existsSync(join(out, pkg.main))).toBe(true);
     // One `npm ci` from the lockfile, in the package, without dev dependencies or install scripts.
@@ -127,9 +72,10 @@ describe('the deployment package', () => {
     for (const name of ['jest', 'azurite', 'typescript', 'autocannon', '@kusto/language-service-next', 'tree-sitter-bicep']) expect(production).not.toContain(name);
   });
 
-  test('.funcignore ships the whole package azd zips', () => {
-    const files = filesUnder(out).map((f) => relative(out, f));
-    expect(shipped(out, funcignore()).sort()).toEqual(files.sort());
+  test("azd's zip of the package folder (its own .funcignore) ships the whole package, node_modules included", () => {
+    const files = filesUnder(out).map((f) => relative(out, f)).filter((f) => f !== '.funcignore');
+    expect(azdZipEntries(azdService(), out).sort()).toEqual(files.sort());
+    expect(files).toContain('node_modules/@azure/functions/package.json');
   });
 
   test('.funcignore applied to the project folder ships nothing from tests, bench, the local host or tools', () => {
@@ -153,12 +99,96 @@ describe('the deployment package', () => {
   });
 
   test('azd packages the folder the script builds (azure.yaml dist + prepackage hook); the workflow deploys the same', () => {
-    const azd = loadYaml(join(REPO_ROOT, 'azure.yaml')) as { services: { api: { dist: string; hooks: { prepackage: { run: string } } } } };
-    const api = azd.services.api;
-    expect(api.hooks.prepackage.run).toBe(`scripts/package-function-app.sh ${api.dist}`);
+    const api = azdService();
+    expect(api.hooks!.prepackage!.run).toBe(`npm run build && scripts/package-function-app.sh ${api.dist}`);
     const deploy = readFileSync(join(REPO_ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8');
     expect(deploy).toContain(`run: scripts/package-function-app.sh ${api.dist}`);
     expect(deploy).toContain(`package: ${api.dist}`);
-    expect(readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8').split('\n')).toContain(`${api.dist.split('/')[0]}/`);
+    expect(readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8').split('\n')).toContain(`${api.dist!.split('/')[0]}/`);
   });
+});
+
+/** The `api` service of azure.yaml. */
+function azdService(text = readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8')): AzdService {
+  return (parseYaml(text, 'azure.yaml') as unknown as { services: { api: AzdService } }).services.api;
+}
+
+describe("azd's real packaging rules (azdPackaging.ts, from azd's source)", () => {
+  test('azd package runs npm install, the prepackage hook, npm run build, then zips dist: the hook builds before it packages', () => {
+    const api = azdService();
+    const steps = azdPackageSteps(api);
+    expect(steps).toEqual([
+      'npm install',
+      'prepackage hook: npm run build && scripts/package-function-app.sh .deploy/package',
+      'npm run build',
+      'zip .deploy/package (ignore file: .deploy/package/.funcignore)',
+    ]);
+    // No build before the hook: the hook's own command builds dist/ before the package script reads it.
+    const hook = api.hooks!.prepackage!.run;
+    expect(hook.indexOf('npm run build')).toBeGreaterThanOrEqual(0);
+    expect(hook.indexOf('npm run build')).toBeLessThan(hook.indexOf('package-function-app.sh'));
+  });
+
+  test('remoteBuild is false and the project .funcignore does not exclude node_modules (azd refuses the mix)', () => {
+    const api = azdService();
+    expect(api.remoteBuild).toBe(false);
+    expect(resolveRemoteBuild(api, REPO_ROOT)).toBe(false);
+    expect(() => resolveRemoteBuild({ ...api, remoteBuild: false }, join(__dirname, 'no-such-dir'))).not.toThrow();
+  });
+
+  test("the model finds the earlier finding F1 in the previous azure.yaml: no build before the hook, node_modules left out", () => {
+    const before = azdService(readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8').replace(/\n\s*remoteBuild: false/, '').replace('npm run build && ', ''));
+    expect(before.hooks!.prepackage!.run).not.toMatch(/npm run build/);
+    // The package folder without its own .funcignore and remoteBuild unset: azd leaves node_modules out.
+    const dir = mkdtempSync(join(tmpdir(), 'azd-f1-'));
+    try {
+      mkdirSync(join(dir, 'node_modules', '@azure', 'functions'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', '@azure', 'functions', 'package.json'), '{}');
+      writeFileSync(join(dir, 'host.json'), '{}');
+      expect(azdZipEntries(before, dir)).toEqual(['host.json']);
+      expect(azdZipEntries({ ...before, remoteBuild: false }, dir).sort()).toEqual(['host.json', 'node_modules/@azure/functions/package.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the real production install, zipped by azd\'s rules and unpacked as wwwroot, loads package.json main and registers every function', () => {
+    ensureBuilt(REPO_ROOT);
+    const dir = mkdtempSync(join(tmpdir(), 'azd-real-'));
+    try {
+      const pkgDir = join(dir, 'package');
+      const run = spawnSync(join(REPO_ROOT, 'scripts', 'package-function-app.sh'), [pkgDir], { encoding: 'utf8', env: { ...process.env, npm_config_prefer_offline: 'true' } });
+      expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({ status: 0, stderr: '' });
+      // Unpack what azd's zip holds into a clean wwwroot: nothing else is there in Azure.
+      const wwwroot = join(dir, 'wwwroot');
+      for (const file of azdZipEntries(azdService(), pkgDir)) {
+        mkdirSync(join(wwwroot, file, '..'), { recursive: true });
+        writeFileSync(join(wwwroot, file), readFileSync(join(pkgDir, file)));
+      }
+      // The worker provides @azure/functions-core; everything else must come from wwwroot itself.
+      const core = join(REPO_ROOT, 'dist', 'local', 'host', 'core', 'index.js');
+      const probe = `
+        const Module = require('module');
+        const resolve = Module._resolveFilename;
+        Module._resolveFilename = function (request, ...rest) {
+          return request === '@azure/functions-core' ? ${JSON.stringify(core)} : resolve.call(this, request, ...rest);
+        };
+        const core = require(${JSON.stringify(core)});
+        const names = [];
+        const register = core.registerFunction;
+        core.registerFunction = (metadata, callback) => { names.push(metadata.name); return register(metadata, callback); };
+        const main = require('./package.json').main;
+        require(require('path').resolve(main));
+        const outside = Object.keys(require.cache).filter((f) => !f.startsWith(process.cwd()) && f !== ${JSON.stringify(core)} && !f.startsWith(${JSON.stringify(join(REPO_ROOT, 'dist', 'local', 'host', 'core'))}));
+        console.log(JSON.stringify({ names, outside }));
+      `;
+      const loaded = spawnSync(process.execPath, ['-e', probe], { cwd: wwwroot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NODE_PATH: '' } });
+      expect({ status: loaded.status, stderr: loaded.status === 0 ? '' : loaded.stderr }).toEqual({ status: 0, stderr: '' });
+      const result = JSON.parse(loaded.stdout.trim().split('\n').pop()!) as { names: string[]; outside: string[] };
+      expect(result.outside).toEqual([]);
+      expect(result.names).toEqual(expect.arrayContaining(['engageWebhook', 'notificationsDrain', 'callEvents', 'poisonMonitor']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

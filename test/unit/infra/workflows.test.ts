@@ -134,14 +134,13 @@ describe('deploy.yml', () => {
     expect(strings(deploy).join('\n')).not.toMatch(/creds|client-secret|publish-profile/);
   });
 
-  test('deploys infra, secrets, code, restarts and checks the references and health, then reconciles listeners, in that order', () => {
+  test('deploys infra, secrets, code, refreshes and checks the references and health, then reconciles listeners, in that order', () => {
     const order = [
       index(isLogin, 'logs in'),
       index((s) => /az deployment sub create[\s\S]*--location "\$AZURE_LOCATION"[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(s.run ?? ''), 'deploys infra/main.bicep at subscription scope'),
       index((s) => /scripts\/keyvault-secrets\.js push --vault/.test(s.run ?? ''), 'stores secrets'),
       index((s) => /scripts\/package-function-app\.sh/.test(s.run ?? ''), 'packages the app'),
       index(isFunctionsAction, 'deploys code'),
-      index((s) => /az functionapp restart/.test(s.run ?? ''), 'restarts the app'),
       index((s) => /scripts\/keyvault-secrets\.js check-references/.test(s.run ?? ''), 'checks the Key Vault references'),
       index((s) => /curl --fail/.test(s.run ?? ''), 'waits for health'),
       index((s) => /node dist\/cli\/index\.js listeners reconcile --file "\$RUNNER_TEMP\/listeners\.json"/.test(s.run ?? ''), 'reconciles listeners'),
@@ -175,14 +174,13 @@ describe('deploy.yml', () => {
     expect(firstKeyVault - relogin).toBe(1);
   });
 
-  test('restarts the app after storing the secrets and fails unless every Key Vault reference resolved', () => {
+  test('after storing the secrets, asks the platform to refresh the references (no restart) and fails unless every one resolved', () => {
     const push = index((s) => /keyvault-secrets\.js push/.test(s.run ?? ''), 'stores secrets');
-    const restart = index((s) => /az functionapp restart --resource-group "\$AZURE_RESOURCE_GROUP" --name "\$APP"/.test(s.run ?? ''), 'restarts');
-    const check = list[restart]!.run!;
-    expect(restart).toBeGreaterThan(push);
-    expect(check.indexOf('az functionapp restart')).toBeLessThan(check.indexOf('check-references'));
-    expect(check).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
-    expect(list[restart]!.env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
+    const refresh = index((s) => /keyvault-secrets\.js check-references/.test(s.run ?? ''), 'refreshes and checks');
+    expect(refresh).toBeGreaterThan(push);
+    expect(list[refresh]!.run!).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
+    expect(list[refresh]!.env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
+    expect(list.some((s) => /az functionapp restart/.test(s.run ?? ''))).toBe(false);
   });
 
   test('every environment it offers has a parameter file', () => {
