@@ -15,6 +15,7 @@ import { freePort } from './ports';
 import { projectRoot, startHost, type RunningHost } from './host';
 import { readLocalSettings } from './host/hostConfig';
 import { startSandbox, type RunningSandbox } from './sandbox';
+import { instancesRequested, startScaledHost } from './instances';
 import { ConfigError } from '../shared/errors';
 
 function portIsFree(port: number): Promise<boolean> {
@@ -77,12 +78,10 @@ async function main(): Promise<void> {
 
     const hostLogs: string[] = [];
     let banner = false; // host lines printed before the banner are held back until it is out
-    host = await startHost({
-      port: hostPort,
-      functionKey,
-      settings,
-      log: (line) => (banner ? say(line) : hostLogs.push(line)),
-    });
+    const hostOptions = { port: hostPort, functionKey, settings, log: (line: string) => (banner ? say(line) : hostLogs.push(line)) };
+    // Scale-out (issue 26): `--instances N` runs N host processes behind a round-robin front (local/instances.ts).
+    const instances = instancesRequested(process.argv.slice(2)) ?? 1;
+    host = instances > 1 ? await startScaledHost(instances, hostOptions) : await startHost(hostOptions);
 
     const lines = [
       '',
