@@ -175,7 +175,7 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   const subscriptionId = await waitFor(() => notifications.subscriptionIds()[0], 'the drain to create its subscription', 60_000, 100);
   const published = Array.from({ length: 300 }, (_, i) => sampleEvent(i % 2 ? '301' : '101', new Date(), i));
   notifications.publish({ subscriptionId, events: published });
-  const drainer = await waitFor(() => hosts!.instances.find((h) => /test pause of 1500 ms after journaling/.test(h.output()))?.index, 'a page journaled', 60_000, 20);
+  const drainer = (await waitFor(() => hosts!.instances.find((h) => /test pause of 1500 ms after journaling/.test(h.output())), 'a page journaled', 60_000, 20)).index;
   killedAt.set(drainer, Date.now());
   await hosts.kill(drainer, 'SIGKILL');
   const v2Bodies: { id: string; data: Record<string, unknown> }[] = [];
