@@ -65,7 +65,9 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
   const alive = new Set<number>();
   const launch = async (index: number, port: number): Promise<HostInstance> => {
     const args = [hostMain, '--port', String(port), ...(options.dir ? ['--dir', options.dir] : []), ...(options.functions ?? []).flatMap((f) => ['--functions', f])];
-    const child = spawn(process.execPath, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Timers are singletons across the instances (host/singleton.ts) unless LOCAL_SINGLETON_LOCK says otherwise.
+    const env = { ...options.env, LOCAL_SINGLETON_LOCK: options.env.LOCAL_SINGLETON_LOCK ?? 'true' };
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let partial = '';
     const onData = (c: Buffer) => {

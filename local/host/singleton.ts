@@ -13,8 +13,10 @@
  *
  * Settings (local host only): `AzureFunctionsWebHost__hostid` (the host id, default derived from the
  * project's package name, lowercased, at most 32 characters, as the host derives it from the site name),
- * `LOCAL_SINGLETON_LOCK_PERIOD_SECONDS` (15–60, default 60), `LOCAL_SINGLETON_DISABLED=true` (every
- * instance runs every timer: only to demonstrate what the lease prevents).
+ * `LOCAL_SINGLETON_LOCK_PERIOD_SECONDS` (15–60, default 60), `LOCAL_SINGLETON_LOCK` (`true`/`false`;
+ * default `false` for a single host, so that a host killed with SIGKILL and started again does not wait a
+ * lease period for its own timers; `true` in every instance started by `--instances N` / instances.ts
+ * unless set; `false` there only to demonstrate what the lease prevents).
  */
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type BlobLeaseClient, type ContainerClient } from '@azure/storage-blob';
@@ -26,6 +28,7 @@ export const DEFAULT_LOCK_PERIOD_SECONDS = 60;
 export interface SingletonSettings {
   hostId: string;
   lockPeriodSeconds: number;
+  /** No lock: this host runs every occurrence of every timer. */
   disabled: boolean;
 }
 
@@ -42,7 +45,7 @@ export function readSingletonSettings(env: NodeJS.ProcessEnv, packageName = 'loc
     throw new Error(`LOCAL_SINGLETON_LOCK_PERIOD_SECONDS must be a whole number of seconds from 15 to 60 (a blob lease's limits), got "${raw}"`);
   }
   const explicit = env.AzureFunctionsWebHost__hostid || env.AzureFunctionsWebHost__hostId;
-  return { hostId: explicit ? explicit : sanitizeHostId(packageName), lockPeriodSeconds: period, disabled: /^(true|1)$/i.test(env.LOCAL_SINGLETON_DISABLED ?? '') };
+  return { hostId: explicit ? explicit : sanitizeHostId(packageName), lockPeriodSeconds: period, disabled: !/^(true|1)$/i.test(env.LOCAL_SINGLETON_LOCK ?? '') };
 }
 
 /** The blob name of a timer function's listener lock (inside `azure-webjobs-hosts`). */
@@ -124,10 +127,7 @@ export class ListenerLock {
 
 /** Creates the listener locks of one host (null when the lease is switched off). */
 export function singletonLocks(connectionString: string, settings: SingletonSettings, log: SingletonLog): ((functionName: string) => ListenerLock) | null {
-  if (settings.disabled) {
-    log.write('warning', 'Host.Singleton', 'LOCAL_SINGLETON_DISABLED is set: every instance runs every timer (no singleton lock)');
-    return null;
-  }
+  if (settings.disabled) return null; // LOCAL_SINGLETON_LOCK is not true: this host runs every timer
   const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(HOSTS_CONTAINER);
   return (name) => new ListenerLock(container, listenerLockBlob(settings.hostId, name), settings.lockPeriodSeconds, log, name);
 }

@@ -11,7 +11,7 @@
  * desk message handled by exactly one consumer invocation; the Noojee cursor never moves backwards; and
  * a timer runs on one instance at a time except in the forced overlap.
  *
- * `SCALE_OUT_NO_LEASE=1` switches the local host's timer lease off (LOCAL_SINGLETON_DISABLED): only to
+ * `SCALE_OUT_NO_LEASE=1` switches the local host's timer lease off (LOCAL_SINGLETON_LOCK=false): only to
  * show that this test then fails.
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -124,7 +124,7 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
       LOCAL_FUNCTION_KEY: FUNCTION_KEY,
       AzureFunctionsWebHost__hostid: HOST_ID,
       LOCAL_SINGLETON_LOCK_PERIOD_SECONDS: '15',
-      ...(NO_LEASE ? { LOCAL_SINGLETON_DISABLED: 'true' } : {}),
+      ...(NO_LEASE ? { LOCAL_SINGLETON_LOCK: 'false' } : {}),
       NOTIFICATIONS_QUEUE: V2_QUEUE,
       NOTIFICATIONS_SCHEDULE: '*/1 * * * * *',
       NOTIFICATIONS_PAGE_SIZE: '50',

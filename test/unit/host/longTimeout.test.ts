@@ -42,4 +42,8 @@ describe('timer singleton naming (as the Functions host)', () => {
     expect(readSingletonSettings({ LOCAL_SINGLETON_LOCK_PERIOD_SECONDS: '15' }).lockPeriodSeconds).toBe(15);
     expect(() => readSingletonSettings({ LOCAL_SINGLETON_LOCK_PERIOD_SECONDS: '5' })).toThrow(/15 to 60/);
   });
+  it('takes the lock only when LOCAL_SINGLETON_LOCK is true (set by --instances), so a lone host restarted after SIGKILL does not wait', () => {
+    expect(readSingletonSettings({}).disabled).toBe(true);
+    expect(readSingletonSettings({ LOCAL_SINGLETON_LOCK: 'true' }).disabled).toBe(false);
+  });
 });
