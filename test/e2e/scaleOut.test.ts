@@ -14,7 +14,7 @@
  * `SCALE_OUT_NO_LEASE=1` switches the local host's timer lease off (LOCAL_SINGLETON_LOCK=false): only to
  * show that this test then fails.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -46,7 +46,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (process.env.SCALE_OUT_DUMP) for (const h of hosts?.instances ?? []) require('node:fs').writeFileSync(`${process.env.SCALE_OUT_DUMP}-${h.index}.log`, h.output());
+  if (process.env.SCALE_OUT_DUMP) for (const h of hosts?.instances ?? []) writeFileSync(`${process.env.SCALE_OUT_DUMP}-${h.index}.log`, h.output());
   await hosts?.stop();
   await Promise.all([sandbox?.stop(), azurite?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
