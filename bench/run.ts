@@ -10,7 +10,7 @@
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold (default all) --profile <dir> (CPU profiles of the host and raw server)
+ *          --only webhook,drain,cold,scaleout (default webhook,drain,cold) --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +21,9 @@ import { benchDrain, type DrainBenchResult } from './drainBench';
 import { projectRoot } from './processes';
 import { formatReport, goalsOf, verificationProblems, type Goal } from './report';
 import { benchWebhook, type WebhookBenchResult } from './webhookBench';
+import { benchScaleOut, type ScaleOutBenchResult } from './scaleOutBench';
 
-export type Part = 'webhook' | 'drain' | 'cold';
+export type Part = 'webhook' | 'drain' | 'cold' | 'scaleout';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -48,6 +49,8 @@ export interface BenchResult {
   options: Omit<BenchOptions, 'log' | 'outDir'>;
   webhook?: WebhookBenchResult;
   drain?: DrainBenchResult;
+  /** Issue 26 (`--only scaleout`, not in the default run): webhook with 1 vs 3 instances, v2 drain with the lease held. */
+  scaleOut?: ScaleOutBenchResult;
   coldStart?: ColdStartResult;
   /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
   coldStartTelemetry?: ColdStartResult;
@@ -90,7 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.coldStartTelemetry = await benchColdStart(options.coldRuns, true);
     }
   }
-  if (options.only.includes('webhook') || options.only.includes('drain')) {
+  if (options.only.includes('webhook') || options.only.includes('drain') || options.only.includes('scaleout')) {
     const azurite = await startAzurite();
     try {
       log(`Azurite on queue port ${azurite.queuePort}, blob port ${azurite.blobPort} (in memory)`);
@@ -107,6 +110,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       }
       if (options.only.includes('drain')) {
         result.drain = await benchDrain({ connectionString: azurite.connectionString, notifications: options.notifications, log });
+      }
+      if (options.only.includes('scaleout')) {
+        const { connections, durationSeconds, rounds, notifications } = options;
+        result.scaleOut = await benchScaleOut({ connectionString: azurite.connectionString, connections, durationSeconds, rounds, notifications, log });
       }
     } finally {
       await azurite.stop();
@@ -152,7 +159,7 @@ function parseOptions(argv: string[]): BenchOptions {
     return n;
   };
   const only = values.only === undefined ? DEFAULTS.only : values.only.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of only) if (!['webhook', 'drain', 'cold'].includes(p)) throw new Error(`--only takes webhook, drain, cold (got "${p}")`);
+  for (const p of only) if (!['webhook', 'drain', 'cold', 'scaleout'].includes(p)) throw new Error(`--only takes webhook, drain, cold, scaleout (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),

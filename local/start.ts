@@ -18,6 +18,7 @@ import { preferredPort } from './ports';
 import { projectRoot, startHost, type RunningHost } from './host';
 import { readLocalSettings } from './host/hostConfig';
 import { SANDBOX_PORTS, startSandbox, type RunningSandbox } from './sandbox';
+import { instancesRequested, startScaledHost } from './instances';
 import { ConfigError } from '../shared/errors';
 import { signBody } from '../shared/engage/signature';
 import { encodeBase64Json } from '../shared/engage/decoder';
@@ -116,7 +117,10 @@ export interface HostPorts {
 
 /** Starts one local Functions host on the given port with the given settings. */
 export async function startOneHost(ports: HostPorts, functionKey: string, settings: Record<string, string>, log: (line: string) => void): Promise<RunningHost> {
-  return startHost({ port: ports.hostPort, functionKey, settings, log });
+  const hostOptions = { port: ports.hostPort, functionKey, settings, log };
+  // Scale-out (issue 26): `--instances N` runs N host processes behind a round-robin front (local/instances.ts).
+  const instances = instancesRequested(process.argv.slice(2)) ?? 1;
+  return instances > 1 ? startScaledHost(instances, hostOptions) : startHost(hostOptions);
 }
 
 async function main(): Promise<void> {

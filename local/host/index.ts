@@ -10,7 +10,7 @@
  * a bad setting stops the host with one message listing every problem.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, resetConfig, secretValues } from '../../shared/config';
@@ -24,6 +24,7 @@ import { batchedStdout, HostLog, type LogSink } from './invocation';
 import { createHttpServer, readHttpSettings, type HttpEndpoint } from './http';
 import { httpResult, httpTriggerData, invoke } from './rpc';
 import { TimerRunner } from './timer';
+import { readSingletonSettings, singletonLocks } from './singleton';
 import { QueuePoller } from './queue';
 
 export interface HostOptions {
@@ -114,7 +115,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   for (const f of unsupported) log.write('warning', 'host', `'${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; not started`);
 
   const http = ofType('httptrigger').map((f) => httpEndpoint(f, log, writerFor));
-  const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor));
+  const lockFor = timerLocks(dir, log);
+  const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor, lockFor?.(f.name)));
   const pollers = await Promise.all(
     ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
   );
@@ -160,6 +162,23 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       return stopping;
     },
   };
+}
+
+/** The timers' singleton locks in the AzureWebJobsStorage account (see singleton.ts); none without a connection string. */
+function timerLocks(dir: string, log: HostLog): ReturnType<typeof singletonLocks> {
+  let packageName = 'local-host';
+  try {
+    packageName = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name ?? packageName);
+  } catch {
+    // no package.json: the default host id
+  }
+  const settings = readSingletonSettings(process.env, packageName);
+  const connection = process.env.AzureWebJobsStorage;
+  if (!connection) {
+    log.write('warning', 'Host.Singleton', 'AzureWebJobsStorage is not a connection string: timers run without a singleton lock');
+    return null;
+  }
+  return singletonLocks(connection, settings, log);
 }
 
 /** An HTTP trigger's route (default: the function name), methods and auth level, invoked through the worker. */

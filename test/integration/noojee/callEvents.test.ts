@@ -235,3 +235,23 @@ it('is a no-op with one log line when Noojee is not configured', async () => {
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
   expect(await blobs.getContainerClient(container).exists()).toBe(false);
 });
+
+it('issue 26: two overlapping runs never move the cursor backwards (compare-and-advance on a stale ETag)', async () => {
+  const { store } = await checkpoints();
+  const cursors = new CursorStore(store);
+  await cursors.save({ seq: 0 }, 10);
+  const a = await cursors.load(); // both runs read seq 10
+  const b = await cursors.load();
+  const bHeld = await cursors.save(b, 20); // run B got further first
+  // Run A, behind, loses: the stored seq stays 20.
+  await expect(cursors.save(a, 15)).rejects.toThrow(/advanced by another run to seq 20/);
+  expect((await cursors.load()).seq).toBe(20);
+  // Run A, ahead (its ETag stale), advances over B's write instead of giving up.
+  const aHeld = await cursors.save(a, 30);
+  expect((await cursors.load()).seq).toBe(30);
+  // B's next save (stale ETag, lower seq) gives way; A still owns the cursor.
+  await expect(cursors.save(bHeld, 25)).rejects.toThrow(/another run/);
+  expect((await cursors.load()).seq).toBe(30);
+  await cursors.save(aHeld, 31);
+  expect((await cursors.load()).seq).toBe(31);
+});
