@@ -98,6 +98,9 @@ param operatorPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param operatorPrincipalType string = 'User'
 
+@description('Whether operatorPrincipalId gets the storage data roles (to run the CLI against storage). The deploy workflow passes false: its principal never reads storage.')
+param operatorStorageAccess bool = true
+
 @description('E-mail notified by the alerts; empty = alerts without notification.')
 param alertEmail string = ''
 
@@ -285,6 +288,7 @@ module rbac './modules/rbac.bicep' = {
     appPrincipalId: identity.outputs.principalId
     operatorPrincipalId: operatorPrincipalId
     operatorPrincipalType: operatorPrincipalType
+    operatorStorageAccess: operatorStorageAccess
   }
 }
 

@@ -11,6 +11,7 @@
 const Q = 'Microsoft.Storage/storageAccounts/queueServices';
 const B = 'Microsoft.Storage/storageAccounts/blobServices';
 const KV = 'Microsoft.KeyVault/vaults/secrets';
+const T = 'Microsoft.Storage/storageAccounts/tableServices';
 
 /** One of the alternatives suffices; every permission of an alternative is needed. */
 export type Requirement = readonly (readonly string[])[];
@@ -203,6 +204,11 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleDefinition>> = {
     name: 'Storage Queue Data Contributor',
     actions: [`${Q}/queues/delete`, `${Q}/queues/read`, `${Q}/queues/write`],
     dataActions: [`${Q}/queues/messages/delete`, `${Q}/queues/messages/read`, `${Q}/queues/messages/write`, `${Q}/queues/messages/process/action`],
+  },
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': {
+    name: 'Storage Table Data Contributor',
+    actions: [`${T}/tables/read`, `${T}/tables/write`, `${T}/tables/delete`],
+    dataActions: [`${T}/tables/entities/read`, `${T}/tables/entities/write`, `${T}/tables/entities/delete`, `${T}/tables/entities/add/action`, `${T}/tables/entities/update/action`],
   },
   '4633458b-17de-408a-b874-0445c86b69e6': {
     name: 'Key Vault Secrets User',

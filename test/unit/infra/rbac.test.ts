@@ -183,10 +183,12 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
 
   test('rbac.bicep is read as deployed: dropping the queue role leaves queue calls uncovered', async () => {
     const source = readFileSync(RBAC_BICEP, 'utf8');
-    const mutated = source.replace('var storageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor]', 'var storageRoles = [roles.storageBlobDataOwner]');
+    const mutated = source
+      .replace('var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]', 'var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageTableDataContributor]')
+      .replace('var operatorStorageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor]', 'var operatorStorageRoles = [roles.storageBlobDataOwner]');
     expect(mutated).not.toBe(source);
     const list = await assignments(mutated);
-    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role]!.name)).toEqual(['Storage Blob Data Owner', 'Storage Blob Data Owner']);
+    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role]!.name)).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor', 'Storage Blob Data Owner']);
     expect(uncovered(neededFor(calls).needed, list).join('\n')).toMatch(/QueueClient\.sendMessage \(Put Message\)/);
   });
 
@@ -196,5 +198,18 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
     for (const a of list) expect(BUILT_IN_ROLES[a.role]).toBeDefined();
     const file = await parseBicepFile(RBAC_BICEP);
     for (const [, value] of propertiesNamed(file.tree.rootNode, ['scope'])) expect(['storage', 'vault', 'applicationInsights']).toContain(value.text);
+  });
+
+  test('the app identity has the table role the Functions host needs for its diagnostics tables', async () => {
+    const list = await assignments();
+    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role]!.name)).toContain('Storage Table Data Contributor');
+  });
+
+  test("the deploying principal's RBAC Administrator condition (docs/deploy.md) allows exactly the roles rbac.bicep assigns", async () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const roles = /ROLES="([^"]+)"/.exec(doc)?.[1]?.split(/,\s*/) ?? [];
+    const assigned = [...new Set((await assignments()).map((a) => a.role))];
+    expect([...roles].sort()).toEqual([...assigned].sort());
+    expect(doc).toMatch(/--condition-version "2\.0" --condition "\(\(!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/write'\}\)\) OR \(@Request\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{\$ROLES\}\)\) AND/);
   });
 });
