@@ -207,7 +207,9 @@ param extraAppSettings object = {}
 // Names
 // ---------------------------------------------------------------------------------------------
 
-var nameSegment = toLower(replace(replace(environmentName, '_', '-'), '.', '-'))
+// `_` and `.` become `-`; runs of `-` collapse and none is left at either end (`dev-`, `my--env`, `a_`
+// would otherwise give `--` or a trailing `-`, which storage container names refuse).
+var nameSegment = join(filter(split(toLower(replace(replace(environmentName, '_', '-'), '.', '-')), '-'), part => !empty(part)), '-')
 var tags = { 'azd-env-name': environmentName, application: 'engage-bridge' }
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

@@ -437,6 +437,17 @@ export class BicepScope {
         if ([s, from, to].includes(UNKNOWN)) return UNKNOWN;
         return String(s).split(String(from)).join(String(to));
       }
+      case 'split': {
+        const [v, sep] = args();
+        if (v === UNKNOWN || sep === UNKNOWN) return UNKNOWN;
+        if (typeof v !== 'string' || typeof sep !== 'string') throw new Error(`${at()}: split expects strings`);
+        return v.split(sep);
+      }
+      case 'join': {
+        const [a, sep] = args();
+        if (a === UNKNOWN || sep === UNKNOWN || arrayArg(a) === UNKNOWN) return UNKNOWN;
+        return (a as BicepValue[]).map(String).join(String(sep));
+      }
       case 'take': {
         const [v, n] = args();
         if (v === UNKNOWN || n === UNKNOWN) return UNKNOWN;

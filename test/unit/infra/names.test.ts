@@ -40,9 +40,15 @@ const RULES: Record<string, RegExp> = {
 };
 
 describe('names derived from environmentName', () => {
-  test.each(['dev', 'prod', 'Dev_Test.1', 'x1', 'abcdefghijklmnopqrstuvwx'])('%s gives valid Azure resource names', async (environmentName) => {
+  test.each(['dev', 'prod', 'Dev_Test.1', 'x1', 'abcdefghijklmnopqrstuvwx', 'dev-', 'my--env', 'a_', '-x-', 'a__b'])('%s gives valid Azure resource names', async (environmentName) => {
     const derived = await names(environmentName);
     expect(Object.entries(derived).filter(([kind, name]) => !RULES[kind]!.test(name))).toEqual([]);
+  });
+
+  test('separators are normalised: no `--`, no leading or trailing `-`', async () => {
+    expect((await names('my--env')).resourceGroup).toBe('rg-my-env');
+    expect((await names('dev-')).functionApp).toBe(`func-dev-${TOKEN}`);
+    expect((await names('a_')).identity).toBe(`id-a-${TOKEN}`);
   });
 
   test('the decorators bound the length (24) so the longest name still fits', async () => {
