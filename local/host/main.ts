@@ -7,7 +7,6 @@
  * `Host listening on http://127.0.0.1:<port>` once every trigger is running. Ctrl-C stops cleanly.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../shared/errors';
 import { startHost } from './index';
 
 async function main(): Promise<void> {
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const usage = err instanceof ConfigError || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  const usage = (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });
