@@ -37,24 +37,87 @@ export function isCredentialKey(key: string): boolean {
   return CREDENTIAL_KEY.test(key);
 }
 
-/** The values worth searching for (4+ characters), with their URL- and form-encoded forms, longest first. */
-function searchable(values: Iterable<string | undefined>): string[] {
-  const out = new Set<string>();
-  for (const v of values) {
-    if (!v || v.length < 4) continue;
-    out.add(v);
-    out.add(encodeURIComponent(v));
-    out.add(new URLSearchParams({ v }).toString().slice(2));
+/** Shortest piece of a secret redacted when a secret is split across two chunks (see `secretPattern`). */
+export const SPLIT_FRAGMENT_MIN = 6;
+/** Shortest base64 run matched for a secret inside a longer base64 text. */
+const BASE64_CORE_MIN = 8;
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/**
+ * The base64 runs that encode `value` wherever it sits inside longer base64 text: base64 works in
+ * 3-byte groups, so for each of the 3 alignments the groups made only of the value's bytes are the
+ * same whatever surrounds them (at most 2 bytes at each end are not covered).
+ */
+function base64Cores(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    const from = k === 0 ? 0 : 4;
+    const to = Math.floor((k + bytes.length) / 3) * 4;
+    const core = enc.slice(from, to);
+    if (core.length >= BASE64_CORE_MIN) out.push(core);
   }
-  return [...out].sort((a, b) => b.length - a.length);
+  // The whole value encoded alone (its padding included).
+  out.push(bytes.toString('base64'));
+  return out;
+}
+
+/**
+ * One pattern (case-insensitive) for a secret's echoes:
+ * - as is, URL- and form-encoded, in hex, in base64 and base64url (also inside a longer encoded text);
+ * - split by whitespace or escaped line breaks inserted anywhere (`C0FFEE11-DEAD-\n4BAD…`);
+ * - split across two chunks (two log lines, two writes): a first piece of at least SPLIT_FRAGMENT_MIN
+ *   characters ending a line or the text, and a last piece of at least as many starting one.
+ */
+function secretPattern(value: string): string {
+  const forms = new Set<string>([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), Buffer.from(value, 'utf8').toString('hex')]);
+  for (const core of base64Cores(value)) {
+    forms.add(core);
+    forms.add(core.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  }
+  const chars = [...value];
+  const gap = '(?:\\s|\\\\[nrt])*';
+  const spaced = chars.map(escapeRe).join(gap);
+  const alternatives = [spaced, ...[...forms].sort((a, b) => b.length - a.length).map(escapeRe)];
+  if (chars.length > SPLIT_FRAGMENT_MIN) {
+    // First piece at a chunk's end: value[0..MIN) then optionally more, up to all but the last character.
+    let head = '';
+    for (let i = chars.length - 2; i >= SPLIT_FRAGMENT_MIN; i--) head = `(?:${escapeRe(chars[i]!)}${head})?`;
+    alternatives.push(`${chars.slice(0, SPLIT_FRAGMENT_MIN).map(escapeRe).join('')}${head}(?=\\r?$)`);
+    // Last piece at a chunk's start.
+    let tail = '';
+    for (let i = 1; i < chars.length - SPLIT_FRAGMENT_MIN; i++) tail = `(?:${tail}${escapeRe(chars[i]!)})?`;
+    alternatives.push(`^${tail}${chars.slice(chars.length - SPLIT_FRAGMENT_MIN).map(escapeRe).join('')}`);
+  }
+  return alternatives.join('|');
+}
+
+const compiled = new Map<string, RegExp | null>();
+
+/** The values worth searching for (4+ characters), compiled into one pattern (cached per set of values). */
+function valuesPattern(values: readonly string[]): RegExp | null {
+  const key = values.join('\u0000');
+  let re = compiled.get(key);
+  if (re === undefined) {
+    re = values.length ? new RegExp(values.map(secretPattern).join('|'), 'gim') : null;
+    if (compiled.size > 100) compiled.clear();
+    compiled.set(key, re);
+  }
+  return re;
 }
 
 /** A redactor for a set of known secret values (plus the credential patterns, always). */
 export class Redactor {
   private readonly values: string[];
+  private readonly pattern: RegExp | null;
 
   constructor(values: Iterable<string | undefined> = []) {
-    this.values = searchable(values);
+    const kept = new Set<string>();
+    for (const v of values) if (v && v.length >= 4) kept.add(v);
+    this.values = [...kept].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    this.pattern = valuesPattern(this.values);
   }
 
   /** A redactor knowing these values too. */
@@ -63,8 +126,7 @@ export class Redactor {
   }
 
   text(text: string): string {
-    let out = text;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    const out = this.pattern ? text.replace(this.pattern, REDACTED) : text;
     return out
       .replace(JSON_FIELD, (_m, q1: string, name: string, sep: string) => `${q1}${name}${sep}${REDACTED}`)
       .replace(HEADER, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`)
