@@ -78,7 +78,7 @@ function secretPattern(value: string): string {
     forms.add(core.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
   }
   const chars = [...value];
-  const gap = '(?:\\s|\\\\[nrt])*';
+  const gap = '(?:\\s|\\\\+[nrt])*'; // whitespace, or a line break escaped once or more (JSON inside JSON)
   const spaced = chars.map(escapeRe).join(gap);
   const alternatives = [spaced, ...[...forms].sort((a, b) => b.length - a.length).map(escapeRe)];
   if (chars.length > SPLIT_FRAGMENT_MIN) {

@@ -22,7 +22,7 @@ export function echoForms(secret: string): Record<string, string> {
 /** True when any recognisable part of the secret is in `text` (independent of the redactor's code). */
 export function leaksSecret(text: string, secret: string): string[] {
   const found: string[] = [];
-  const flat = text.replace(/\s|\\[nrt]/g, '').toLowerCase();
+  const flat = text.replace(/\\+[nrt]|\\|\s/g, '').toLowerCase();
   if (flat.includes(secret.toLowerCase())) found.push('plain');
   if (flat.includes(hex(secret).toLowerCase())) found.push('hex');
   // Base64 at each alignment: decode every base64-looking run at each offset and search the bytes.
