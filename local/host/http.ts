@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { intSetting, parseSettings } from '../../shared/config/core';
+import { intSetting, parseHostSettings } from './settings';
 import type { RpcHttpData } from './core/types';
 import type { HostLog } from './invocation';
 import type { HttpResult } from './rpc';
@@ -39,9 +39,9 @@ export const httpSettings = z
 
 export type HttpSettings = z.infer<typeof httpSettings>;
 
-/** Reads the settings above (ConfigError naming each bad one). */
+/** Reads the settings above (HostSettingsError naming each bad one). */
 export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSettings {
-  return parseSettings(httpSettings, env);
+  return parseHostSettings(httpSettings, env);
 }
 
 export interface HttpOptions {

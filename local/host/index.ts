@@ -6,16 +6,14 @@
  * (http.ts, timer.ts, queue.ts). App hooks `appStart` / `appTerminate` run as in the worker.
  *
  * Settings: `local.settings.json` (or the sample) `Values` fill the environment where a variable is
- * not already set; `options.settings` override both. The app's configuration is validated at start:
- * a bad setting stops the host with one message listing every problem.
+ * not already set; `options.settings` override both. The host knows nothing of the app's settings:
+ * the app validates its own configuration (as in Azure, a bad app setting fails the app's
+ * invocations, not the host); the host's own settings (LOCAL_HTTP_*, connections) stop it at start.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, resetConfig, secretValues } from '../../shared/config';
-import { getStorage } from '../../shared/storage';
-import { QueueWriter } from '../../shared/queue/writer';
 import { connectionOf, indexFunctions, loadApp, type IndexedFunction } from './app';
 import type { AppStartContext } from './core/types';
 import { hookContext, worker } from './core/worker';
@@ -25,6 +23,7 @@ import { createHttpServer, readHttpSettings, type HttpEndpoint } from './http';
 import { httpResult, httpTriggerData, invoke } from './rpc';
 import { TimerRunner } from './timer';
 import { readSingletonSettings, singletonLocks } from './singleton';
+import { hostQueues, QueueOutput } from './storage';
 import { QueuePoller } from './queue';
 
 export interface HostOptions {
@@ -81,10 +80,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     for (const [k, v] of Object.entries(readLocalSettings(dir).values)) if (process.env[k] === undefined) process.env[k] = v;
   }
   for (const [k, v] of Object.entries(options.settings ?? {})) process.env[k] = v;
-  resetConfig();
-  const config = loadConfig(process.env); // throws ConfigError listing every problem
-  const log = new HostLog(options.log ?? batchedStdout(), []);
-  log.setSecrets(secretValues(process.env));
+  const log = new HostLog(options.log ?? batchedStdout());
 
   worker.sink = (e) => {
     if (e.level === 'trace' || e.level === 'debug' || e.level === 'none') return;
@@ -96,7 +92,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const queueOptions = readHostJson(dir, options.hostJson);
   const functionKey = options.functionKey ?? process.env.LOCAL_FUNCTION_KEY ?? randomBytes(24).toString('base64url');
   const masterKey = options.masterKey ?? process.env.LOCAL_MASTER_KEY ?? randomBytes(24).toString('base64url');
-  const httpSettings = readHttpSettings(process.env); // throws ConfigError naming bad LOCAL_HTTP_* settings
+  const httpSettings = readHttpSettings(process.env); // throws HostSettingsError naming bad LOCAL_HTTP_* settings
   const httpLimits = {
     maxBodyBytes: options.maxBodyBytes ?? httpSettings.LOCAL_HTTP_MAX_BODY_BYTES,
     headersTimeoutMs: httpSettings.LOCAL_HTTP_HEADERS_TIMEOUT_MS,
@@ -104,10 +100,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     maxConnections: httpSettings.LOCAL_HTTP_MAX_CONNECTIONS,
   };
 
-  const writers = new Map<string, Promise<QueueWriter>>();
+  const writers = new Map<string, Promise<QueueOutput>>();
   const writerFor = (connection: string) => {
     let w = writers.get(connection);
-    if (!w) writers.set(connection, (w = getStorage(connection).then((s) => new QueueWriter(s, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER }))));
+    if (!w) writers.set(connection, (w = hostQueues(connection).then((q) => new QueueOutput(q))));
     return w;
   };
   const ofType = (type: string) => indexed.filter((f) => f.trigger.type.toLowerCase() === type);
@@ -118,7 +114,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const lockFor = timerLocks(dir, log);
   const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor, lockFor?.(f.name)));
   const pollers = await Promise.all(
-    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await getStorage(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
+    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await hostQueues(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
   );
   const appStart: Omit<AppStartContext, 'hookData' | 'appHookData'> = { functionAppDirectory: dir };
   await worker.runHooks('appStart', hookContext(worker.appLevelHookData, appStart));
@@ -182,7 +178,7 @@ function timerLocks(dir: string, log: HostLog): ReturnType<typeof singletonLocks
 }
 
 /** An HTTP trigger's route (default: the function name), methods and auth level, invoked through the worker. */
-function httpEndpoint(f: IndexedFunction, log: HostLog, writerFor: (connection: string) => Promise<QueueWriter>): HttpEndpoint {
+function httpEndpoint(f: IndexedFunction, log: HostLog, writerFor: (connection: string) => Promise<QueueOutput>): HttpEndpoint {
   const t = f.trigger;
   return {
     name: f.name,

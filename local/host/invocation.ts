@@ -1,8 +1,9 @@
 /**
- * The local host's log: Core Tools-style lines (`[time] level scope: message`) with secrets redacted,
- * to stdout by default. Invocations log through the worker's log channel (core/worker.ts).
+ * The local host's log: Core Tools-style lines (`[time] level scope: message`), to stdout by default.
+ * Invocations log through the worker's log channel (core/worker.ts). As Azure's host, it writes what
+ * the app logged as it was logged: redacting the app's secrets is the app's logger's job. The host
+ * itself never prints a setting's value.
  */
-import { Redactor } from '../../shared/redact';
 
 export type LogSink = (line: string) => void;
 
@@ -24,21 +25,9 @@ export function batchedStdout(): LogSink {
 }
 
 export class HostLog {
-  private redactor: Redactor;
-
-  constructor(
-    private readonly sink: LogSink,
-    secrets: string[],
-  ) {
-    this.redactor = new Redactor(secrets);
-  }
-
-  setSecrets(values: string[]): void {
-    this.redactor = new Redactor(values);
-  }
+  constructor(private readonly sink: LogSink) {}
 
   write(level: string, scope: string, message: string): void {
-    const text = this.redactor.text(message);
-    this.sink(`[${new Date().toISOString()}] ${level === 'information' || level === 'info' ? 'info' : level} ${scope}: ${text}`);
+    this.sink(`[${new Date().toISOString()}] ${level === 'information' || level === 'info' ? 'info' : level} ${scope}: ${message}`);
   }
 }

@@ -10,7 +10,6 @@
  */
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../shared/errors';
 import { readLocalSettings } from './hostConfig';
 import { projectRoot, startHost } from './index';
 
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const usage = err instanceof ConfigError || err instanceof HintError || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  const usage = err instanceof HintError || (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   if (String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) process.stderr.write(USAGE);
   process.exit(1);

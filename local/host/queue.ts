@@ -6,13 +6,14 @@
  * - decodes base64 (`messageEncoding`) and invokes the function with the message text and the trigger
  *   metadata the host sends (rpc.ts; the library hands JSON to the handler as an object);
  * - deletes the message on success; on failure makes it visible again after `visibilityTimeout`; once a
- *   message has failed `maxDequeueCount` times it is moved, unchanged, to `<queue>-poison`;
+ *   message has failed `maxDequeueCount` times it is moved, unchanged, to `<queue>-poison`, with the
+ *   queue's default time-to-live, as Azure's host does (QueueProcessor.CopyMessageToPoisonQueueAsync
+ *   sends with no TTL: 7 days; keeping poison longer is the app's rule, not the host's);
  * - creates the queue and its poison queue when first needed, and again when storage says they are
  *   missing (deleted, or storage restarted empty); every storage call has the storage deadline.
  */
-import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import { NEVER_EXPIRES } from '../../shared/queue/writer';
-import { CreateOnce, isMissing, type StorageClients } from '../../shared/storage';
+import type { DequeuedMessageItem, QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { HOST_STORAGE_DEADLINE_MS, isQueueNotFound, QueueCreator, sendCreatingQueue } from './storage';
 import type { IndexedFunction } from './app';
 import type { QueueOptions } from './hostConfig';
 import type { HostLog } from './invocation';
@@ -38,33 +39,31 @@ export class QueuePoller {
   readonly queueName: string;
   readonly functionName: string;
   private readonly queue: QueueClient;
-  private readonly poison: QueueClient;
+  private readonly poisonName: string;
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private delayMs = 0;
-  private readonly created: CreateOnce;
-  private readonly deadlineMs: number;
+  private readonly created: QueueCreator;
 
   constructor(
     private readonly def: IndexedFunction,
     private readonly options: QueueOptions,
     private readonly log: HostLog,
-    storage: StorageClients,
+    private readonly queues: QueueServiceClient,
     private readonly writer: WriterFor,
     /** Visibility while a message is being processed (the real host uses 10 minutes and renews it). */
     private readonly processingVisibilitySeconds = 600,
   ) {
     this.functionName = def.name;
     this.queueName = String(def.trigger.queueName);
-    this.queue = storage.queues.getQueueClient(this.queueName);
-    this.poison = storage.queues.getQueueClient(`${this.queueName}-poison`);
-    this.deadlineMs = storage.deadlineMs;
-    this.created = new CreateOnce((name) => storage.queues.getQueueClient(name).createIfNotExists({ abortSignal: this.deadline() }));
+    this.queue = queues.getQueueClient(this.queueName);
+    this.poisonName = `${this.queueName}-poison`;
+    this.created = new QueueCreator((name) => queues.getQueueClient(name).createIfNotExists({ abortSignal: this.deadline() }));
   }
 
   private deadline(): AbortSignal {
-    return AbortSignal.timeout(this.deadlineMs);
+    return AbortSignal.timeout(HOST_STORAGE_DEADLINE_MS);
   }
 
   start(): void {
@@ -86,7 +85,7 @@ export class QueuePoller {
         const res = await this.queue.receiveMessages({ numberOfMessages: this.options.batchSize, visibilityTimeout: this.processingVisibilitySeconds, abortSignal: this.deadline() });
         messages = res.receivedMessageItems;
       } catch (err) {
-        if (isMissing(err, 'QueueNotFound')) this.created.forget(this.queueName, ready); // created again on the next poll
+        if (isQueueNotFound(err)) this.created.forget(this.queueName, ready); // created again on the next poll
         this.log.write('warning', `Functions.${this.def.name}`, `polling queue "${this.queueName}" failed: ${describe(err)}`);
       }
       if (messages.length === 0) {
@@ -139,16 +138,7 @@ export class QueuePoller {
   }
 
   private async moveToPoison(m: DequeuedMessageItem): Promise<void> {
-    const ready = this.created.ensure(this.poison.name);
-    await ready;
-    try {
-      await this.poison.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES, abortSignal: this.deadline() });
-    } catch (err) {
-      if (!isMissing(err, 'QueueNotFound')) throw err;
-      this.created.forget(this.poison.name, ready);
-      await this.created.ensure(this.poison.name);
-      await this.poison.sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRES, abortSignal: this.deadline() });
-    }
+    await sendCreatingQueue(this.queues, this.created, this.poisonName, m.messageText);
     await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
     this.log.write('warning', `Functions.${this.def.name}`, `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`);
   }

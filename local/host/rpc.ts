@@ -12,14 +12,14 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { DequeuedMessageItem } from '@azure/storage-queue';
-import type { QueueWriter } from '../../shared/queue/writer';
+import type { QueueOutput } from './storage';
 import { connectionOf, type IndexedFunction } from './app';
 import type { CoreInvocationContext, InvocationState, PostInvocationContext, PreInvocationContext, RpcHttpData, RpcInvocationRequest, RpcInvocationResponse, RpcTypedData } from './core/types';
 import { hookContext, worker } from './core/worker';
 import type { HostLog } from './invocation';
 
 /** Queue writer per connection setting prefix (output bindings). */
-export type WriterFor = (connection: string) => Promise<QueueWriter>;
+export type WriterFor = (connection: string) => Promise<QueueOutput>;
 
 type TriggerData = Pick<RpcInvocationRequest, 'inputData' | 'triggerMetadata'>;
 
@@ -210,6 +210,6 @@ async function writeQueueOutputs(fn: IndexedFunction, response: RpcInvocationRes
     if (binding.type.toLowerCase() !== 'queue') throw new Error(`output binding "${binding.name}" of type "${binding.type}" is not supported by the local host`);
     const queue = String(binding.queueName);
     const writer = await writerFor(connectionOf(binding));
-    await writer.sendAll(outputMessages(out.data).map((body) => ({ queue, body })));
+    await writer.send(queue, outputMessages(out.data));
   }
 }

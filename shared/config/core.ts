@@ -43,6 +43,16 @@ export const coreSettings = z.object({
 
 export const coreSecrets = ['AzureWebJobsStorage'] as const;
 
+/**
+ * Shortest value a secret setting may have (characters). Redaction finds secrets in any case and in
+ * hex / base64 forms; a value shorter than this cannot be told apart from ordinary text (it would
+ * either hide ordinary words or be missed), so such a setting is refused at load instead.
+ */
+export const SECRET_MIN_LENGTH = 8;
+
+/** Secret settings that hold a connection string rather than a secret value (their key part is checked by the storage client). */
+export const CONNECTION_SECRETS: readonly string[] = ['AzureWebJobsStorage'];
+
 export function containerName(defaultValue: string) {
   return z
     .string()

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { Redactor } from '../redact';
-import { coreSecrets, coreSettings, parseSettings } from './core';
+import { CONNECTION_SECRETS, coreSecrets, coreSettings, parseSettings, SECRET_MIN_LENGTH } from './core';
 import { engageSecrets, engageSettings } from './engage';
 import { notificationsSecrets, notificationsSettings } from './notifications';
 import { noojeeSecrets, noojeeSettings } from './noojee';
@@ -33,6 +33,12 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (value && /^\s*@Microsoft\.KeyVault\(/i.test(value)) {
       problems.push(`${name}: is an unresolved Key Vault reference (check the app's identity can read the secret, then restart the app)`);
+    }
+  }
+  for (const name of SECRET_SETTINGS) {
+    const value = env[name];
+    if (value && !CONNECTION_SECRETS.includes(name) && [...value].length < SECRET_MIN_LENGTH && !/^\s*@Microsoft\.KeyVault\(/i.test(value)) {
+      problems.push(`${name}: is shorter than ${SECRET_MIN_LENGTH} characters; a secret this short cannot be redacted reliably from logs, so it is refused (use a longer value)`);
     }
   }
   if (env.ENGAGE_SIGNATURE_MODE === 'enforce' && !set('ENGAGE_WEBHOOK_SECRET')) {

@@ -83,9 +83,14 @@ export function openSpan(name: string, spec: SpanSpec): OpenSpan {
   };
 }
 
+/** Records a failure on a span with the configured secrets redacted (an exception text may echo one, issue 20.3). */
 function fail(span: Span, err: unknown): void {
-  span.recordException(err instanceof Error ? err : String(err));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+  // Loaded on the first failure only: telemetry stays cheap to load (cold start).
+  const { secretRedactor } = require('../config') as typeof import('../config');
+  const r = secretRedactor();
+  const message = r.text(err instanceof Error ? err.message : String(err));
+  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack === undefined ? undefined : r.text(err.stack) } : message);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: message.split('\n')[0] });
 }
 
 /** The kind of a unit of work's first span: INTERNAL under a parent (the host's invocation span), `rootKind` when it starts the trace. */

@@ -104,7 +104,7 @@ describe('rejections', () => {
   test('an envelope whose own fields are wrong is still 400; enforce still refuses a bad signature', async () => {
     const r = await callWebhook({ body: JSON.stringify({ Id: '', Notifications: [{ Action: 'DESK', DynamicParamA: 'x' }] }) });
     expect(r.status).toBe(400);
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret-webhook' });
     const body = envelope('e9', [{ Action: 'DESK', raw: '!!not base64!!' }]);
     expect((await callWebhook({ body, headers: { 'ms-signature': signBody('wrong', body) } })).status).toBe(401);
     expect(await drainAll()).toEqual({});
@@ -191,23 +191,23 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
 
 describe('ms-signature modes', () => {
   const body = envelope('sig', [{ Action: 'DESK', payload: desk(101) }]);
-  const good = signBody('s3cret', body);
+  const good = signBody('s3cret-webhook', body);
   const bad = signBody('other', body);
 
   test('off: unsigned and wrongly signed bodies are accepted', async () => {
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'off', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'off', ENGAGE_WEBHOOK_SECRET: 's3cret-webhook' });
     expect((await callWebhook({ body })).status).toBe(200);
     expect((await callWebhook({ body, headers: { 'ms-signature': bad } })).status).toBe(200);
   });
   test('log: a mismatch is logged and accepted', async () => {
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'log', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'log', ENGAGE_WEBHOOK_SECRET: 's3cret-webhook' });
     const logs: string[] = [];
     expect((await callWebhook({ body, headers: { 'ms-signature': bad } }, logs)).status).toBe(200);
     expect(logs.join('\n')).toMatch(/ms-signature mismatch/);
-    expect(logs.join('\n')).not.toContain('s3cret');
+    expect(logs.join('\n')).not.toContain('s3cret-webhook');
   });
   test('enforce: missing, malformed or wrong signature → 401; valid → 200', async () => {
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret' });
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 's3cret-webhook' });
     expect((await callWebhook({ body })).status).toBe(401);
     expect((await callWebhook({ body, headers: { 'ms-signature': 'sha256=zz' } })).status).toBe(401);
     expect((await callWebhook({ body, headers: { 'ms-signature': bad } })).status).toBe(401);

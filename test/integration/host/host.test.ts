@@ -10,6 +10,7 @@ import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { startHost, type RunningHost } from '../../../local/host';
 import { drainQueue, waitFor } from '../../helpers/queues';
 import { encodeMessage } from '../../../shared/queue/writer';
+import { keepPoisonForever } from '../../../shared/poison/queues';
 
 let azurite: RunningAzurite;
 let host: RunningHost;
@@ -58,6 +59,17 @@ app.http('cookies', {
   authLevel: 'anonymous',
   handler: async () => ({ status: 201, body: 'made', headers: { 'x-test': 'yes' }, cookies: [{ name: 'a', value: '1', path: '/', httpOnly: true, sameSite: 'Lax' }] }),
 });
+const bigOut = output.storageQueue({ queueName: 'host-test-big', connection: 'AzureWebJobsStorage' });
+app.http('bigOutput', {
+  route: 'big-output',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  extraOutputs: [bigOut],
+  handler: async (_req: HttpRequest, context: InvocationContext) => {
+    context.extraOutputs.set(bigOut, 'x'.repeat(100 * 1024)); // over the queue's 64 KiB message limit
+    return { body: 'sent' };
+  },
+});
 app.storageQueue('unresolved', { queueName: '%NOT_SET_ANYWHERE%', connection: 'AzureWebJobsStorage', handler: async () => undefined });
 app.hook.appStart(() => void hookLog.push('appStart'));
 app.hook.preInvocation((ctx) => {
@@ -73,7 +85,7 @@ app.hook.postInvocation((ctx) => {
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    functions: ['health', 'alwaysFails', 'copies', 'slowTimer', 'secured', 'cookies', 'unresolved'],
+    functions: ['health', 'alwaysFails', 'copies', 'slowTimer', 'secured', 'cookies', 'bigOutput', 'unresolved'],
     useLocalSettings: false,
     settings: { AzureWebJobsStorage: azurite.connectionString, FAILING_QUEUE: 'host-test-failing' },
     functionKey: 'test-function-key',
@@ -100,7 +112,13 @@ test('a queue message that fails 5 times ends in <queue>-poison with its origina
   }, 'the poison message', 20_000);
   expect(poison).toHaveLength(1);
   expect(poison[0]!.messageText).toBe(original);
-  expect(poison[0]!.expiresOn?.getUTCFullYear()).toBe(9999); // moved with TTL -1: a poison message never expires (issue 17.4)
+  // The host moves it as Azure's host does: with the queue's default TTL (7 days), not -1.
+  const sevenDays = 7 * 24 * 3600 * 1000;
+  expect(Math.abs(poison[0]!.expiresOn!.getTime() - poison[0]!.insertedOn!.getTime() - sevenDays)).toBeLessThan(60_000);
+  // Keeping poison forever is the app's rule (issue 17.4): its poison monitor re-sends it with TTL -1.
+  expect(await keepPoisonForever(queues, 'host-test-failing-poison')).toBe(1);
+  const kept = await queues.getQueueClient('host-test-failing-poison').peekMessages();
+  expect(kept.peekedMessageItems.map((m) => [m.messageText, m.expiresOn.getUTCFullYear()])).toEqual([[original, 9999]]);
   expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3, 4, 5]);
   expect(calls.every((c) => JSON.stringify(c.body) === JSON.stringify({ order: 42, note: 'poison me' }))).toBe(true);
   expect((await q.getProperties()).approximateMessagesCount).toBe(0);
@@ -116,6 +134,17 @@ test('queue output bindings are written base64 like the real host', async () => 
     return got.length ? got : undefined;
   }, 'the output message');
   expect(out.map((m) => m.body)).toEqual([{ copied: 'plain text' }]);
+});
+
+test('an output binding over the queue limit fails the invocation: the host makes no claim check (issue 21.3)', async () => {
+  const res = await fetch(`${host.url}/api/big-output`);
+  expect(res.status).toBe(500);
+  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  const big = await queues.getQueueClient('host-test-big').peekMessages().catch(() => undefined);
+  expect(big?.peekedMessageItems ?? []).toEqual([]);
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  expect(await blobs.getContainerClient('claim-checks').exists()).toBe(false);
 });
 
 test('a timer never overlaps itself', async () => {
@@ -150,7 +179,7 @@ test('GET /api/health reports the version and reachable storage', async () => {
 
 test('a %SETTING% that is not set fails indexing of that function only, with the host\'s error', () => {
   expect(host.errors).toEqual([{ name: 'unresolved', error: "Error indexing method 'Functions.unresolved'. '%NOT_SET_ANYWHERE%' does not resolve to a value." }]);
-  expect(host.functions.map((f) => f.name).sort()).toEqual(['alwaysFails', 'cookies', 'copies', 'health', 'secured', 'slowTimer']);
+  expect(host.functions.map((f) => f.name).sort()).toEqual(['alwaysFails', 'bigOutput', 'cookies', 'copies', 'health', 'secured', 'slowTimer']);
   expect(host.functions.find((f) => f.name === 'alwaysFails')?.detail).toBe('queue host-test-failing');
 });
 

@@ -43,7 +43,7 @@ test('every problem is reported at once, by name, in one error', () => {
 
 test('enforcing signatures without a secret is refused at load', () => {
   expect(() => loadConfig({ ...base, ENGAGE_SIGNATURE_MODE: 'enforce' })).toThrow(/ENGAGE_WEBHOOK_SECRET: required/);
-  expect(() => loadConfig({ ...base, ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k' })).not.toThrow();
+  expect(() => loadConfig({ ...base, ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k-webhook-secret' })).not.toThrow();
 });
 
 test('secret values include the account key of a connection string', () => {

@@ -22,14 +22,14 @@ describe('noojee settings', () => {
   });
 
   it('parses extensions and strips a trailing slash from the base URL', () => {
-    const c = loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'https://pbx.example.com/', NOOJEE_API_KEY: 'k-123', NOOJEE_EXTENSIONS: ' 400, 410 ,,SIP/420' });
+    const c = loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'https://pbx.example.com/', NOOJEE_API_KEY: 'k-123-api-key', NOOJEE_EXTENSIONS: ' 400, 410 ,,SIP/420' });
     expect(isNoojeeConfigured(c)).toBe(true);
     expect(c.NOOJEE_BASE_URL).toBe('https://pbx.example.com');
     expect(monitoredExtensions(c)).toEqual(['400', '410', 'SIP/420']);
   });
 
   it('requires extensions only when Noojee is configured', () => {
-    const c = loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'https://pbx.example.com', NOOJEE_API_KEY: 'k-123' });
+    const c = loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'https://pbx.example.com', NOOJEE_API_KEY: 'k-123-api-key' });
     expect(() => monitoredExtensions(c)).toThrow(ConfigError);
     expect(() => monitoredExtensions(c)).toThrow(/NOOJEE_EXTENSIONS: required when Noojee is configured/);
   });

@@ -64,7 +64,7 @@ describe('notifications settings', () => {
     expect(o.tokenUrl).toBe('https://tenant.example.com/auth/oauth2.0/v1/token');
     expect(o.consumer).toEqual({ clientId: 'reader', clientSecret: 's3cret-value', scope: 'notification:consent:consumer' });
     expect(o.administrator).toEqual({ clientId: 'reader', clientSecret: 's3cret-value', scope: 'notification:consent:administrator' });
-    const withAdmin = clientOptions(loadConfig({ ...storage, NOTIFICATIONS_API_BASE_URL: 'https://t.example.com', NOTIFICATIONS_CLIENT_ID: 'reader', NOTIFICATIONS_CLIENT_SECRET: 'x1234', NOTIFICATIONS_ADMIN_CLIENT_ID: 'admin', NOTIFICATIONS_ADMIN_CLIENT_SECRET: 'y1234', NOTIFICATIONS_TOKEN_URL: 'https://idp.example.com/token' }));
+    const withAdmin = clientOptions(loadConfig({ ...storage, NOTIFICATIONS_API_BASE_URL: 'https://t.example.com', NOTIFICATIONS_CLIENT_ID: 'reader', NOTIFICATIONS_CLIENT_SECRET: 'x1234-secret', NOTIFICATIONS_ADMIN_CLIENT_ID: 'admin', NOTIFICATIONS_ADMIN_CLIENT_SECRET: 'y1234-secret', NOTIFICATIONS_TOKEN_URL: 'https://idp.example.com/token' }));
     expect(withAdmin.administrator.clientId).toBe('admin');
     expect(withAdmin.tokenUrl).toBe('https://idp.example.com/token');
     const d = drainOptions(c);
