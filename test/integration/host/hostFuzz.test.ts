@@ -6,7 +6,7 @@
  */
 import { formatFuzzResult, fuzzProblems, runHostFuzz } from '../../fuzz/hostFuzz';
 
-test('600 hostile and ordinary requests over HTTP: no 5xx but 503, no invalid or missing message, memory back near baseline', async () => {
+test('600 hostile and ordinary requests over HTTP: no 5xx but 503, no invalid or missing message, no heap growth between two equal batches', async () => {
   const result = await runHostFuzz({ requests: 600, concurrency: 8, seed: 1616, warmup: 100 });
   const report = formatFuzzResult(result).join('\n');
   expect({ problems: fuzzProblems(result), report }).toEqual({ problems: [], report });
