@@ -93,6 +93,18 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
       fc.constantFrom('/api/occupancy/%zz', '/api/occupancy/%C0%AF', '/api/engage/%', 'http://[::1/api/health', '*', '/api/occupancy/%E2%82').map((t) => `GET ${t}${t.startsWith('/api/occ') || t === '/api/engage/%' ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`),
     )
     .map((t): Case => ({ kind: 'raw', family: 'raw:hostOrTarget', parts: [t] })),
+  // Targets a URL parser accepts but `new Request()` refuses (user info: credentials in the URL), with and without a key.
+  fc
+    .tuple(
+      fc.constantFrom('//', 'http://', 'https://', '//127.0.0.1@'),
+      fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/),
+      fc.option(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), { nil: undefined }),
+      fc.constantFrom('x', '127.0.0.1', 'localhost:7071', '[::1]'),
+      fc.constantFrom('/api/health', '/api/engage/webhook', '/', '/api/occupancy/a'),
+      fc.boolean(),
+    )
+    .map(([scheme, user, password, host, path, withKey]) => `GET ${scheme}${user}${password === undefined ? '' : `:${password}`}@${host}${path}${withKey ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`)
+    .map((t): Case => ({ kind: 'raw', family: 'raw:targetWithUserInfo', parts: [t] })),
   fc
     .oneof(
       fc.constantFrom(
