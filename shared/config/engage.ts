@@ -26,6 +26,11 @@ export const engageSettings = z.object({
 
   /** The listener's `secretkey`: HMAC-SHA256 key of the `ms-signature` header. */
   ENGAGE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * The listener's previous `secretkey`, accepted too while a rotation is under way (README, "Rotating the webhook
+   * secret"); unset otherwise. Both are checked in constant time.
+   */
+  ENGAGE_WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
   /** `off` ignores `ms-signature`; `log` verifies and logs mismatches; `enforce` answers 401 (needs ENGAGE_WEBHOOK_SECRET). */
   ENGAGE_SIGNATURE_MODE: z.enum(['off', 'log', 'enforce']).default('log'),
   /** Largest webhook body accepted (bytes); larger → 413. */
@@ -58,7 +63,7 @@ export const engageSettings = z.object({
 export type EngageSettings = z.infer<typeof engageSettings>;
 
 /** Names of the settings above whose values are secrets. */
-export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET'];
+export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET', 'ENGAGE_WEBHOOK_SECRET_PREVIOUS'];
 
 /**
  * Only the Engage section (the CLI needs no storage settings). Empty strings count as unset,

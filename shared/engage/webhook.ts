@@ -27,7 +27,7 @@ import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName }
 import { parseJsonWithin, type JsonLimits, type JsonRefusal } from './jsonLimits';
 import { pusherEnvelopeSchema, pusherNotificationSchema, type PusherNotification } from './pusherEnvelope';
 import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
-import { checkSignature, SIGNATURE_HEADER } from './signature';
+import { checkSignatureRotating, SIGNATURE_HEADER } from './signature';
 import { count, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
 
 /** Longest `echo` value answered (the ASP.NET check sends a GUID). */
@@ -179,7 +179,8 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
 
   // Signature over the raw bytes, before anything else reads them.
   if (config.ENGAGE_SIGNATURE_MODE !== 'off' && config.ENGAGE_WEBHOOK_SECRET) {
-    const check = checkSignature(config.ENGAGE_WEBHOOK_SECRET, raw, req.headers.get(SIGNATURE_HEADER));
+    const { check, previous } = checkSignatureRotating({ current: config.ENGAGE_WEBHOOK_SECRET, previous: config.ENGAGE_WEBHOOK_SECRET_PREVIOUS }, raw, req.headers.get(SIGNATURE_HEADER));
+    if (previous) context.log(`engage webhook: ${SIGNATURE_HEADER} matches ENGAGE_WEBHOOK_SECRET_PREVIOUS (rotation under way: re-register the listeners with the new secret)`);
     if (check !== 'valid') {
       count('signatureFailures', 1, { reason: check, mode: config.ENGAGE_SIGNATURE_MODE });
       if (config.ENGAGE_SIGNATURE_MODE === 'enforce') return reject(401, `${SIGNATURE_HEADER} ${check}`, context);
