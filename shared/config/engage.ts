@@ -33,6 +33,13 @@ export const engageSettings = z.object({
   ENGAGE_WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
   /** `off` ignores `ms-signature`; `log` verifies and logs mismatches; `enforce` answers 401 (needs ENGAGE_WEBHOOK_SECRET). */
   ENGAGE_SIGNATURE_MODE: z.enum(['off', 'log', 'enforce']).default('log'),
+  /**
+   * Admission control: most queue messages the webhook has in flight per instance. A request that would take
+   * the count over it (while others are in flight) is answered 503 + Retry-After before its first write.
+   * Default 2000: what this instance wrote to Azurite within the default 10 s deadline under 8 concurrent
+   * 1,000-notification envelopes (bench/admission.ts), so an admitted request can finish in time.
+   */
+  ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: intSetting(2000, 1, 1_000_000),
   /** Largest webhook body accepted (bytes); larger → 413. */
   ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
   /**

@@ -22,16 +22,18 @@ import { isStorageUnavailable } from '../errors';
 import { QueueWriter, writerOptions } from '../queue/writer';
 import { getStorage } from '../storage';
 import { getDecoder } from './decoder';
+import { Admission } from './admission';
 import { judgeHeaders, receive, type ReceiveSettings } from './receive';
 import { compileRoutes } from './routes';
 import { SIGNATURE_HEADER } from './signature';
-import { count, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
+import { count, record, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
 
 /** Longest `echo` value answered (the ASP.NET check sends a GUID). */
 const MAX_ECHO_LENGTH = 1024;
 
 interface WebhookState extends ReceiveSettings {
   writer?: Promise<QueueWriter>;
+  admission: Admission;
 }
 
 /** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
@@ -44,7 +46,7 @@ function getState(): WebhookState {
   if (!state || state.config !== config) {
     // (ENGAGE_SIGNATURE_MODE=enforce without ENGAGE_WEBHOOK_SECRET is refused by loadConfig.)
     const limits = { maxDepth: config.ENGAGE_WEBHOOK_MAX_DEPTH, maxElements: config.ENGAGE_WEBHOOK_MAX_ELEMENTS };
-    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits) };
+    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits), admission: new Admission(config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES) };
   }
   return state;
 }
@@ -143,6 +145,7 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
   const { config } = s;
   // The answer's deadline when storage hangs: counted from the start, so parsing is included.
   const deadline = AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS);
+  const started = performance.now();
   webhookCounters.requests++;
   const early = judgeHeaders(req.headers, s);
   if (early) return reject(early.status, early.reason!, context);
@@ -162,9 +165,21 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
   const envelope = r.envelope!;
   const { messages, deadLetters: deadLettered, filterUnjudged: unjudged, unrouted, notifications } = r;
 
+  // Admission control: refused before the first write when it would not finish in time or the budget is spent.
+  const admitted = s.admission.admit(messages.length, config.ENGAGE_STORAGE_DEADLINE_MS - (performance.now() - started));
+  if (!admitted.ok) {
+    count('webhookShed', 1, { reason: admitted.reason });
+    context.warn(
+      `engage webhook: ${messages.length} message(s) refused before any write (${admitted.reason === 'budget' ? `${s.admission.inFlight} in flight, ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES=${config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES}` : `estimated ${Math.round(admitted.estimateMs ?? 0)} ms to write, past the deadline`}), answering 503 (Id=${envelope.Id})`,
+    );
+    return { status: 503, headers: { 'retry-after': String(admitted.retryAfterSeconds) }, jsonBody: { error: 'too many messages in flight, retry later' } };
+  }
+  record('webhookInFlight', s.admission.inFlight);
+  let succeeded = false;
   try {
     const writer = await getWriter(s);
     await writer.sendAll(messages, { signal: deadline });
+    succeeded = true;
   } catch (err) {
     // Some messages may be stored already: 503 makes the pusher retry the same Id (same envelope ids).
     const retry = `answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`;
@@ -177,6 +192,9 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
       context.error(`engage webhook: writing ${messages.length} message(s) failed (${describeError(err)}), ${retry}`);
     }
     return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
+  } finally {
+    admitted.release(succeeded);
+    record('webhookInFlight', s.admission.inFlight);
   }
 
   webhookCounters.notifications += notifications;
