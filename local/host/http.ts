@@ -191,7 +191,9 @@ function requestUrl(req: IncomingMessage): URL | string {
   const query = target.indexOf('?');
   if (BAD_PERCENT.test(query < 0 ? target : target.slice(0, query))) return INVALID_URL;
   try {
-    return new URL(target, `http://${host}`);
+    const url = new URL(target, `http://${host}`);
+    new Request(url); // what the request handed to the app is built from: e.g. `//u@x/` (user info) is refused there
+    return url;
   } catch {
     return INVALID_URL;
   }

@@ -26,8 +26,20 @@ export const engageSettings = z.object({
 
   /** The listener's `secretkey`: HMAC-SHA256 key of the `ms-signature` header. */
   ENGAGE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * The listener's previous `secretkey`, accepted too while a rotation is under way (README, "Rotating the webhook
+   * secret"); unset otherwise. Both are checked in constant time.
+   */
+  ENGAGE_WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
   /** `off` ignores `ms-signature`; `log` verifies and logs mismatches; `enforce` answers 401 (needs ENGAGE_WEBHOOK_SECRET). */
   ENGAGE_SIGNATURE_MODE: z.enum(['off', 'log', 'enforce']).default('log'),
+  /**
+   * Admission control: most queue messages the webhook has in flight per instance. A request that would take
+   * the count over it (while others are in flight) is answered 503 + Retry-After before its first write.
+   * Default 2000, measured with bench/admission.ts (8 concurrent 1,000-notification envelopes, Azurite, 2 shared
+   * cores): with 2,000 in flight the admitted envelopes were answered within 5.6 s of the 10 s default deadline.
+   */
+  ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: intSetting(2000, 1, 1_000_000),
   /** Largest webhook body accepted (bytes); larger → 413. */
   ENGAGE_WEBHOOK_MAX_BYTES: intSetting(1024 * 1024, 1024, 100 * 1024 * 1024),
   /**
@@ -58,7 +70,7 @@ export const engageSettings = z.object({
 export type EngageSettings = z.infer<typeof engageSettings>;
 
 /** Names of the settings above whose values are secrets. */
-export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET'];
+export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET', 'ENGAGE_WEBHOOK_SECRET_PREVIOUS'];
 
 /**
  * Only the Engage section (the CLI needs no storage settings). Empty strings count as unset,

@@ -27,3 +27,16 @@ export function checkSignature(secret: string, body: Uint8Array, header: string 
   }
   return sawWellFormed ? 'mismatch' : 'malformed';
 }
+
+/**
+ * Checks the header against the current secret and, during a rotation, the previous one. Both are
+ * always computed and compared (no early exit), so the answer's timing does not tell which one matched.
+ * `previous` is true when only the previous secret matched (the pusher still signs with it).
+ */
+export function checkSignatureRotating(secrets: { current: string; previous?: string | undefined }, body: Uint8Array, header: string | null | undefined): { check: SignatureCheck; previous: boolean } {
+  const current = checkSignature(secrets.current, body, header);
+  const previous = secrets.previous !== undefined ? checkSignature(secrets.previous, body, header) : undefined;
+  if (current === 'valid') return { check: 'valid', previous: false };
+  if (previous === 'valid') return { check: 'valid', previous: true };
+  return { check: current, previous: false };
+}

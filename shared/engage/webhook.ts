@@ -13,32 +13,27 @@
  *   410 (the pusher would stop).
  *   Storing has a deadline (ENGAGE_STORAGE_DEADLINE_MS): when storage hangs, what is in flight is
  *   cancelled and the answer is 503 with Retry-After within that time.
- * Settings are parsed once and the QueueWriter is cached, so the hot path is validation + sendAll.
+ * This file is the HTTP adapter: the verdict and the messages come from receive() (./receive.ts, pure,
+ * no HttpRequest), the writes from the cached QueueWriter. Settings are parsed once.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { getConfig, type Config } from '../config';
-import { cloudEvent, formatBody, type CloudEvent, type MessageFormat } from '../envelope';
-import { deadLetterEvent } from '../deadletter';
-import { describeIssues, isStorageUnavailable } from '../errors';
-import { messageText, QueueWriter, writerOptions, type OutgoingMessage } from '../queue/writer';
+import { getConfig } from '../config';
+import { isStorageUnavailable } from '../errors';
+import { QueueWriter, writerOptions } from '../queue/writer';
 import { getStorage } from '../storage';
-import { getDecoder, type DecodeResult } from './decoder';
-import { engageEventType, EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from './events';
-import { parseJsonWithin, type JsonLimits, type JsonRefusal } from './jsonLimits';
-import { pusherEnvelopeSchema, pusherNotificationSchema, type PusherNotification } from './pusherEnvelope';
-import { compileRoutes, findResourceIds, routeNotification, type RouteTable } from './routes';
-import { checkSignature, SIGNATURE_HEADER } from './signature';
-import { count, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
+import { getDecoder } from './decoder';
+import { Admission } from './admission';
+import { judgeHeaders, receive, type ReceiveSettings } from './receive';
+import { compileRoutes } from './routes';
+import { SIGNATURE_HEADER } from './signature';
+import { count, record, entryKind, inSpan, invocationContext, SpanKind } from '../telemetry';
 
 /** Longest `echo` value answered (the ASP.NET check sends a GUID). */
 const MAX_ECHO_LENGTH = 1024;
 
-interface WebhookState {
-  config: Config;
-  routes: RouteTable;
-  limits: JsonLimits;
-  decoder: (dynamicParamA: string) => DecodeResult;
+interface WebhookState extends ReceiveSettings {
   writer?: Promise<QueueWriter>;
+  admission: Admission;
 }
 
 /** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
@@ -51,7 +46,7 @@ function getState(): WebhookState {
   if (!state || state.config !== config) {
     // (ENGAGE_SIGNATURE_MODE=enforce without ENGAGE_WEBHOOK_SECRET is refused by loadConfig.)
     const limits = { maxDepth: config.ENGAGE_WEBHOOK_MAX_DEPTH, maxElements: config.ENGAGE_WEBHOOK_MAX_ELEMENTS };
-    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits) };
+    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits), admission: new Admission(config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES) };
   }
   return state;
 }
@@ -108,7 +103,7 @@ function traced(req: HttpRequest, context: InvocationContext, s: WebhookState): 
   return inSpan('POST engage/webhook', { kind: entryKind(parent, SpanKind.SERVER), parent, attributes }, async (span) => {
     let status = 500;
     try {
-      const res = await receive(req, context, s);
+      const res = await post(req, context, s);
       status = res.status ?? 200;
       return res;
     } finally {
@@ -123,12 +118,6 @@ function echo(req: HttpRequest): HttpResponseInit {
   if (value === null || value === '') return { status: 400, jsonBody: { error: 'GET needs an ?echo= value (the WebHooks URL check)' } };
   if (value.length > MAX_ECHO_LENGTH) return { status: 400, jsonBody: { error: `echo value longer than ${MAX_ECHO_LENGTH} characters` } };
   return text(200, value);
-}
-
-function isJsonContentType(value: string | null): boolean {
-  if (value === null || value.trim() === '') return true; // undeclared: judged by parsing
-  const mediaType = value.split(';')[0]!.trim().toLowerCase();
-  return mediaType === 'application/json' || mediaType === 'text/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
 /** Reads the body, stopping as soon as it exceeds `limit` (then returns undefined). */
@@ -151,80 +140,46 @@ async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | u
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** The setting behind a limit, named in the reason of a refusal. */
-const LIMIT_SETTINGS: Record<keyof JsonLimits, string> = { maxDepth: 'ENGAGE_WEBHOOK_MAX_DEPTH', maxElements: 'ENGAGE_WEBHOOK_MAX_ELEMENTS' };
-
-function refusalReason(subject: string, refusal: JsonRefusal): string {
-  return `${subject} ${refusal.reason}${refusal.exceeded ? ` (${LIMIT_SETTINGS[refusal.exceeded]})` : ''}`;
-}
-
-async function receive(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
+/** The HTTP side of a POST: headers and body to receive(), its messages to the writer, the verdict to an answer. */
+async function post(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
   const { config } = s;
   // The answer's deadline when storage hangs: counted from the start, so parsing is included.
   const deadline = AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS);
+  const started = performance.now();
   webhookCounters.requests++;
-  const limit = config.ENGAGE_WEBHOOK_MAX_BYTES;
-  if (!isJsonContentType(req.headers.get('content-type'))) {
-    return reject(415, `content-type must be application/json (got "${req.headers.get('content-type')}")`, context);
-  }
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) return reject(413, `body larger than ${limit} bytes`, context);
+  const early = judgeHeaders(req.headers, s);
+  if (early) return reject(early.status, early.reason!, context);
   let raw: Uint8Array | undefined;
   try {
-    raw = await readBody(req, limit);
+    raw = await readBody(req, config.ENGAGE_WEBHOOK_MAX_BYTES);
   } catch {
     return reject(400, 'the request body could not be read', context);
   }
-  if (raw === undefined) return reject(413, `body larger than ${limit} bytes`, context);
+  if (raw === undefined) return reject(413, `body larger than ${config.ENGAGE_WEBHOOK_MAX_BYTES} bytes`, context);
 
-  // Signature over the raw bytes, before anything else reads them.
-  if (config.ENGAGE_SIGNATURE_MODE !== 'off' && config.ENGAGE_WEBHOOK_SECRET) {
-    const check = checkSignature(config.ENGAGE_WEBHOOK_SECRET, raw, req.headers.get(SIGNATURE_HEADER));
-    if (check !== 'valid') {
-      count('signatureFailures', 1, { reason: check, mode: config.ENGAGE_SIGNATURE_MODE });
-      if (config.ENGAGE_SIGNATURE_MODE === 'enforce') return reject(401, `${SIGNATURE_HEADER} ${check}`, context);
-      context.warn(`engage webhook: ${SIGNATURE_HEADER} ${check} (ENGAGE_SIGNATURE_MODE=log, accepted)`);
-    }
+  const r = receive(raw, req.headers, s);
+  if (r.signature && r.signature.check !== 'valid') count('signatureFailures', 1, { reason: r.signature.check, mode: config.ENGAGE_SIGNATURE_MODE });
+  if (r.signature?.previous) context.log(`engage webhook: ${SIGNATURE_HEADER} matches ENGAGE_WEBHOOK_SECRET_PREVIOUS (rotation under way: re-register the listeners with the new secret)`);
+  for (const w of r.warnings) context.warn(`engage webhook: ${w}`);
+  if (r.status !== 200) return reject(r.status, r.reason!, context);
+  const envelope = r.envelope!;
+  const { messages, deadLetters: deadLettered, filterUnjudged: unjudged, unrouted, notifications } = r;
+
+  // Admission control: refused before the first write when it would not finish in time or the budget is spent.
+  const admitted = s.admission.admit(messages.length, config.ENGAGE_STORAGE_DEADLINE_MS - (performance.now() - started));
+  if (!admitted.ok) {
+    count('webhookShed', 1, { reason: admitted.reason });
+    context.warn(
+      `engage webhook: ${messages.length} message(s) refused before any write (${admitted.reason === 'budget' ? `${s.admission.inFlight} in flight, ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES=${config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES}` : `estimated ${Math.round(admitted.estimateMs ?? 0)} ms to write, past the deadline`}), answering 503 (Id=${envelope.Id})`,
+    );
+    return { status: 503, headers: { 'retry-after': String(admitted.retryAfterSeconds) }, jsonBody: { error: 'too many messages in flight, retry later' } };
   }
-
-  if (raw.byteLength === 0) return reject(400, 'empty body', context);
-  const json = parseJsonWithin(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'), s.limits);
-  if (!json.ok) return reject(400, refusalReason('body', json), context);
-  const read = readEnvelope(json.value);
-  if (!read.ok) return reject(400, `invalid pusher envelope: ${read.reason}`, context);
-  const { envelope, notifications } = read;
-
-  // 1. Classify every notification: routed, or kept in the dead-letter queue with the reason.
-  const time = new Date().toISOString();
-  const classified = notifications.map((n, i) => classify(s, n, `${envelope.Id}:${i}`, i, time, context));
-
-  // 2. Build (and serialise) every message, then write everything, at once.
-  const messages: OutgoingMessage[] = [];
-  let unjudged = 0;
-  let unrouted = 0;
-  let deadLettered = 0;
-  const defaultFormat: MessageFormat = config.ENGAGE_MESSAGE_FORMAT;
-  for (const [i, c] of classified.entries()) {
-    const id = `${envelope.Id}:${i}`;
-    if (c.kind === 'dead') {
-      deadLettered++;
-      const location = { envelopeId: envelope.Id, index: i, ...(envelope.Attempt !== undefined ? { attempt: envelope.Attempt } : {}) };
-      const event = deadLetterEvent({ id, source: config.ENGAGE_EVENT_SOURCE, time, data: { reason: c.reason, origin: 'engage-webhook', location, received: c.received } });
-      messages.push({ queue: config.DEADLETTER_QUEUE, body: event, text: messageText(event), key: id });
-      context.warn(`engage webhook: ${c.reason}: kept in ${config.DEADLETTER_QUEUE} (Id=${envelope.Id})`);
-      continue;
-    }
-    for (const d of routeNotification(s.routes, c.action, c.resourceIds)) {
-      if (d.reason === 'filter-unjudged') unjudged++;
-      if (d.reason === 'unrouted') unrouted++;
-      const body = formatBody(c.event, d.format ?? defaultFormat);
-      messages.push({ queue: d.queue, body, text: messageText(body), key: id });
-    }
-  }
-
+  record('webhookInFlight', s.admission.inFlight);
+  let succeeded = false;
   try {
     const writer = await getWriter(s);
     await writer.sendAll(messages, { signal: deadline });
+    succeeded = true;
   } catch (err) {
     // Some messages may be stored already: 503 makes the pusher retry the same Id (same envelope ids).
     const retry = `answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`;
@@ -237,10 +192,13 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
       context.error(`engage webhook: writing ${messages.length} message(s) failed (${describeError(err)}), ${retry}`);
     }
     return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
+  } finally {
+    admitted.release(succeeded);
+    record('webhookInFlight', s.admission.inFlight);
   }
 
-  webhookCounters.notifications += notifications.length;
-  count('webhookNotifications', notifications.length);
+  webhookCounters.notifications += notifications;
+  count('webhookNotifications', notifications);
   webhookCounters.messages += messages.length - deadLettered;
   webhookCounters.filterUnjudged += unjudged;
   webhookCounters.unrouted += unrouted;
@@ -248,68 +206,11 @@ async function receive(req: HttpRequest, context: InvocationContext, s: WebhookS
   if (unjudged > 0) context.warn(`engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`);
   if (unrouted > 0) context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
   if (deadLettered > 0) context.warn(`engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE} (total ${webhookCounters.deadLettered})`);
-  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications.length} notification(s) → ${messages.length - deadLettered} message(s)`);
+  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications} notification(s) → ${messages.length - deadLettered} message(s)`);
   return {
     status: 200,
-    jsonBody: { id: envelope.Id, notifications: notifications.length, messages: messages.length - deadLettered, filterUnjudged: unjudged, unrouted, deadLettered },
+    jsonBody: { id: envelope.Id, notifications, messages: messages.length - deadLettered, filterUnjudged: unjudged, unrouted, deadLettered },
   };
-}
-
-/** A notification as the envelope holds it: valid for its schema, or not (with the reason and the value as received). */
-type EnvelopeEntry = { ok: true; notification: PusherNotification; received: unknown } | { ok: false; reason: string; received: unknown };
-
-/**
- * The envelope with its notifications judged one by one: problems confined to single notifications
- * (e.g. one without an Action) leave the others valid; any other problem rejects the envelope.
- */
-function readEnvelope(json: unknown): { ok: true; envelope: { Id: string; Attempt?: number }; notifications: EnvelopeEntry[] } | { ok: false; reason: string } {
-  const parsed = pusherEnvelopeSchema.safeParse(json);
-  if (parsed.success) {
-    const list = (json as { Notifications: unknown[] }).Notifications;
-    return { ok: true, envelope: parsed.data, notifications: parsed.data.Notifications.map((notification, i) => ({ ok: true, notification, received: list[i] })) };
-  }
-  const confined = parsed.error.issues.every((i) => i.path[0] === 'Notifications' && typeof i.path[1] === 'number');
-  if (!confined) return { ok: false, reason: describeIssues(parsed.error) };
-  const envelope = pusherEnvelopeSchema.omit({ Notifications: true }).parse(json);
-  const list = (json as { Notifications: unknown[] }).Notifications;
-  const notifications = list.map((raw, i): EnvelopeEntry => {
-    const n = pusherNotificationSchema.safeParse(raw);
-    return n.success ? { ok: true, notification: n.data, received: raw } : { ok: false, reason: `Notifications.${i} is not a notification (${describeIssues(n.error)})`, received: raw };
-  });
-  return { ok: true, envelope, notifications };
-}
-
-type Classified =
-  | { kind: 'route'; action: string; resourceIds: string[] | undefined; event: CloudEvent }
-  | { kind: 'dead'; reason: string; received: unknown };
-
-/** Decodes and validates one notification: its CloudEvent and routing keys, or why it goes to the dead-letter queue. */
-function classify(s: WebhookState, entry: EnvelopeEntry, id: string, i: number, time: string, context: InvocationContext): Classified {
-  const { config } = s;
-  if (!entry.ok) return { kind: 'dead', reason: entry.reason, received: entry.received };
-  const n = entry.notification;
-  const decoded = s.decoder(n.DynamicParamA);
-  if (!decoded.ok) return { kind: 'dead', reason: `${refusalReason(`Notifications.${i}.DynamicParamA`, decoded)} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, received: entry.received };
-  const action = n.Action.trim().toUpperCase();
-  const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
-  if (known && decoded.structured) {
-    const check = payloadSchemas[known].safeParse(decoded.value);
-    if (!check.success) {
-      const reason = `Notifications.${i}.DynamicParamA does not match the ${known} payload: ${describeIssues(check.error)}`;
-      if (config.ENGAGE_PAYLOAD_VALIDATION === 'enforce') return { kind: 'dead', reason, received: entry.received };
-      context.warn(`engage webhook: ${reason} (ENGAGE_PAYLOAD_VALIDATION=log, enqueued)`);
-    }
-  }
-  const resourceIds = decoded.structured ? findResourceIds(decoded.value) : undefined;
-  const event = cloudEvent({
-    id,
-    source: config.ENGAGE_EVENT_SOURCE,
-    type: engageEventType(action),
-    data: decoded.value,
-    time,
-    ...(resourceIds ? { subject: resourceIds[0] } : {}),
-  });
-  return { kind: 'route', action, resourceIds, event };
 }
 
 /** First line of an error, for a log line (storage errors carry no secrets, but may be long). */

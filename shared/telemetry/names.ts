@@ -26,6 +26,8 @@ export const METRICS = {
   webhookRequests: metric('webhook.requests', 'counter', '{request}', ['status'], 'Engage webhook POSTs answered, by HTTP status (200, 400, 401, 413, 415, 503, ...)'),
   webhookNotifications: metric('webhook.notifications', 'counter', '{notification}', [], 'Notifications in the pusher envelopes the webhook accepted'),
   signatureFailures: metric('webhook.signature_failures', 'counter', '{request}', ['reason', 'mode'], 'Webhook requests whose ms-signature was missing or wrong (mode log: accepted, enforce: 401)'),
+  webhookShed: metric('webhook.shed', 'counter', '{request}', ['reason'], 'Webhook POSTs refused with 503 before any write by admission control (reason: budget, time)'),
+  webhookInFlight: metric('webhook.in_flight', 'gauge', '{message}', [], 'Queue messages the webhook has in flight on this instance (admission control)'),
   storageUnavailable: metric('storage.unavailable', 'counter', '{failure}', ['function'], 'Work stopped because queue storage was unavailable (the webhook then answers 503)'),
   messagesWritten: metric('queue.messages_written', 'counter', '{message}', ['queue'], 'Messages durably written to a queue'),
   claimChecks: metric('queue.claim_checks', 'counter', '{message}', ['queue'], 'Messages over the 64 KiB queue limit whose body went to a claim-check blob'),

@@ -3,8 +3,9 @@
  * body families of bodies.ts, signed (mostly), sent with Content-Length or chunked, plus malformed
  * raw HTTP over raw sockets (request lines, headers, Host, percent-encoding, chunking, sizes,
  * timeouts, pipelining, random bytes). Counts statuses per family, checks that every message in the
- * queues is exactly one a 200 promised (and none is missing), and reads the host's memory from /proc
- * before and after. Used by test/integration/host/hostFuzz.test.ts and `npm run fuzz`.
+ * queues is exactly one a 200 promised (and none is missing), and checks for a leak: the run is two
+ * equal batches, and the host's live heap after a full GC must not grow from the end of the first to
+ * the end of the second by more than LEAK_SLOPE_ALLOWED_MIB (a plateau is not a leak; a slope is). Used by test/integration/host/hostFuzz.test.ts and `npm run fuzz`.
  */
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
@@ -30,7 +31,7 @@ export interface HostFuzzOptions {
   requests: number;
   concurrency: number;
   seed: number;
-  /** Valid requests before the baseline RSS is read (default 200). */
+  /** Valid requests before the first heap reading (default 200). */
   warmup?: number;
   /** Progress lines (every 1,000 requests). */
   log?: (line: string) => void;
@@ -50,8 +51,10 @@ export interface HostFuzzResult {
   /** Messages a 200 promised that are not in the queues. */
   missingMessages: number;
   messages: number;
-  /** Host RSS after a warm-up, after the run (settled), and its peak; MiB. */
-  rssMiB: { baseline: number; after: number; peak: number };
+  /** Host live heap after a full GC: after the warm-up, after the first half of the run, after the second; MiB. */
+  heapAfterGcMiB: { warm: number; firstBatch: number; secondBatch: number };
+  /** Host RSS after the run (settled) and its peak; MiB (reported, not checked: RSS plateaus). */
+  rssMiB: { after: number; peak: number };
   hostAlive: boolean;
 }
 
@@ -90,6 +93,18 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
       fc.constantFrom('/api/occupancy/%zz', '/api/occupancy/%C0%AF', '/api/engage/%', 'http://[::1/api/health', '*', '/api/occupancy/%E2%82').map((t) => `GET ${t}${t.startsWith('/api/occ') || t === '/api/engage/%' ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`),
     )
     .map((t): Case => ({ kind: 'raw', family: 'raw:hostOrTarget', parts: [t] })),
+  // Targets a URL parser accepts but `new Request()` refuses (user info: credentials in the URL), with and without a key.
+  fc
+    .tuple(
+      fc.constantFrom('//', 'http://', 'https://', '//127.0.0.1@'),
+      fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/),
+      fc.option(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), { nil: undefined }),
+      fc.constantFrom('x', '127.0.0.1', 'localhost:7071', '[::1]'),
+      fc.constantFrom('/api/health', '/api/engage/webhook', '/', '/api/occupancy/a'),
+      fc.boolean(),
+    )
+    .map(([scheme, user, password, host, path, withKey]) => `GET ${scheme}${user}${password === undefined ? '' : `:${password}`}@${host}${path}${withKey ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`)
+    .map((t): Case => ({ kind: 'raw', family: 'raw:targetWithUserInfo', parts: [t] })),
   fc
     .oneof(
       fc.constantFrom(
@@ -235,25 +250,30 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
       const status = await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' });
       if (status === 200) for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    const baseline = host.rssKb();
+    const warm = await host.heapAfterGcMiB();
 
+    // Two equal batches (the first and second half of the run), the heap after a GC read after each.
     const started = Date.now();
     const arbitrary = cases();
-    let next = 0;
-    const worker = async () => {
-      while (next < options.requests) {
-        const i = next++;
-        const [c] = fc.sample(arbitrary, { numRuns: 1, seed: options.seed + 1 + i });
-        record(await runCase(host.port, c!));
-        if ((i + 1) % 1000 === 0) log(`  ${i + 1} requests, host RSS ${MiB(host.rssKb())} MiB`);
-      }
+    const half = Math.floor(options.requests / 2);
+    const batch = async (from: number, to: number) => {
+      let next = from;
+      const worker = async () => {
+        while (next < to) {
+          const i = next++;
+          const [c] = fc.sample(arbitrary, { numRuns: 1, seed: options.seed + 1 + i });
+          record(await runCase(host.port, c!));
+          if ((i + 1) % 1000 === 0) log(`  ${i + 1} requests, host RSS ${MiB(host.rssKb())} MiB`);
+        }
+      };
+      await Promise.all(Array.from({ length: options.concurrency }, worker));
+      return host.heapAfterGcMiB();
     };
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    const firstBatch = await batch(0, half);
+    const secondBatch = await batch(half, 2 * half);
     const seconds = (Date.now() - started) / 1000;
 
-    // Settle: idle a moment, a few ordinary requests, then measure.
-    await new Promise((r) => setTimeout(r, 3000));
+    // A few ordinary requests after the run: the host still does its job.
     for (const e of fc.sample(validEnvelope, { numRuns: 20, seed: options.seed - 1 })) {
       const body: FuzzBody = { family: 'valid', text: JSON.stringify(e), contentType: 'application/json' };
       if ((await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' })) === 200) for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
@@ -272,7 +292,7 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     }
     for (const [k, n] of expected) missingMessages += Math.max(0, n - (actual.get(k) ?? 0));
     const non503Server5xx = Object.entries(statuses).reduce((sum, [s, n]) => sum + (Number(s) >= 500 && Number(s) !== 503 ? n : 0), 0);
-    return { requests: options.requests, seconds, statuses, byFamily, non503Server5xx, invalidMessages, missingMessages, messages, rssMiB: { baseline: MiB(baseline), after: MiB(after), peak: MiB(peak) }, hostAlive };
+    return { requests: options.requests, seconds, statuses, byFamily, non503Server5xx, invalidMessages, missingMessages, messages, heapAfterGcMiB: { warm, firstBatch, secondBatch }, rssMiB: { after: MiB(after), peak: MiB(peak) }, hostAlive };
   } finally {
     agent.destroy();
     await host.stop();
@@ -280,8 +300,12 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
   }
 }
 
-/** RSS after the run may exceed the warm-up baseline by this much and still count as "back near it". */
-export const RSS_GROWTH_ALLOWED_MIB = 64;
+/**
+ * The host's live heap after a GC may grow this much between the end of the first batch and the end of
+ * the second (equal) batch. A leak of anything per request (a body, a socket, a closure) grows it by
+ * the batch's size in requests times that; caches and JIT warm up in the first batch, not the second.
+ */
+export const LEAK_SLOPE_ALLOWED_MIB = 16;
 
 /** What is wrong with a run (empty when it passed). */
 export function fuzzProblems(r: HostFuzzResult): string[] {
@@ -290,7 +314,8 @@ export function fuzzProblems(r: HostFuzzResult): string[] {
     r.invalidMessages > 0 && `${r.invalidMessages} invalid message(s)`,
     r.missingMessages > 0 && `${r.missingMessages} missing message(s)`,
     !r.hostAlive && 'the host is not answering any more',
-    r.rssMiB.after > r.rssMiB.baseline + RSS_GROWTH_ALLOWED_MIB && `host RSS did not come back near its baseline (+${RSS_GROWTH_ALLOWED_MIB} MiB allowed)`,
+    r.heapAfterGcMiB.secondBatch - r.heapAfterGcMiB.firstBatch > LEAK_SLOPE_ALLOWED_MIB &&
+      `host heap after GC grew ${(r.heapAfterGcMiB.secondBatch - r.heapAfterGcMiB.firstBatch).toFixed(1)} MiB over the second batch (a leak; ${LEAK_SLOPE_ALLOWED_MIB} MiB allowed)`,
   ].filter((p): p is string => typeof p === 'string');
 }
 
@@ -306,7 +331,8 @@ export function formatFuzzResult(r: HostFuzzResult): string[] {
     `status histogram: ${hist(r.statuses)}`,
     `5xx other than 503: ${r.non503Server5xx}`,
     `queue messages: ${r.messages} (invalid: ${r.invalidMessages}, missing: ${r.missingMessages})`,
-    `host RSS: ${r.rssMiB.baseline} MiB after warm-up → ${r.rssMiB.after} MiB after the run (peak ${r.rssMiB.peak} MiB); host alive: ${r.hostAlive}`,
+    `host heap after GC: ${r.heapAfterGcMiB.warm} MiB after warm-up → ${r.heapAfterGcMiB.firstBatch} MiB after batch 1 → ${r.heapAfterGcMiB.secondBatch} MiB after batch 2`,
+    `host RSS: ${r.rssMiB.after} MiB after the run (peak ${r.rssMiB.peak} MiB); host alive: ${r.hostAlive}`,
     'by family:',
     ...Object.entries(r.byFamily)
       .sort(([a], [b]) => a.localeCompare(b))

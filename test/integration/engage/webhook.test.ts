@@ -215,6 +215,21 @@ describe('ms-signature modes', () => {
     expect((await callWebhook({ body, headers: { 'ms-signature': good } })).status).toBe(200);
     expect((await drainAll())['engage-desk']).toHaveLength(1);
   });
+  test('rotation: the current and the previous secret are both accepted, any other → 401; the previous one is logged, never its value', async () => {
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'n3w-secret', ENGAGE_WEBHOOK_SECRET_PREVIOUS: 's3cret' });
+    const logs: string[] = [];
+    expect((await callWebhook({ body, headers: { 'ms-signature': signBody('n3w-secret', body) } }, logs)).status).toBe(200);
+    expect(logs.join('\n')).not.toMatch(/ENGAGE_WEBHOOK_SECRET_PREVIOUS/);
+    expect((await callWebhook({ body, headers: { 'ms-signature': good } }, logs)).status).toBe(200);
+    expect(logs.join('\n')).toMatch(/matches ENGAGE_WEBHOOK_SECRET_PREVIOUS/);
+    expect((await callWebhook({ body, headers: { 'ms-signature': bad } })).status).toBe(401);
+    expect((await callWebhook({ body })).status).toBe(401);
+    expect((await drainAll())['engage-desk']).toHaveLength(2);
+    expect(logs.join('\n')).not.toMatch(/s3cret|n3w-secret/);
+    // Rotation over (the previous secret removed): a push still signed with it is refused.
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'n3w-secret' });
+    expect((await callWebhook({ body, headers: { 'ms-signature': good } })).status).toBe(401);
+  });
   test('enforce without a secret is a configuration error, not a silent accept', async () => {
     configureWebhook(conn(), { ENGAGE_SIGNATURE_MODE: 'enforce' });
     expect((await callWebhook({ body })).status).toBe(500);

@@ -5,7 +5,7 @@ import { decoders, encodeBase64Json } from '../../../shared/engage/decoder';
 import { listenerDeletionSchema, listenerRegistrationSchema, parseListeners } from '../../../shared/engage/listeners';
 import { pusherEnvelopeSchema } from '../../../shared/engage/pusherEnvelope';
 import { compileRoutes, engageRoutesSchema, findResourceIds, routeNotification } from '../../../shared/engage/routes';
-import { checkSignature, signBody } from '../../../shared/engage/signature';
+import { checkSignature, checkSignatureRotating, signBody } from '../../../shared/engage/signature';
 
 describe('ms-signature', () => {
   const body = Buffer.from('{"Id":"1"}');
@@ -19,6 +19,14 @@ describe('ms-signature', () => {
     expect(checkSignature('k', body, 'md5=abc')).toBe('malformed');
     expect(checkSignature('k', body, signBody('other', body))).toBe('mismatch');
     expect(checkSignature('k', body, `${signBody('other', body)}, ${signBody('k', body)}`)).toBe('valid');
+  });
+  test('rotation: the current or the previous secret is valid (and says which); without a previous one only the current', () => {
+    const secrets = { current: 'new', previous: 'old' };
+    expect(checkSignatureRotating(secrets, body, signBody('new', body))).toEqual({ check: 'valid', previous: false });
+    expect(checkSignatureRotating(secrets, body, signBody('old', body))).toEqual({ check: 'valid', previous: true });
+    expect(checkSignatureRotating(secrets, body, signBody('other', body))).toEqual({ check: 'mismatch', previous: false });
+    expect(checkSignatureRotating(secrets, body, undefined)).toEqual({ check: 'missing', previous: false });
+    expect(checkSignatureRotating({ current: 'new' }, body, signBody('old', body))).toEqual({ check: 'mismatch', previous: false });
   });
 });
 
