@@ -87,7 +87,8 @@ describe('rejections', () => {
     expect(r.json).toMatchObject({ notifications: 4, messages: 1, deadLettered: 3 });
     const queues = await drainAll();
     expect((queues['engage-desk'] as { id: string }[]).map((m) => m.id)).toEqual(['e1:0']);
-    const dead = queues['engage-deadletter'] as { id: string; type: string; data: { reason: string; origin: string; location: unknown; received: unknown } }[];
+    // The messages of one request are written concurrently: their queue order is not theirs, so compare by id.
+    const dead = (queues['engage-deadletter'] as { id: string; type: string; data: { reason: string; origin: string; location: unknown; received: unknown } }[]).sort((a, b) => a.id.localeCompare(b.id));
     expect(dead.map((m) => [m.id, m.type, m.data.origin])).toEqual([
       ['e1:1', 'com.engage-bridge.deadletter', 'engage-webhook'],
       ['e1:2', 'com.engage-bridge.deadletter', 'engage-webhook'],
@@ -216,7 +217,7 @@ describe('ms-signature modes', () => {
     expect((await drainAll())['engage-desk']).toHaveLength(1);
   });
   test('rotation: the current and the previous secret are both accepted, any other → 401; the previous one is logged, never its value', async () => {
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'n3w-secret', ENGAGE_WEBHOOK_SECRET_PREVIOUS: 's3cret' });
+    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'n3w-secret', ENGAGE_WEBHOOK_SECRET_PREVIOUS: 's3cret-webhook' });
     const logs: string[] = [];
     expect((await callWebhook({ body, headers: { 'ms-signature': signBody('n3w-secret', body) } }, logs)).status).toBe(200);
     expect(logs.join('\n')).not.toMatch(/ENGAGE_WEBHOOK_SECRET_PREVIOUS/);

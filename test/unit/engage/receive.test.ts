@@ -35,7 +35,7 @@ test('refusals carry a status and a reason and no messages: 415, 413, 400, 401',
   expect(receive(Buffer.alloc(2048, 32), json, settings({ ENGAGE_WEBHOOK_MAX_BYTES: '1024' }))).toMatchObject({ status: 413, reason: 'body larger than 1024 bytes' });
   expect(receive(Buffer.from('{"Id":'), json, settings())).toMatchObject({ status: 400, messages: [] });
   expect(receive(Buffer.from(''), json, settings())).toMatchObject({ status: 400, reason: 'empty body' });
-  const enforce = settings({ ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k' });
+  const enforce = settings({ ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k-webhook-secret' });
   expect(receive(ok, json, enforce)).toMatchObject({ status: 401, reason: 'ms-signature missing', messages: [] });
-  expect(receive(ok, new Headers({ 'ms-signature': signBody('k', ok) }), enforce).status).toBe(200);
+  expect(receive(ok, new Headers({ 'ms-signature': signBody('k-webhook-secret', ok) }), enforce).status).toBe(200);
 });
