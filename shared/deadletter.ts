@@ -15,11 +15,11 @@ export const deadLetterDataSchema = z
     /** Why it was not enqueued to its route, e.g. `DynamicParamA is not base64 (ENGAGE_DECODER=base64-json)`. */
     reason: z.string().describe('Why the entry could not be decoded or validated'),
     /** Which input it came from. */
-    origin: z.enum(['engage-webhook', 'noojee-subscribe']).describe('The input the entry arrived on'),
+    origin: z.enum(['engage-webhook', 'noojee-subscribe', 'notifications-drain']).describe('The input the entry arrived on'),
     /** Where in that input: envelope Id / Attempt / index, or Noojee seq / extension / index. */
     location: z.record(z.string(), z.union([z.string(), z.number()])).describe('Where the entry was in what arrived'),
-    /** The entry exactly as received. */
-    received: z.unknown().describe('The entry exactly as received'),
+    /** The entry exactly as received (for a v2 notification over the limits: its top-level scalar fields only). */
+    received: z.unknown().describe('The entry exactly as received (a notification over the drain limits: its top-level scalar fields)'),
   })
   .describe('An entry the bridge received but could not decode or validate, kept with the reason');
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolSetting, intSetting, queueName } from './core';
+import { DEFAULT_JSON_LIMITS } from '../engage/jsonLimits';
 import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_DRAIN_SCHEDULE, DEFAULT_PATHS } from '../notifications/defaults';
 
 /** A path template relative to the API base URL; `{id}` is replaced by the subscription id. */
@@ -74,6 +75,12 @@ export const notificationsSettings = z.object({
   NOTIFICATIONS_PAGES_IN_FLIGHT: intSetting(2, 1, 16),
   NOTIFICATIONS_QUEUE: queueName().default('notifications-v2'),
   NOTIFICATIONS_MESSAGE_FORMAT: z.enum(['cloudevents', 'raw']).default('cloudevents'),
+  /** A notification nested deeper than this is dead-lettered (the rest of its page goes on). */
+  NOTIFICATIONS_MAX_DEPTH: intSetting(DEFAULT_JSON_LIMITS.maxDepth, 3, 1000),
+  /** A notification with more values (array items + object members, at any depth) is dead-lettered. */
+  NOTIFICATIONS_MAX_ELEMENTS: intSetting(DEFAULT_JSON_LIMITS.maxElements, 10, 10_000_000),
+  /** Tries of a journal entry whose replay fails for a reason other than storage, before it moves to quarantine. */
+  NOTIFICATIONS_REPLAY_ATTEMPTS: intSetting(3, 1, 100),
   /** Test hook: wait this long after journaling a page, before enqueuing it (crash tests). 0 = off. */
   NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS: intSetting(0, 0, 600_000),
 });

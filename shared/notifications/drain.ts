@@ -9,7 +9,11 @@
  * Upstream 5xx/timeouts are retried with back-off, then the run stops; the next run continues.
  * A storage failure stops reading (nothing more is consumed upstream); what was journaled stays
  * for the next run. Each storage call has the storage deadline, so a hung storage ends the run too;
- * only a page already read and not yet journaled is retried, until the time budget ends.
+ * a page already read (gone upstream) and not yet journaled is retried until shortly before the
+ * invocation must end (host.json functionTimeout), not just the read budget.
+ * Each notification is bounded (pageLimits.ts) before its page is journaled: one over the limits is
+ * dead-lettered, the rest of the page goes on. A journal entry whose replay fails for a reason other
+ * than storage is moved to quarantine after NOTIFICATIONS_REPLAY_ATTEMPTS tries: it never blocks the drain.
  * Telemetry: each page is a trace of its own (a CONSUMER span from the read to the end of its
  * enqueue, linked to the run's invocation; its messages carry it); the journal replay runs in the
  * invocation's own trace.
@@ -22,6 +26,9 @@ import { UnreadablePageError } from './client';
 import { JOURNAL_PREFIX } from './defaults';
 import { isSubscriptionNotFound } from './errors';
 import { journalEntryName, messagesFor, newRunId, quarantineName, type JournalEntry } from './journal';
+import { boundPage } from './pageLimits';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../engage/jsonLimits';
+import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
 import { withRetry, type RetryOptions } from './retry';
 import { shutdownSignal } from '../shutdown';
 import { isStorageUnavailable } from '../errors';
@@ -43,6 +50,14 @@ export interface DrainDeps {
 export interface DrainOptions {
   queue: string;
   format: MessageFormat;
+  /** DEADLETTER_QUEUE: notifications over `limits` (default engage-deadletter). */
+  deadLetterQueue?: string;
+  /** Bounds on each notification (NOTIFICATIONS_MAX_DEPTH / NOTIFICATIONS_MAX_ELEMENTS; default the webhook's defaults). */
+  limits?: JsonLimits;
+  /** Tries of a journal entry whose replay fails for a non-storage reason before it is quarantined (default 3). */
+  replayAttempts?: number;
+  /** How long after the run's start a page already read is still retried (the invocation's time left; default the read budget). */
+  heldPageDeadlineMs?: number;
   pageSize: number;
   /** Stop reading new pages after this long (pages already read are still enqueued). */
   timeBudgetMs: number;
@@ -69,6 +84,13 @@ export interface DrainResult {
   stoppedBy: 'empty' | 'budget' | 'shutdown' | 'error';
   /** Short description of what stopped the run (no secrets). */
   error?: string;
+  /** Something an operator should know although the run went on (e.g. a subscription created with no state). */
+  warning?: string;
+  /** Notifications dead-lettered for being over the limits, and journal entries quarantined. */
+  deadLettered: number;
+  quarantined: number;
+  /** Notifications read upstream and neither journaled nor enqueued (their ids are logged). */
+  lost: number;
   /** The error itself (not serialised). */
   cause?: unknown;
 }
@@ -79,7 +101,10 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   const started = Date.now();
   const log = deps.log ?? { info: noop, warn: noop, error: noop };
   const runId = newRunId();
-  const result: DrainResult = { runId, subscriptionCreated: false, replayedEntries: 0, replayedMessages: 0, pages: 0, drained: 0, stoppedBy: 'empty' };
+  const result: DrainResult = { runId, subscriptionCreated: false, replayedEntries: 0, replayedMessages: 0, pages: 0, drained: 0, stoppedBy: 'empty', deadLettered: 0, quarantined: 0, lost: 0 };
+  const heldUntil = started + Math.max(options.heldPageDeadlineMs ?? 0, options.timeBudgetMs);
+  const limits = options.limits ?? DEFAULT_JSON_LIMITS;
+  const deadLetterQueue = options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE;
   const retry: RetryOptions = {
     ...options.retry,
     // Retries (Retry-After included) end with the read budget.
@@ -91,6 +116,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   // 1. Replay what a crashed run left. A storage failure here ends the run (thrown).
   const replay = await replayJournal(deps, options);
   count('journalReplays', replay.entries);
+  result.quarantined += replay.quarantined;
   result.replayedEntries = replay.entries;
   result.replayedMessages = replay.messages;
   if (replay.entries > 0) log.warn(`notifications: replayed ${replay.entries} journal entr${replay.entries === 1 ? 'y' : 'ies'} (${replay.messages} messages) left by an interrupted run`);
@@ -105,6 +131,10 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     result.subscriptionCreated = ensured.created;
     backlogBefore = ensured.subscription.subscription_status?.number_of_remaining_notifications ?? undefined;
     if (ensured.created) log.info(`notifications: created subscription ${ensured.id}${ensured.replaced ? ` (replacing ${ensured.replaced})` : ''}`);
+    if (ensured.createdWithoutState) {
+      result.warning = `created subscription ${ensured.id} because none was recorded: if storage was reset, a previous subscription may still hold unread notifications (pin one with NOTIFICATIONS_SUBSCRIPTION_ID)`;
+      log.warn(`notifications: ${result.warning}`);
+    }
   } catch (err) {
     return fail(result, err);
   }
@@ -116,9 +146,10 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     const task = trace.run(async () => {
       try {
         await deps.writer.sendAll(messagesFor(name, entry, options));
-        result.drained += entry.results.length;
+        const valid = entry.results.length - (entry.rejected?.length ?? 0);
+        result.drained += valid;
         count('drainPages');
-        count('drainNotifications', entry.results.length);
+        count('drainNotifications', valid);
         await deps.journal.delete(name);
         trace.end();
       } catch (err) {
@@ -167,17 +198,37 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     }
     result.pages++;
     const name = journalEntryName(runId, pageNo);
-    const entry: JournalEntry = { version: 1, subscriptionId, source: deps.api.source, readAt: new Date().toISOString(), page: page.page ?? null, results: page.results };
-    const journalFailure = await trace.run(() => journalPage(deps, name, entry, started + options.timeBudgetMs, retry, log));
+    const bounded = boundPage(page.results, limits);
+    const entry: JournalEntry = {
+      version: 1,
+      subscriptionId,
+      source: deps.api.source,
+      readAt: new Date().toISOString(),
+      page: page.page ?? null,
+      ...withRejected(bounded),
+    };
+    if (bounded.rejected.length) {
+      result.deadLettered += bounded.rejected.length;
+      log.warn(`notifications: page ${pageNo}: ${bounded.rejected.map((r) => r.reason).join('; ')}; dead-lettered to ${deadLetterQueue}, the rest of the page goes on`);
+    }
+    const journalFailure = await trace.run(() => journalPage(deps, name, entry, heldUntil, retry, log));
     if (journalFailure !== undefined) {
       // The page is consumed upstream and exists only in memory: enqueue it directly rather than drop it.
       log.error(`notifications: could not journal page ${pageNo} (${describe(journalFailure)}); enqueuing it without a journal entry`);
-      try {
-        await trace.run(() => deps.writer.sendAll(messagesFor(name, entry, options)));
-        result.drained += entry.results.length;
-        count('drainNotifications', entry.results.length);
-      } catch (sendErr) {
-        log.error(`notifications: LOST ${entry.results.length} notifications of page ${pageNo}: storage failed for both journal and queue (${describe(sendErr)})`);
+      const sendFailure = await trace.run(() => untilDeadline(() => deps.writer.sendAll(messagesFor(name, entry, options)), heldUntil, retry, log, `enqueuing page ${pageNo}`));
+      if (sendFailure === undefined) {
+        const valid = entry.results.length - (entry.rejected?.length ?? 0);
+        result.drained += valid;
+        count('drainNotifications', valid);
+      } else {
+        const ids = page.results.map((n, i) => notificationId(n) ?? `#${i}`);
+        result.lost += ids.length;
+        const reason = isStorageUnavailable(sendFailure) && isStorageUnavailable(journalFailure) ? 'storage' : 'error';
+        count('drainLost', ids.length, { reason });
+        log.error(
+          `notifications: LOST ${ids.length} notifications of page ${pageNo} (subscription ${subscriptionId}; ids ${ids.join(', ')}): ` +
+            `journal write failed (${describe(journalFailure)}), then the enqueue failed (${describe(sendFailure)})`,
+        );
       }
       trace.end(journalFailure);
       enqueueFailure = journalFailure;
@@ -195,11 +246,13 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   if (failure !== undefined) fail(result, failure);
 
   // 4. Backlog after the run.
+  // Only a status call that succeeded now says how many are left; otherwise the backlog is unknown
+  // (an estimate from the count before the run would be wrong as soon as new notifications arrive).
   try {
     const status = await deps.api.getSubscription(subscriptionId);
     result.backlog = status.subscription_status?.number_of_remaining_notifications ?? undefined;
   } catch {
-    if (backlogBefore !== undefined) result.backlog = Math.max(0, backlogBefore - result.drained);
+    void backlogBefore;
   }
   if (result.backlog !== undefined) record('drainBacklog', result.backlog);
   return result;
@@ -210,43 +263,92 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
  * again with back-off until the run's time budget ends (at least `retry.attempts` times), since this
  * page has no other copy. Returns the last error when it could not be journaled.
  */
-async function journalPage(
-  deps: DrainDeps,
-  name: string,
-  entry: JournalEntry,
-  budgetEnd: number,
-  retry: RetryOptions,
-  log: NonNullable<DrainDeps['log']>,
-): Promise<unknown> {
+function journalPage(deps: DrainDeps, name: string, entry: JournalEntry, until: number, retry: RetryOptions, log: NonNullable<DrainDeps['log']>): Promise<unknown> {
+  return untilDeadline(() => deps.journal.write(name, entry), until, retry, log, `journaling ${name}`);
+}
+
+/**
+ * Runs `fn` for a page that exists only in memory: a storage failure is tried again with back-off
+ * until `until` (at least `retry.attempts` times); any other error is returned at once (trying it
+ * again would fail the same way). Returns the last error, or undefined on success.
+ */
+async function untilDeadline(fn: () => Promise<unknown>, until: number, retry: RetryOptions, log: NonNullable<DrainDeps['log']>, what: string): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await deps.journal.write(name, entry);
+      await fn();
       return undefined;
     } catch (err) {
-      if (!isStorageUnavailable(err) || (attempt > retry.attempts && Date.now() >= budgetEnd)) return err;
+      if (!isStorageUnavailable(err)) return err;
       const delay = Math.min(Math.max(100, retry.baseDelayMs) * 2 ** (attempt - 1), 10_000);
-      log.warn(`notifications: journaling ${name} failed (${describe(err)}); the page exists only in memory, trying again in ${delay} ms`);
+      if (attempt > retry.attempts && Date.now() + delay >= until) return err;
+      log.warn(`notifications: ${what} failed (${describe(err)}); the page exists only in memory, trying again in ${delay} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
 }
 
-/** Enqueues and removes every journal entry left by earlier runs (oldest first). */
+function withRejected(b: ReturnType<typeof boundPage>): Pick<JournalEntry, 'results' | 'rejected'> {
+  return b.rejected.length ? { results: b.results, rejected: b.rejected } : { results: b.results };
+}
+
+/** The upstream id of a notification, when it has a scalar one (for the log of what was lost). */
+function notificationId(n: unknown): string | undefined {
+  if (n === null || typeof n !== 'object') return undefined;
+  const o = n as Record<string, unknown>;
+  const id = o.notification_id ?? o.id ?? o.event_id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+/**
+ * Enqueues and removes every journal entry left by earlier runs (oldest first). A storage failure is
+ * thrown (the entry stays for the next run); any other failure (an entry that cannot be parsed or
+ * enqueued) is tried `replayAttempts` times, then the entry's text moves to quarantine with the reason
+ * and the replay goes on: one bad entry never blocks the drain.
+ */
 export async function replayJournal(
-  deps: Pick<DrainDeps, 'writer' | 'journal'>,
-  options: Pick<DrainOptions, 'queue' | 'format'>,
-): Promise<{ entries: number; messages: number }> {
+  deps: Pick<DrainDeps, 'writer' | 'journal' | 'log'>,
+  options: Pick<DrainOptions, 'queue' | 'format' | 'deadLetterQueue' | 'replayAttempts' | 'limits'>,
+): Promise<{ entries: number; messages: number; quarantined: number }> {
   let entries = 0;
   let messages = 0;
+  let quarantined = 0;
   for (const name of await deps.journal.list(JOURNAL_PREFIX)) {
-    const doc = await deps.journal.read<JournalEntry>(name);
-    if (!doc) continue;
-    await deps.writer.sendAll(messagesFor(name, doc.value, options));
-    await deps.journal.delete(name, { ifMatch: doc.etag });
-    entries++;
-    messages += doc.value.results.length;
+    let lastError: unknown;
+    const attempts = Math.max(1, options.replayAttempts ?? 3);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const raw = await deps.journal.readText(name);
+      if (!raw) {
+        lastError = undefined;
+        break;
+      }
+      try {
+        const parsed = JSON.parse(raw.value) as JournalEntry;
+        if (!parsed || !Array.isArray(parsed.results)) throw new TypeError('journal entry has no results array');
+        // An entry written before the limits existed: bound it now (its over-limit notifications are dead-lettered).
+        const entry = parsed.rejected ? parsed : { ...parsed, ...withRejected(boundPage(parsed.results, options.limits ?? DEFAULT_JSON_LIMITS)) };
+        await deps.writer.sendAll(messagesFor(name, entry, options));
+        await deps.journal.delete(name, { ifMatch: raw.etag });
+        entries++;
+        messages += entry.results.length - (entry.rejected?.length ?? 0);
+        lastError = undefined;
+        break;
+      } catch (err) {
+        if (isStorageUnavailable(err)) throw err;
+        lastError = err;
+      }
+    }
+    if (lastError !== undefined) {
+      const raw = await deps.journal.readText(name);
+      if (!raw) continue;
+      const reason = `replay failed ${attempts} time(s): ${describe(lastError)}`;
+      await deps.journal.writeText(`quarantine/${name}`, JSON.stringify({ reason, from: name, quarantinedAt: new Date().toISOString(), text: raw.value }));
+      await deps.journal.delete(name, { ifMatch: raw.etag });
+      quarantined++;
+      count('drainQuarantined', 1, { reason: 'replay' });
+      deps.log?.error(`notifications: journal entry ${name} could not be replayed (${reason}); moved to quarantine/${name} so the drain goes on`);
+    }
   }
-  return { entries, messages };
+  return { entries, messages, quarantined };
 }
 
 async function quarantine(deps: DrainDeps, runId: string, pageNo: number, subscriptionId: string, text: string, log: NonNullable<DrainDeps['log']>) {

@@ -5,9 +5,11 @@
  * crashed run left produces the same ids (consumers deduplicate on them).
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_DEADLETTER_QUEUE, deadLetterEvent } from '../deadletter';
 import { cloudEvent, formatBody, type MessageFormat } from '../envelope';
 import type { OutgoingMessage } from '../queue/writer';
 import { JOURNAL_PREFIX } from './defaults';
+import type { RejectedNotification } from './pageLimits';
 
 export interface JournalEntry {
   version: 1;
@@ -16,7 +18,10 @@ export interface JournalEntry {
   source: string;
   readAt: string;
   page?: number | null;
+  /** The page's notifications; a rejected one is null here (the others keep their index, so their ids). */
   results: unknown[];
+  /** Notifications over the limits (pageLimits.ts): dead-lettered with the reason, never enqueued to the queue. */
+  rejected?: RejectedNotification[];
 }
 
 /** A run id that sorts by time: `20261123T122200123Z-3f9a1c`. */
@@ -36,6 +41,8 @@ export function quarantineName(runId: string, pageNo: number): string {
 export interface MessageOptions {
   queue: string;
   format: MessageFormat;
+  /** DEADLETTER_QUEUE: where rejected notifications go (default engage-deadletter). */
+  deadLetterQueue?: string;
 }
 
 /** The CloudEvents type of a notification: its `event_type_id` (`unknown` when absent). */
@@ -44,10 +51,21 @@ export function notificationType(n: unknown): string {
   return typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : 'unknown';
 }
 
-/** Queue messages for a journal entry: one per notification, deterministic ids. */
+/** Queue messages for a journal entry: one per notification (a rejected one: its dead letter), deterministic ids. */
 export function messagesFor(name: string, entry: JournalEntry, options: MessageOptions): OutgoingMessage[] {
+  const rejected = new Map((entry.rejected ?? []).map((r) => [r.index, r]));
   return entry.results.map((data, index) => {
     const id = `${name}:${index}`;
+    const reject = rejected.get(index);
+    if (reject) {
+      const event = deadLetterEvent({
+        id,
+        source: entry.source,
+        time: entry.readAt,
+        data: { reason: reject.reason, origin: 'notifications-drain', location: { journalEntry: name, index, subscriptionId: entry.subscriptionId }, received: reject.summary },
+      });
+      return { queue: options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE, body: formatBody(event, 'cloudevents'), key: id };
+    }
     const ts = typeof data === 'object' && data !== null ? (data as { timestamp?: unknown }).timestamp : undefined;
     const event = cloudEvent({
       id,

@@ -24,6 +24,12 @@ export interface LastRun {
   replayed?: number;
   subscriptionId?: string;
   error?: string;
+  /** When this run could not learn the backlog: the last one known, and when it was measured. */
+  lastKnownBacklog?: { value: number; at: string };
+  warning?: string;
+  deadLettered?: number;
+  quarantined?: number;
+  lost?: number;
 }
 
 /** One client per process and settings, so tokens stay cached between runs. */
@@ -60,11 +66,16 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
     await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: redact.text(describe(err)) }).catch(() => undefined);
     throw err;
   }
+  const finishedAt = new Date().toISOString();
   const lastRun: LastRun = {
     startedAt,
-    finishedAt: new Date().toISOString(),
+    finishedAt,
     drained: result.drained,
-    ...(result.backlog !== undefined ? { backlog: result.backlog } : {}),
+    ...(result.backlog !== undefined ? { backlog: result.backlog } : await lastKnownBacklog(checkpoints)),
+    ...(result.warning ? { warning: redact.text(result.warning) } : {}),
+    ...(result.deadLettered ? { deadLettered: result.deadLettered } : {}),
+    ...(result.quarantined ? { quarantined: result.quarantined } : {}),
+    ...(result.lost ? { lost: result.lost } : {}),
     ...(result.replayedMessages ? { replayed: result.replayedMessages } : {}),
     ...(result.subscriptionId ? { subscriptionId: result.subscriptionId } : {}),
     ...(result.error ? { error: redact.text(result.error) } : {}),
@@ -80,6 +91,13 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
     context.log(summary);
   }
   return result;
+}
+
+/** The backlog an earlier run measured (carried forward while it cannot be measured). */
+async function lastKnownBacklog(checkpoints: JsonBlobStore): Promise<Pick<LastRun, 'lastKnownBacklog'>> {
+  const previous = (await checkpoints.read<LastRun>(LAST_RUN_BLOB).catch(() => undefined))?.value;
+  if (previous?.backlog !== undefined) return { lastKnownBacklog: { value: previous.backlog, at: previous.finishedAt } };
+  return previous?.lastKnownBacklog ? { lastKnownBacklog: previous.lastKnownBacklog } : {};
 }
 
 async function recordRun(checkpoints: JsonBlobStore, run: LastRun): Promise<void> {

@@ -4,6 +4,13 @@ import { ConfigError } from '../errors';
 import type { NotificationApiOptions } from './client';
 import { DEFAULT_PATHS } from './defaults';
 import type { DrainOptions } from './drain';
+import { functionTimeoutMs } from '../hostConfig';
+
+/** A page read (gone upstream) is retried until this long after the run starts: the function timeout less a margin. */
+function heldPageDeadlineMs(): number {
+  const timeout = functionTimeoutMs();
+  return Math.max(0, timeout - Math.min(60_000, timeout / 10));
+}
 
 /** True when the Notification API is configured (a base URL is set). */
 export function notificationApiConfigured(config: Config): boolean {
@@ -52,6 +59,10 @@ export function drainOptions(config: Config): DrainOptions {
   return {
     queue: config.NOTIFICATIONS_QUEUE,
     format: config.NOTIFICATIONS_MESSAGE_FORMAT,
+    deadLetterQueue: config.DEADLETTER_QUEUE,
+    limits: { maxDepth: config.NOTIFICATIONS_MAX_DEPTH, maxElements: config.NOTIFICATIONS_MAX_ELEMENTS },
+    replayAttempts: config.NOTIFICATIONS_REPLAY_ATTEMPTS,
+    heldPageDeadlineMs: heldPageDeadlineMs(),
     pageSize: config.NOTIFICATIONS_PAGE_SIZE,
     timeBudgetMs: config.NOTIFICATIONS_TIME_BUDGET_SECONDS * 1000,
     pagesInFlight: config.NOTIFICATIONS_PAGES_IN_FLIGHT,

@@ -31,6 +31,8 @@ export interface EnsuredSubscription {
   created: boolean;
   /** Set when a stored subscription was gone upstream and replaced. */
   replaced?: string;
+  /** Created with no subscription recorded (a first run, or storage reset: an older one may hold unread notifications). */
+  createdWithoutState?: boolean;
 }
 
 export type SubscriptionApi = Pick<NotificationApiClient, 'createSubscription' | 'getSubscription' | 'deleteSubscription'>;
@@ -75,7 +77,7 @@ export async function ensureSubscription(deps: EnsureDeps, spec: SubscriptionSpe
     await api.deleteSubscription(subscription.id).catch(() => undefined);
     return ensureSubscription(deps, spec);
   }
-  return { id: subscription.id, subscription, created: true, ...(stored ? { replaced: stored.value.id } : {}) };
+  return { id: subscription.id, subscription, created: true, ...(stored ? { replaced: stored.value.id } : { createdWithoutState: true }) };
 }
 
 /** Creates a subscription for the configured event types and client (administrator scope). */
@@ -86,8 +88,17 @@ export async function createSubscription(deps: Pick<EnsureDeps, 'api' | 'retry'>
   if (problems.length) throw new ConfigError(problems);
   // Not retried on timeouts: a lost answer may have created it; the next run then creates another
   // (the orphan expires upstream) rather than risking two here.
-  return withRetry(() => deps.api.createSubscription({ event_type_ids: spec.eventTypeIds!, client_id: spec.clientId! }), { ...deps.retry, attempts: 0 });
+  const created = await withRetry(() => deps.api.createSubscription({ event_type_ids: spec.eventTypeIds!, client_id: spec.clientId! }), { ...deps.retry, attempts: 0 });
+  if (!SUBSCRIPTION_ID.test(created.id)) {
+    // Every later call would put it in a URL path and fail; withdraw it rather than orphan one per run.
+    await deps.api.deleteSubscription(created.id).catch(() => undefined);
+    throw new ConfigError([`the Notification API created a subscription whose id does not match ${SUBSCRIPTION_ID} (the documented pattern); it was deleted again. Check NOTIFICATIONS_API_BASE_URL and the API version.`]);
+  }
+  return created;
 }
+
+/** Subscription ids as the Notification API documents them. */
+export const SUBSCRIPTION_ID = /^[\p{L}0-9._-]+$/u;
 
 /** The stored subscription id, if any. */
 export async function storedSubscription(checkpoints: JsonBlobStore): Promise<SubscriptionState | undefined> {

@@ -40,12 +40,17 @@ export class JsonBlobStore {
   }
 
   async read<T>(name: string): Promise<Versioned<T> | undefined> {
+    const raw = await this.readText(name);
+    return raw && { value: JSON.parse(raw.value) as T, etag: raw.etag };
+  }
+
+  /** The document's text as stored (no parsing), with its ETag. */
+  async readText(name: string): Promise<Versioned<string> | undefined> {
     try {
       return await this.call(name, async (abortSignal) => {
         // One download returns body and ETag together (consistent with each other).
         const res = await this.client.getBlockBlobClient(name).download(0, undefined, { abortSignal });
-        const text = await streamToString(res.readableStreamBody);
-        return { value: JSON.parse(text) as T, etag: res.etag! };
+        return { value: await streamToString(res.readableStreamBody), etag: res.etag! };
       });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined; // no blob, or no container
@@ -55,7 +60,11 @@ export class JsonBlobStore {
 
   /** Writes the document; returns the new ETag. Throws ConcurrencyError when the condition fails. */
   async write<T>(name: string, value: T, condition: WriteCondition = {}): Promise<string> {
-    const text = JSON.stringify(value);
+    return this.writeText(name, JSON.stringify(value), condition);
+  }
+
+  /** Writes a document's text as it is (already JSON); returns the new ETag. */
+  async writeText(name: string, text: string, condition: WriteCondition = {}): Promise<string> {
     const conditions = condition.ifMatch ? { ifMatch: condition.ifMatch } : condition.ifNotExists ? { ifNoneMatch: '*' } : undefined;
     for (let attempt = 1; ; attempt++) {
       const ready = this.created.ensure(this.containerName);

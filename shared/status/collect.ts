@@ -3,6 +3,10 @@
  * cursor and the last runs, read from the same storage and state blobs the functions write (see the state contract).
  */
 import { JsonBlobStore } from '../state/jsonBlobStore';
+import { JOURNAL_PREFIX } from '../notifications/defaults';
+
+/** Quarantined pages and journal entries (shared/notifications/drain.ts). */
+const QUARANTINE_PREFIX = 'quarantine/';
 import type { StorageClients } from '../storage';
 import { POISON_SUFFIX, listQueueDepths, type QueueDepth } from '../poison/queues';
 
@@ -24,6 +28,10 @@ export interface DrainLastRun {
   drained?: number;
   backlog?: number;
   error?: string;
+  lastKnownBacklog?: { value: number; at: string };
+  warning?: string;
+  deadLettered?: number;
+  lost?: number;
 }
 export interface NoojeeCursor {
   seq?: number;
@@ -47,6 +55,8 @@ export interface StatusReport {
     lastRun: DrainLastRun | null;
     /** Journal entries a crashed run left to replay (in JOURNAL_CONTAINER). */
     journalPending: number;
+    /** Pages and journal entries in quarantine (JOURNAL_CONTAINER `quarantine/`): kept with the reason, not replayed. */
+    quarantined: number;
     /** Backlog the last drain run reported (null when unknown). */
     backlog: number | null;
   };
@@ -73,7 +83,8 @@ export async function collectStatus(storage: StorageClients, containers: { check
     notifications: {
       subscription,
       lastRun,
-      journalPending: journalEntries.length,
+      journalPending: journalEntries.filter((name) => name.startsWith(JOURNAL_PREFIX)).length,
+      quarantined: journalEntries.filter((name) => name.startsWith(QUARANTINE_PREFIX)).length,
       backlog: typeof lastRun?.backlog === 'number' ? lastRun.backlog : null,
     },
     noojee: { cursor, lastRun: noojeeLastRun },
@@ -101,7 +112,10 @@ export function formatStatus(s: StatusReport): string {
     'Notification API v2 drain:',
     `  subscription: ${n.subscription?.id ? `${n.subscription.id}${n.subscription.createdAt ? ` (created ${n.subscription.createdAt})` : ''}` : 'none'}`,
     `  last run: ${run(n.lastRun, `drained ${n.lastRun?.drained ?? '?'}`)}`,
-    `  backlog: ${n.backlog ?? 'unknown'}${n.journalPending ? `, ${n.journalPending} journal entr${n.journalPending === 1 ? 'y' : 'ies'} pending replay` : ''}`,
+    `  backlog: ${n.backlog ?? (n.lastRun?.lastKnownBacklog ? `unknown (last known ${n.lastRun.lastKnownBacklog.value} at ${n.lastRun.lastKnownBacklog.at})` : 'unknown')}${n.journalPending ? `, ${n.journalPending} journal entr${n.journalPending === 1 ? 'y' : 'ies'} pending replay` : ''}`,
+    ...(n.quarantined ? [`  quarantined: ${n.quarantined} (blobs under quarantine/ in the journal container, each with its reason)`] : []),
+    ...(n.lastRun?.warning ? [`  warning: ${n.lastRun.warning}`] : []),
+    ...(n.lastRun?.lost ? [`  LOST in the last run: ${n.lastRun.lost} notification(s) (the log names their ids)`] : []),
     'Noojee call events:',
     `  cursor: ${s.noojee.cursor?.seq !== undefined ? `seq ${s.noojee.cursor.seq}${s.noojee.cursor.updatedAt ? ` (updated ${s.noojee.cursor.updatedAt})` : ''}` : 'none'}`,
     `  last run: ${run(s.noojee.lastRun, `${s.noojee.lastRun?.events ?? '?'} event(s)`)}`,

@@ -34,6 +34,8 @@ export const METRICS = {
   drainPages: metric('drain.pages', 'counter', '{page}', [], 'Notification API pages read, journaled and enqueued'),
   drainNotifications: metric('drain.notifications', 'counter', '{notification}', [], 'Notifications drained from the Notification API and enqueued'),
   drainBacklog: metric('drain.backlog', 'gauge', '{notification}', [], 'number_of_remaining_notifications upstream after a drain run'),
+  drainLost: metric('drain.lost', 'counter', '{notification}', ['reason'], 'Notifications read from the Notification API (so gone upstream) that could be neither journaled nor enqueued; the log names their ids'),
+  drainQuarantined: metric('drain.quarantined', 'counter', '{entry}', ['reason'], 'Journal entries or pages moved to quarantine (a blob with the reason) instead of blocking the drain'),
   journalReplays: metric('drain.journal_replays', 'counter', '{entry}', [], 'Journal entries (pages) a crashed drain run left, replayed by a later run'),
   noojeeEvents: metric('noojee.events', 'counter', '{event}', [], 'Noojee call events enqueued'),
   noojeeCursorLag: metric('noojee.cursor_lag', 'histogram', 's', [], 'Per poll with events: seconds from receiving them to storing the cursor past them (enqueue + cursor write; Noojee events carry no upstream time)'),

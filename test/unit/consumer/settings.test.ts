@@ -78,7 +78,7 @@ describe('poison helpers', () => {
       queues: [{ name: 'engage-desk', depth: 3 }],
       poisonQueues: [{ name: 'engage-desk-poison', depth: 1 }],
       deadLetter: { name: 'engage-deadletter', depth: 2 },
-      notifications: { subscription: { id: 'sub-1', createdAt: '2026-11-23T00:00:00Z' }, lastRun: { finishedAt: '2026-11-23T01:00:00Z', drained: 4, backlog: 7 }, journalPending: 2, backlog: 7 },
+      notifications: { subscription: { id: 'sub-1', createdAt: '2026-11-23T00:00:00Z' }, lastRun: { finishedAt: '2026-11-23T01:00:00Z', drained: 4, backlog: 7 }, journalPending: 2, quarantined: 0, backlog: 7 },
       noojee: { cursor: { seq: 42, updatedAt: '2026-11-23T01:00:00Z' }, lastRun: null },
     });
     expect(text).toContain('engage-desk           3');
