@@ -140,7 +140,7 @@ param noojeeCommandsQueue string = 'noojee-call-commands'
 param notificationsSchedule string = '0 */1 * * * *'
 param noojeeSchedule string = '0 * * * * *'
 param poisonMonitorSchedule string = '0 */5 * * * *'
-@description('OCCUPANCY_*_QUEUE: queues the example occupancy consumer reads (provisioned by the default routes).')
+@description('OCCUPANCY_*_QUEUE: queues the example occupancy consumer reads (always provisioned, whatever the routes).')
 param occupancyQueues object = {
   OCCUPANCY_MEETING_PROGRESSION_QUEUE: 'engage-meetingprogression'
   OCCUPANCY_DESK_PROGRESSION_QUEUE: 'engage-deskprogression'
@@ -226,7 +226,9 @@ var deploymentContainer = 'app-package-${take(toLower(appName), 32)}-${take(reso
 
 // Every queue the app writes or triggers on: the routes' queues plus the other queue settings.
 var engageRouteQueues = map(engageRoutes, route => route.queue)
-var queueNames = union(engageRouteQueues, [deadLetterQueue, engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue])
+// The example consumer's queues are created whatever the routes say (its functions trigger on them).
+var occupancyQueueNames = map(items(occupancyQueues), q => string(q.value))
+var queueNames = union(engageRouteQueues, occupancyQueueNames, [deadLetterQueue, engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue])
 var containerNames = [checkpointContainer, journalContainer, claimCheckContainer, occupancyContainer]
 
 // ---------------------------------------------------------------------------------------------

@@ -437,6 +437,14 @@ export class BicepScope {
         if ([s, from, to].includes(UNKNOWN)) return UNKNOWN;
         return String(s).split(String(from)).join(String(to));
       }
+      case 'items': {
+        const [o] = args();
+        if (o === UNKNOWN) return UNKNOWN;
+        if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${at()}: items expects an object`);
+        return Object.keys(o)
+          .sort()
+          .map((key) => ({ key, value: (o as Record<string, BicepValue>)[key]! }));
+      }
       case 'split': {
         const [v, sep] = args();
         if (v === UNKNOWN || sep === UNKNOWN) return UNKNOWN;

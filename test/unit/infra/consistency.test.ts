@@ -188,7 +188,7 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
 
   test('a route to a queue that is not provisioned', async () => {
     const routes = [{ eventTypes: ['DESK'], queue: 'desks-only' }];
-    const found = await problems(mutated('var queueNames = union(engageRouteQueues, [', 'var queueNames = union(['), { engageRoutes: routes });
+    const found = await problems(mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(occupancyQueueNames, ['), { engageRoutes: routes });
     expect(found).toContain('queue desks-only is used by the app but not provisioned by infra/main.bicep');
   });
 
@@ -237,5 +237,13 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
 
   test('local.settings.sample.json without storage', () => {
     expect(checkLocalSettingsSample({ CHECKPOINT_CONTAINER: 'checkpoints' }).join('\n')).toMatch(/storage is not configured/);
+  });
+
+  test("the example consumer's OCCUPANCY_*_QUEUE queues are provisioned whatever the routes", async () => {
+    const found = await problems(mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(engageRouteQueues, ['), {
+      engageRoutes: [{ eventTypes: ['DESK'], queue: 'desks-only' }],
+    });
+    expect(found).toContain('queue engage-deskprogression is used by the app but not provisioned by infra/main.bicep');
+    expect(await problems({}, { engageRoutes: [{ eventTypes: ['DESK'], queue: 'desks-only' }] })).toEqual([]);
   });
 });
