@@ -43,7 +43,8 @@ function upstream(pages: string[][], onRead?: (pageNo: number) => void): DrainAp
       const page = queue.shift() ?? [];
       onRead?.(++reads);
       for (const text of page) served.push(/"notification_id":"([^"]+)"/.exec(text)![1]!);
-      return JSON.parse(`{"results":[${page.join(',')}]}`) as { results: unknown[] };
+      const text = `{"results":[${page.join(',')}]}`;
+      return { ...(JSON.parse(text) as { results: unknown[] }), text };
     },
     async getSubscription(id: string) {
       return { id, subscription_status: { number_of_remaining_notifications: queue.reduce((a, p) => a + p.length, 0) } } as never;
