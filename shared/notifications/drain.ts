@@ -133,7 +133,8 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     if (ensured.created) log.info(`notifications: created subscription ${ensured.id}${ensured.replaced ? ` (replacing ${ensured.replaced})` : ''}`);
     if (ensured.createdWithoutState) {
       result.warning = `created subscription ${ensured.id} because none was recorded: if storage was reset, a previous subscription may still hold unread notifications (pin one with NOTIFICATIONS_SUBSCRIPTION_ID)`;
-      log.warn(`notifications: ${result.warning}`);
+      // Info, not a warning: a first run looks the same (a clean first start stays warning-free); `status` shows it.
+      log.info(`notifications: ${result.warning}`);
     }
   } catch (err) {
     return fail(result, err);

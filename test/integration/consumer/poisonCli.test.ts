@@ -119,7 +119,7 @@ describe('poison CLI (Azurite)', () => {
     await state.write('notifications/last-run.json', { startedAt: '2026-11-23T09:00:00.000Z', finishedAt: '2026-11-23T09:00:02.000Z', drained: 40, backlog: 12 });
     await state.write('noojee/cursor.json', { seq: 1234, updatedAt: '2026-11-23T09:01:00.000Z' });
     await state.write('noojee/last-run.json', { startedAt: '2026-11-23T09:01:00.000Z', finishedAt: '2026-11-23T09:01:30.000Z', events: 3, error: 'timeout' });
-    await new JsonBlobStore(storage, 'drain-journal').write('2026-11-23T09-00-00Z-page-1.json', { entries: [] });
+    await new JsonBlobStore(storage, 'drain-journal').write('notifications/20261123T090000000Z-abcdef/000001', { entries: [] });
     await service.getQueueClient('notifications-v2').createIfNotExists();
     await service.getQueueClient('notifications-v2').sendMessage(encodeMessage({ x: 1 }));
 
