@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       const batch = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 3600 });
       if (batch.receivedMessageItems.length === 0) break;
       for (const m of batch.receivedMessageItems) {
-        const envelopeId = (JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { id: string }).id.split(':')[0]!;
+        const envelopeId = (JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { id: string }).id.split(':')[0];
         landed.set(envelopeId, (landed.get(envelopeId) ?? 0) + 1);
       }
     }

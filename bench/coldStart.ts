@@ -41,12 +41,12 @@ export async function benchColdStart(runs: number, telemetry = false): Promise<C
     samples.push(JSON.parse(line) as { ms: number; modules: number });
   }
   const sorted = [...samples].sort((a, b) => a.ms - b.ms);
-  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  const mid = sorted[Math.floor(sorted.length / 2)];
   return {
     runs,
     medianMs: round(mid.ms),
-    minMs: round(sorted[0]!.ms),
-    maxMs: round(sorted[sorted.length - 1]!.ms),
+    minMs: round(sorted[0].ms),
+    maxMs: round(sorted[sorted.length - 1].ms),
     samplesMs: samples.map((s) => round(s.ms)),
     modulesLoaded: mid.modules,
   };

@@ -2,7 +2,7 @@
  * (c) The v2 drain of N notifications vs raw enqueue of the same N bodies.
  * - The Notification API sandbox runs in its own process; N realistic v2 events (the sandbox's
  *   `sampleEvent`) are generated here, published to a subscription, and kept.
- * - Drain: `drainNotifications` (shared/notifications/drain.ts) called directly, with the app's
+ * - Drain: `drainNotifications` (shared/notificationApiV2/drain.ts) called directly, with the app's
  *   own client, journal, QueueWriter and the default drain settings (page size, pages in flight,
  *   enqueue concurrency), timed from the call to its return.
  * - Raw: the same N message bodies (the CloudEvents the drain makes, built with the journal's
@@ -12,15 +12,15 @@
  * A small warm-up of both paths comes first; both queues are counted before and after.
  */
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
-import { loadConfig } from '../shared/config';
+import { loadConfig } from '../shared/config/settings';
 import { encodeMessage, QueueWriter } from '../shared/queue/writer';
 import { JsonBlobStore } from '../shared/state/jsonBlobStore';
 import { getStorage } from '../shared/storage';
-import { NotificationApiClient } from '../shared/notifications/client';
-import { drainNotifications, type DrainOptions } from '../shared/notifications/drain';
-import { messagesFor, type JournalEntry } from '../shared/notifications/journal';
-import { clientOptions, drainOptions } from '../shared/notifications/settings';
-import { sampleEvent, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SAMPLE_EVENT_TYPES } from '../local/sandbox/notifications';
+import { NotificationApiClient } from '../shared/notificationApiV2/client';
+import { drainNotifications, type DrainOptions } from '../shared/notificationApiV2/drain';
+import { messagesFor, type JournalEntry } from '../shared/notificationApiV2/journal';
+import { clientOptions, drainOptions } from '../shared/notificationApiV2/settings';
+import { sampleEvent, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SAMPLE_EVENT_TYPES } from '../local/sandbox/notificationApiV2/notificationsSandbox';
 import { distFile, startService, type ServiceProcess } from './processes';
 
 export const DRAIN_QUEUE = 'bench-drain';
@@ -166,14 +166,14 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
 function generate(n: number, offset: number): unknown[] {
   const types = Object.keys(SAMPLE_EVENT_TYPES);
   const base = Date.now();
-  return Array.from({ length: n }, (_, i) => sampleEvent(types[(offset + i) % types.length]!, new Date(base + i), offset + i));
+  return Array.from({ length: n }, (_, i) => sampleEvent(types[(offset + i) % types.length], new Date(base + i), offset + i));
 }
 
 /** The raw baseline: bare SDK sendMessage of prepared texts, `parallelism` in flight at most. */
 async function sendRaw(queue: QueueClient, texts: readonly string[], parallelism: number): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < texts.length) await queue.sendMessage(texts[next++]!);
+    while (next < texts.length) await queue.sendMessage(texts[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(parallelism, texts.length) }, worker));
 }

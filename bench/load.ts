@@ -48,7 +48,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadFigures> {
             method: 'POST',
             path: spec.path,
             setupRequest: (req) => {
-              const r = spec.requests[next++ % spec.requests.length]!;
+              const r = spec.requests[next++ % spec.requests.length];
               return { ...req, method: 'POST', path: spec.path, headers: r.headers, body: r.body };
             },
           },

@@ -35,7 +35,7 @@ export function areaOf(url: string): string {
   if (pkg) return `pkg ${pkg[1]}`;
   if (url.startsWith('node:')) return `node ${url.slice(5).split('/')[0]}`;
   const project = /\/dist\/(.+)$/.exec(url);
-  if (project) return project[1]!;
+  if (project) return project[1];
   return url;
 }
 
@@ -51,7 +51,7 @@ export function inclusive(profile: CpuProfile, pattern: RegExp, top = 25): Profi
   const totals = new Map<string, number>();
   let busyUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
-    const leaf = byId.get(profile.samples[i]!)!;
+    const leaf = byId.get(profile.samples[i])!;
     const us = profile.timeDeltas[i] ?? 0;
     if (leaf.callFrame.functionName !== '(idle)') busyUs += us;
     const seen = new Set<string>();
@@ -72,7 +72,7 @@ export function inclusive(profile: CpuProfile, pattern: RegExp, top = 25): Profi
 export function summarise(profile: CpuProfile, top = 25): { totalMs: number; byFunction: ProfileLine[]; byArea: ProfileLine[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
   const fn = new Map<string, number>();
   const area = new Map<string, number>();

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startInstances } from '../local/instances';
-import { notificationsSandboxSettings, startNotificationsSandbox } from '../local/sandbox/notifications';
-import { sampleEvent } from '../local/sandbox/notifications/events';
+import { notificationsSandboxSettings, startNotificationsSandbox } from '../local/sandbox/notificationApiV2/notificationsSandbox';
+import { sampleEvent } from '../local/sandbox/notificationApiV2/events';
 import { runLoad, type PreparedRequest } from './load';
 import { webhookBodies } from './payloads';
 import { distFile } from './processes';
@@ -100,7 +100,7 @@ async function until<T>(check: () => T | Promise<T>, timeoutMs: number): Promise
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > deadline) throw new Error(`scale-out bench: condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }

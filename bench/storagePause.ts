@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(connections, pushes) }, async () => {
         while (next < ids.length) {
-          const id = ids[next++]!;
+          const id = ids[next++];
           answers.push({ id, ...(await push(id)) });
         }
       }),
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     azurite.resume();
 
     const times = answers.map((a) => a.ms).sort((a, b) => a - b);
-    const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
+    const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
     const statuses = new Map<number, number>();
     for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
 
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const f = (ms: number) => `${Math.round(ms)} ms`;
     console.log(`webhook answers with storage paused (ENGAGE_STORAGE_DEADLINE_MS=${deadlineMs}, ${pushes} pushes, ${connections} at a time, paused ${f(pausedFor)}):`);
     console.log(`  statuses: ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`);
-    console.log(`  answer time: p50 ${f(at(50))}, p99 ${f(at(99))}, max ${f(times.at(-1)!)} (min ${f(times[0]!)})`);
+    console.log(`  answer time: p50 ${f(at(50))}, p99 ${f(at(99))}, max ${f(times.at(-1)!)} (min ${f(times[0])})`);
     console.log(`  after the resume and the retries: lost ${lost}, duplicates ${duplicates} (same envelope id)`);
   } finally {
     azurite.resume();

@@ -115,7 +115,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
       { nodeArgs: profileArgs(options.profileDir, 'host') },
     );
     log(`raw server ${raw.ready} (pid ${raw.pid}), local host ${host.ready} (pid ${host.pid}), C=${options.connections}, ${options.durationSeconds} s x ${options.rounds} round(s)`);
-    await checkOnce(host.ready, webhookRequests[0]!, host);
+    await checkOnce(host.ready, webhookRequests[0], host);
 
     const sides = {
       raw: { url: raw.ready, path: '/', requests: rawRequests, queue: RAW_QUEUE, runs: [] as MeasuredRun[], process: raw },
@@ -161,7 +161,7 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
       webhook: webhookSide,
       ratio: rawSide.reqPerSec > 0 ? webhookSide.reqPerSec / rawSide.reqPerSec : 0,
       roundRatios: sides.webhook.runs.map((w, i) => {
-        const r = sides.raw.runs[i]!;
+        const r = sides.raw.runs[i];
         return r.reqPerSec > 0 ? Math.round((w.reqPerSec / r.reqPerSec) * 100) / 100 : 0;
       }),
       hostLogLines: host.lines(),
@@ -197,7 +197,7 @@ async function settle(queue: ReturnType<QueueServiceClient['getQueueClient']>, a
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function summarise(runs: MeasuredRun[], peakRssKb: number | undefined): Side {

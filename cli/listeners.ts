@@ -69,7 +69,7 @@ async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    if (err instanceof z.ZodError) throw new Error(`invalid request: ${describeIssues(err)}`);
+    if (err instanceof z.ZodError) throw new Error(`invalid request: ${describeIssues(err)}`, { cause: err });
     throw err;
   }
 }
@@ -212,7 +212,7 @@ export function registerListenerCommands(program: Command): void {
         try {
           raw = JSON.parse(readFileSync(opts.file, 'utf8'));
         } catch (err) {
-          throw new Error(`cannot read ${opts.file}: ${err instanceof Error ? err.message : String(err)}`);
+          throw new Error(`cannot read ${opts.file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         }
         const parsed = desiredListenersSchema.safeParse(raw);
         if (!parsed.success) throw new Error(`invalid desired-listeners file ${opts.file}: ${describeIssues(parsed.error)}`);

@@ -3,11 +3,12 @@
  * `local.settings.json` (or `local.settings.sample.json`, as the local host does) in the working
  * directory fills what the environment leaves unset. Every command reads them through here.
  */
+import { InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { z } from 'zod';
-import { loadConfig, secretRedactor, type Config } from '../shared/config';
+import { loadConfig, secretRedactor, type Config } from '../shared/config/settings';
 import type { Redactor } from '../shared/redact';
 import { getStorage, type StorageClients } from '../shared/storage';
 
@@ -22,7 +23,7 @@ export function readSettingsFile(dir: string): { values: Record<string, string>;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const parsed = localSettingsFile.safeParse(raw);
     if (!parsed.success) throw new Error(`${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -38,9 +39,15 @@ export function lastStorageEndpoint(): { url: string; source: string } | undefin
   return storageEndpoint;
 }
 
+/** The `code` of a Node.js system error (`ECONNREFUSED`, …), or ''. */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
 /** True for an error that means storage could not be reached at all (nothing answered). */
 export function isUnreachable(err: unknown): boolean {
-  const text = `${(err as { code?: unknown })?.code ?? ''} ${err instanceof Error ? err.message : String(err)}`;
+  const text = `${errorCode(err)} ${err instanceof Error ? err.message : String(err)}`;
   return /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|ETIMEDOUT|did not answer within the deadline/.test(text);
 }
 
@@ -115,7 +122,6 @@ export const processIo: CliIo = {
 /** Commander option parser for a positive integer. */
 export function positiveInt(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value)) {
-    const { InvalidArgumentError } = require('commander') as typeof import('commander');
     throw new InvalidArgumentError('must be a positive integer');
   }
   return Number(value);

@@ -4,7 +4,7 @@
  * (`notifications/subscription.json` in CHECKPOINT_CONTAINER). Secrets are never printed.
  */
 import type { Command } from 'commander';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/settings';
 import { cliContext, writeOut } from './settings';
 
 export interface SubscriptionCommandIo {
@@ -23,8 +23,8 @@ async function context(io: SubscriptionCommandIo) {
   const [{ getStorage }, { JsonBlobStore }, { NotificationApiClient }, { clientOptions, drainOptions }] = await Promise.all([
     import('../shared/storage'),
     import('../shared/state/jsonBlobStore'),
-    import('../shared/notifications/client'),
-    import('../shared/notifications/settings'),
+    import('../shared/notificationApiV2/client'),
+    import('../shared/notificationApiV2/settings'),
   ]);
   // The same settings as every other command: the environment, then local.settings.json.
   const cli = io.config ? undefined : await cliContext();
@@ -37,9 +37,9 @@ async function context(io: SubscriptionCommandIo) {
 /** Creates a subscription and records it for the drain. Refuses to replace a live one unless `replace`. */
 export async function createSubscriptionCommand(opts: CreateOptions, io: SubscriptionCommandIo): Promise<string> {
   const { api, checkpoints, options } = await context(io);
-  const { SUBSCRIPTION_BLOB } = await import('../shared/notifications/defaults');
-  const { createSubscription } = await import('../shared/notifications/subscription');
-  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const { SUBSCRIPTION_BLOB } = await import('../shared/notificationApiV2/defaults');
+  const { createSubscription } = await import('../shared/notificationApiV2/subscription');
+  const { isSubscriptionNotFound } = await import('../shared/notificationApiV2/errors');
   const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
   if (stored && !opts.replace) {
     try {
@@ -69,8 +69,8 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
 /** Prints the subscription's status (backlog, last request) and the drain's last run. */
 export async function subscriptionStatusCommand(opts: { json?: boolean }, io: SubscriptionCommandIo): Promise<void> {
   const { api, checkpoints, options } = await context(io);
-  const { SUBSCRIPTION_BLOB, LAST_RUN_BLOB } = await import('../shared/notifications/defaults');
-  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const { SUBSCRIPTION_BLOB, LAST_RUN_BLOB } = await import('../shared/notificationApiV2/defaults');
+  const { isSubscriptionNotFound } = await import('../shared/notificationApiV2/errors');
   const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
   const lastRun = (await checkpoints.read<Record<string, unknown>>(LAST_RUN_BLOB))?.value;
   const id = options.subscription.fixedId ?? stored?.value.id;
@@ -104,8 +104,8 @@ export async function subscriptionStatusCommand(opts: { json?: boolean }, io: Su
 /** Deletes the subscription upstream and forgets it (the drain would create a new one next run). */
 export async function deleteSubscriptionCommand(opts: { id?: string }, io: SubscriptionCommandIo): Promise<void> {
   const { api, checkpoints } = await context(io);
-  const { SUBSCRIPTION_BLOB } = await import('../shared/notifications/defaults');
-  const { isSubscriptionNotFound } = await import('../shared/notifications/errors');
+  const { SUBSCRIPTION_BLOB } = await import('../shared/notificationApiV2/defaults');
+  const { isSubscriptionNotFound } = await import('../shared/notificationApiV2/errors');
   const stored = await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB);
   const id = opts.id ?? stored?.value.id;
   if (!id) throw new Error('no subscription recorded; pass --id <subscription id>');

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseSettings } from '../shared/config/core';
-import { settingsSchema, type Config } from '../shared/config';
+import { settingsSchema, type Config } from '../shared/config/settings';
 import { cloudEventReadSchema, cloudEventSchema } from '../shared/envelope';
 import { ENGAGE_EVENT_TYPE_PREFIX, engageEventType, payloadSchemas, type EventTypeName } from '../shared/engage/events';
 import { CALL_EVENT_TYPE_PREFIX, callEntrySchema } from '../shared/noojee/subscribe';

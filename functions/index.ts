@@ -11,6 +11,7 @@ import { requestShutdown } from '../shared/shutdown';
 
 const ext = extname(__filename); // .js when built, .ts under ts-node / Jest
 for (const file of readdirSync(__dirname).sort()) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the function files are only known at run time
   if (file.endsWith(ext) && !file.endsWith('.d.ts') && join(__dirname, file) !== __filename) require(join(__dirname, file));
 }
 

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { drainRunsOnStartup } from '../shared/notifications/defaults';
+import { drainRunsOnStartup } from '../shared/notificationApiV2/defaults';
 
 /**
  * Timer (NOTIFICATIONS_SCHEDULE, every minute in the shipped settings): drains the Notification API
@@ -7,7 +7,7 @@ import { drainRunsOnStartup } from '../shared/notifications/defaults';
  * is not set.
  */
 export async function notificationsDrain(_timer: Timer, context: InvocationContext): Promise<void> {
-  await (await import('../shared/notifications/run')).runNotificationsDrain(context);
+  await (await import('../shared/notificationApiV2/run')).runNotificationsDrain(context);
 }
 
 app.timer('notificationsDrain', {

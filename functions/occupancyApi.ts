@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 
 /** GET /api/occupancy/{resourceId}: live occupancy of a room or desk (404 unknown, 400 malformed id). */
 export async function occupancyApi(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return (await import('../shared/occupancy/api')).getOccupancy(request, context);
+  return (await import('../examples/occupancy/api')).getOccupancy(request, context);
 }
 
 app.http('occupancyApi', {

@@ -1,11 +1,7 @@
-import { app } from '@azure/functions';
-import { lazyConsumerHandler } from '../shared/consumer/define';
+import { defineLazyConsumer } from '../shared/consumer/define';
 
 /** Occupancy example consumer: room booking changes (Engage MEETINGEXTERNAL); the typed consumer is loaded on the first message. */
-export const occupancyMeetingExternal = lazyConsumerHandler(async () => (await import('../shared/occupancy/consumer')).occupancyConsumer);
-
-app.storageQueue('occupancyMeetingExternal', {
+export const occupancyMeetingExternal = defineLazyConsumer('occupancyMeetingExternal', {
   queueName: '%OCCUPANCY_MEETING_EXTERNAL_QUEUE%',
-  connection: 'AzureWebJobsStorage',
-  handler: occupancyMeetingExternal,
+  load: async () => (await import('../examples/occupancy/consumer')).occupancyConsumer,
 });

@@ -56,8 +56,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       if (options.verbose) process.stdout.write(chunk);
       if (/Blob service is successfully listening/.test(output) && /Queue service is successfully listening/.test(output)) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code}):\n${output.slice(-2000)}`)));
     setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output.slice(-2000)}`)), 30_000).unref();
   });
@@ -68,8 +68,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     throw err;
   }
   // After start-up, keep draining the pipes so Azurite never blocks on a full buffer.
-  child.stdout!.resume();
-  child.stderr!.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   // Never outlive the process that started it (a test or script that forgot stop(), or crashed).
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

@@ -57,7 +57,7 @@ function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, backen
     res.writeHead(502, { 'content-type': 'text/plain' }).end('no local host instance is answering\n');
     return;
   }
-  const backend = backends[(start + tried) % backends.length]!;
+  const backend = backends[(start + tried) % backends.length];
   const headers = { ...req.headers, host: `127.0.0.1:${backend.port}`, 'content-length': String(body.length) };
   delete headers['transfer-encoding'];
   const upstream = request({ host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers }, (answer) => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startFront, type RunningFront } from './front';
 import { freePort } from './ports';
-import type { RunningHost } from './host';
+import type { RunningHost } from './host/startHost';
 
 export interface InstanceOptions {
   count: number;
@@ -53,7 +53,7 @@ export interface RunningInstances {
 export function instancesRequested(argv: readonly string[]): number | undefined {
   const i = argv.findIndex((a) => a === '--instances' || a.startsWith('--instances='));
   if (i < 0) return undefined;
-  const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  const raw = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`--instances must be a whole number from 1 to 16 (got "${raw}")`);
   return n;
@@ -78,8 +78,8 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
       partial = lines.pop() ?? '';
       for (const l of lines) options.log(`[${index}] ${l}`);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const instance: HostInstance = { index, port, url: `http://127.0.0.1:${port}`, child, output: () => output };
     const timeout = options.startTimeoutMs ?? 60_000;
     await new Promise<void>((resolve, reject) => {
@@ -87,11 +87,11 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
       const check = () => {
         if (output.includes(`Host listening on http://127.0.0.1:${port}`)) {
           clearTimeout(timer);
-          child.stdout!.off('data', check);
+          child.stdout.off('data', check);
           resolve();
         }
       };
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`instance ${index} exited (${code ?? signal}) before listening:\n${output}`));
@@ -120,7 +120,7 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
         inst.child.kill(signal);
       });
     },
-    restart: (index) => launch(index, instances[index]!.port),
+    restart: (index) => launch(index, instances[index].port),
     async stop() {
       await front.stop();
       await Promise.all(instances.map((_, i) => running.kill(i, 'SIGTERM')));
@@ -132,7 +132,7 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
     throw failed.reason;
   }
   // The listing follows "Host listening" on stdout, possibly in later chunks: read it once it stops growing.
-  const listing = () => instances[0]!.output().split('\n').filter((l) => /^ {2}\S+ \[/.test(l)).map((l) => l.trim());
+  const listing = () => instances[0].output().split('\n').filter((l) => /^ {2}\S+ \[/.test(l)).map((l) => l.trim());
   for (let i = 0, last = -1; i < 20 && listing().length !== last; i++) {
     last = listing().length;
     await new Promise((r) => setTimeout(r, 100));
@@ -156,14 +156,14 @@ export async function startScaledHost(
     env: { ...process.env, ...options.settings, LOCAL_FUNCTION_KEY: options.functionKey, LOCAL_MASTER_KEY: masterKey },
     log: options.log,
   });
-  const first = running.instances[0]!.url;
+  const first = running.instances[0].url;
   const functions = running.listing.flatMap((l) => {
     const m = /^(\S+) \[(\w+)\] (.*)$/.exec(l);
-    return m && m[2] !== 'error' ? [{ name: m[1]!, trigger: m[2]!, detail: `${m[3]!.split(first).join(running.url)}` }] : [];
+    return m && m[2] !== 'error' ? [{ name: m[1], trigger: m[2], detail: `${m[3].split(first).join(running.url)}` }] : [];
   });
   const errors = running.listing.flatMap((l) => {
     const m = /^(\S+) \[error\] (.*)$/.exec(l);
-    return m ? [{ name: m[1]!, error: m[2]! }] : [];
+    return m ? [{ name: m[1], error: m[2] }] : [];
   });
   options.log(`  ${count} host instances (ports ${running.instances.map((i) => i.port).join(', ')}) behind the round-robin front ${running.url}; timers run on the instance holding their lock`);
   return { url: running.url, port: running.front.port, functionKey: options.functionKey, masterKey, functions, errors, stop: () => running.stop() };

@@ -15,14 +15,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { preferredPort } from './ports';
-import { projectRoot, startHost, type RunningHost } from './host';
+import { projectRoot, startHost, type RunningHost } from './host/startHost';
 import { readLocalSettings } from './host/hostConfig';
-import { SANDBOX_PORTS, startSandbox, type RunningSandbox } from './sandbox';
+import { SANDBOX_PORTS, startSandbox, type RunningSandbox } from './sandbox/startSandbox';
 import { instancesRequested, startScaledHost } from './instances';
 import { ConfigError } from '../shared/errors';
 import { signBody } from '../shared/engage/signature';
 import { encodeBase64Json } from '../shared/engage/decoder';
-import { SUBSCRIPTION_BLOB } from '../shared/notifications/defaults';
+import { SUBSCRIPTION_BLOB } from '../shared/notificationApiV2/defaults';
 
 /** A problem the user fixes (printed without a stack). */
 class StartError extends Error {}

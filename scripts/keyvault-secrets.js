@@ -15,7 +15,7 @@
  *       resolve them now (POST .../config/configreferences/appsettings/refresh); fails naming the
  *       settings and their status otherwise. No restart needed.
  *
- * Needs `npm run build` first (reads the secret names from dist/shared/config) and, for `push`, an
+ * Needs `npm run build` first (reads the secret names from dist/shared/config/settings.js) and, for `push`, an
  * `az login` with the Key Vault Secrets Officer role on the vault. Values never reach the output or
  * a command line: they go to az through a temporary file readable only by this user.
  */
@@ -37,9 +37,9 @@ function providedSecretSettings(secretSettings, env) {
 
 function secretSettingsOfTheApp() {
   try {
-    return require('../dist/shared/config').SECRET_SETTINGS;
+    return require('../dist/shared/config/settings').SECRET_SETTINGS;
   } catch (err) {
-    throw new Error(`cannot read dist/shared/config (run npm run build first): ${err.message}`);
+    throw new Error(`cannot read dist/shared/config/settings.js (run npm run build first): ${err.message}`);
   }
 }
 

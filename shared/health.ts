@@ -1,5 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { getConfig } from './config';
+import { getConfig } from './config/settings';
 import { ConfigError } from './errors';
 import { getStorage } from './storage';
 import { version } from './version';

@@ -118,7 +118,7 @@ function echoRanges(text: string, lowered: readonly string[], literal: RegExp | 
     for (let i = last; i < text.length; i++) kept.push(i);
     flat = asciiLower(flat + text.slice(last));
     for (const v of lowered) {
-      for (let at = flat.indexOf(v); at >= 0; at = flat.indexOf(v, at + v.length)) found.push([kept[at]!, kept[at + v.length - 1]! + 1]);
+      for (let at = flat.indexOf(v); at >= 0; at = flat.indexOf(v, at + v.length)) found.push([kept[at], kept[at + v.length - 1] + 1]);
     }
   }
   // Pieces at line boundaries.
@@ -202,7 +202,7 @@ export class Redactor {
   value<T>(value: T, depth = 0): T {
     if (typeof value === 'string') return this.text(value) as T;
     if (depth > 20 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1)) as T;
+    if (Array.isArray(value)) return (value as unknown[]).map((v) => this.value(v, depth + 1)) as T;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       out[k] = isCredentialKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : this.value(v, depth + 1);

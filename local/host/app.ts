@@ -24,7 +24,7 @@ export function installCoreModule(): void {
   const proto = Module.prototype as unknown as { require: (id: string) => unknown };
   proto.require = new Proxy(proto.require, {
     apply(target, thisArg, args: unknown[]) {
-      return args[0] === '@azure/functions-core' ? core : Reflect.apply(target, thisArg, args);
+      return args[0] === '@azure/functions-core' ? core : (Reflect.apply(target, thisArg, args) as unknown);
     },
   });
 }
@@ -49,6 +49,7 @@ export function loadApp(dir: string): Promise<string> {
       worker.currentEntryPoint = entry;
       try {
         // A real require (Jest's inside tests): the app and @azure/functions see the stand-in module.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the app as the worker does
         require(entry);
       } catch (err) {
         throw new Error(`Worker was unable to load entry point "${main}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });

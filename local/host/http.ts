@@ -79,7 +79,7 @@ export function compileRoute(route: string): { pattern: RegExp; params: string[]
       continue;
     }
     const [, catchAll, name, constraint, optional] = m;
-    params.push(name!);
+    params.push(name);
     const value = catchAll ? '(.+)' : constraint === 'int' ? '(-?\\d+)' : constraint === 'alpha' ? '([A-Za-z]+)' : constraint === 'bool' ? '(true|false)' : constraint === 'guid' ? '([0-9a-fA-F-]{36})' : '([^/]+)';
     source += optional ? `(?:/${value})?` : `/${value}`;
   }

@@ -11,7 +11,7 @@
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { readLocalSettings } from './hostConfig';
-import { projectRoot, startHost } from './index';
+import { projectRoot, startHost } from './startHost';
 
 /** A problem the user fixes: its message alone, no stack. */
 class HintError extends Error {}
@@ -31,7 +31,7 @@ export function localStorageEndpoint(connection: string | undefined): { host: st
   if (!connection) return undefined;
   if (/UseDevelopmentStorage=true/i.test(connection)) return { host: '127.0.0.1', port: 10001 };
   const m = /QueueEndpoint=https?:\/\/(127\.0\.0\.1|localhost):(\d+)/i.exec(connection);
-  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+  return m ? { host: m[1], port: Number(m[2]) } : undefined;
 }
 
 function reachable(host: string, port: number): Promise<boolean> {
@@ -79,8 +79,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const usage = err instanceof HintError || (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  const code = (err as { code?: unknown } | null)?.code;
+  const parseArgs = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+  const usage = err instanceof HintError || (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || parseArgs;
   process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  if (String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')) process.stderr.write(USAGE);
+  if (parseArgs) process.stderr.write(USAGE);
   process.exit(1);
 });

@@ -28,16 +28,16 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
   const model = worker.programmingModel;
   if (!model) throw new Error('No programming model was set: the app did not load @azure/functions');
   const hookData: Record<string, unknown> = {};
-  let invocationContext: unknown;
+  const current: { invocationContext?: unknown } = {};
   const coreCtx: CoreInvocationContext & { state?: InvocationState } = {
     invocationId: request.invocationId,
     request,
     metadata: { name: fn.name, functionId: fn.functionId, bindings: fn.metadata.bindings },
-    log: (level, category, message) => worker.log({ level, category, message, functionName: fn.name, invocationContext }, hookData),
+    log: (level, category, message) => worker.log({ level, category, message, functionName: fn.name, invocationContext: current.invocationContext }, hookData),
   };
   const invocation = await model.getInvocationModel(coreCtx);
   const { context, inputs } = await invocation.getArguments();
-  invocationContext = context;
+  current.invocationContext = context;
 
   // Hook contexts are built only when the app registered hooks of that kind (the per-request cost stays low).
   let callInputs = inputs;
@@ -65,6 +65,7 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
     result = post.result;
     error = post.error;
   }
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows exactly what the function threw
   if (error) throw error;
   return invocation.getResponse(context, result);
 }

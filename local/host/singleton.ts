@@ -133,7 +133,7 @@ export function singletonLocks(connectionString: string, settings: SingletonSett
 }
 
 function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err).statusCode) : undefined;
 }
 
 function ignoreConflict(err: unknown): void {

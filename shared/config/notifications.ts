@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boolSetting, intSetting, queueName } from './core';
 import { DEFAULT_JSON_LIMITS } from '../engage/jsonLimits';
-import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_DRAIN_SCHEDULE, DEFAULT_PATHS } from '../notifications/defaults';
+import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_DRAIN_SCHEDULE, DEFAULT_PATHS } from '../notificationApiV2/defaults';
 
 /** A path template relative to the API base URL; `{id}` is replaced by the subscription id. */
 function pathTemplate(defaultValue: string, needsId: boolean) {
@@ -28,7 +28,7 @@ const clientId = z.string().regex(/^[\p{L}0-9._-]+$/u, 'must match ^[\\p{L}0-9._
 /**
  * Settings of the Notification API (v2 events) drain. Everything is optional or defaulted: with no
  * `NOTIFICATIONS_API_BASE_URL` the drain is off (the timer logs one line). When it is set, the
- * credentials the chosen grant needs are required (checked by `shared/notifications/settings.ts`).
+ * credentials the chosen grant needs are required (checked by `shared/notificationApiV2/settings.ts`).
  */
 export const notificationsSettings = z.object({
   /** Base URL of the Notification API, e.g. https://tenant.onewelcome.com. Unset = drain off. */

@@ -1,8 +1,8 @@
 /**
  * Typed queue consumers. `defineConsumer(name, {queueName, connection, schemas, handler})` registers
  * a queue-triggered function with `app.storageQueue` (a thin helper: the same options, plus the
- * consumer's) and returns its handler; `consumerHandler(spec)` is the handler alone, for a file that
- * calls `app.storageQueue` itself. The handler
+ * consumer's) and returns its handler; `defineLazyConsumer(name, {queueName, load})` is the same with the
+ * spec loaded on the first message. The handler
  *  1. takes the message as the trigger hands it over (JSON object or string),
  *  2. resolves a claim-check pointer from blob storage transparently,
  *  3. reads the CloudEvents 1.0 envelope (or, with `format: 'raw'`, the payload alone),
@@ -13,8 +13,7 @@
  * so nothing vanishes silently.
  *
  * This module is cheap to load (types only from zod; the processing code is imported on the first
- * message) so that function files stay thin. `lazyConsumerHandler` / `defineLazyConsumer` also defer
- * loading the schemas and the handler themselves (which pull in zod) until the first message.
+ * message) so that function files stay thin. `defineLazyConsumer` also defers loading the schemas and the handler themselves (which pull in zod) until the first message.
  */
 import { app, type InvocationContext, type StorageQueueFunctionOptions, type StorageQueueHandler } from '@azure/functions';
 import type { z } from 'zod';
@@ -78,18 +77,13 @@ export type ConsumerTrigger = Omit<StorageQueueFunctionOptions, 'handler' | 'con
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyConsumerSpec = ConsumerSpec<any>;
 
-/** Identity helper so a module can declare a spec with its event types inferred. */
+/** Identity helper so a module loaded by `defineLazyConsumer` can declare its spec with the event types inferred. */
 export function consumerSpec<S extends ConsumerSchemas>(spec: ConsumerSpec<S>): ConsumerSpec<S> {
   return spec;
 }
 
-/** A queue-trigger handler that validates and types each message before calling `spec.handler`. */
-export function consumerHandler<S extends ConsumerSchemas>(spec: ConsumerSpec<S>): StorageQueueHandler {
-  return lazyConsumerHandler(async () => spec);
-}
-
-/** Like consumerHandler, with the spec (schemas + handler) loaded on the first message (cold start stays cheap). */
-export function lazyConsumerHandler(load: () => Promise<AnyConsumerSpec>): StorageQueueHandler {
+/** A queue-trigger handler that loads the spec on the first message, then validates and types each message for it. */
+function lazyConsumerHandler(load: () => Promise<AnyConsumerSpec>): StorageQueueHandler {
   let spec: Promise<AnyConsumerSpec> | undefined;
   return async (item, context) => {
     spec ??= load();
@@ -103,7 +97,8 @@ export function lazyConsumerHandler(load: () => Promise<AnyConsumerSpec>): Stora
 /** Registers a typed queue consumer with `app.storageQueue(name, ...)`; returns its handler. */
 export function defineConsumer<S extends ConsumerSchemas>(name: string, options: ConsumerTrigger & ConsumerSpec<S>): StorageQueueHandler {
   const { schemas, handler: onEvent, format, rawType, unknownTypes, connection = STORAGE_CONNECTION, ...trigger } = options;
-  const handler = consumerHandler({ schemas, handler: onEvent, format, rawType, unknownTypes });
+  const spec: ConsumerSpec<S> = { schemas, handler: onEvent, format, rawType, unknownTypes };
+  const handler = lazyConsumerHandler(() => Promise.resolve(spec));
   app.storageQueue(name, { ...trigger, connection, handler });
   return handler;
 }

@@ -12,7 +12,7 @@ import { getStorage } from '../storage';
 import { STORAGE_CONNECTION } from './define';
 import type { AnyConsumerSpec, ConsumerEvent, ConsumerSchemas, QueueMessageInfo } from './define';
 import { describeIssues } from '../errors';
-import { secretRedactor } from '../config';
+import { secretRedactor } from '../config/settings';
 import { InvalidMessageError } from './errors';
 import { contextFromCarrier, count, inSpan, invocationContext, linkTo, record, SpanKind, type ConsumerOutcome } from '../telemetry';
 
@@ -141,10 +141,11 @@ export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: Queu
     attrs = { id: info.messageId ?? '', type: spec.rawType, source: 'queue', data: body };
   }
 
-  const schema = spec.schemas[attrs.type];
+  const schemas = spec.schemas as ConsumerSchemas;
+  const schema = schemas[attrs.type];
   if (!schema) {
     if (spec.unknownTypes === 'ignore') return undefined;
-    throw new InvalidMessageError(`event ${attrs.id} has type "${attrs.type}", which this consumer has no schema for (known: ${Object.keys(spec.schemas).join(', ')})`);
+    throw new InvalidMessageError(`event ${attrs.id} has type "${attrs.type}", which this consumer has no schema for (known: ${Object.keys(schemas).join(', ')})`);
   }
   const data = schema.safeParse(attrs.data);
   if (!data.success) {

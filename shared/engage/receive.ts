@@ -6,7 +6,7 @@
  * enforced), empty body / JSON limits / envelope schema (400), then every notification is classified:
  * routed, or kept for the dead-letter queue with the reason, and every message is serialised.
  */
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import { cloudEvent, formatBody, type CloudEvent, type MessageFormat } from '../envelope';
 import { deadLetterEvent } from '../deadletter';
 import { describeIssues } from '../errors';
@@ -65,7 +65,7 @@ function refusalReason(subject: string, refusal: JsonRefusal): string {
 
 function isJsonContentType(value: string | null): boolean {
   if (value === null || value.trim() === '') return true; // undeclared: judged by parsing
-  const mediaType = value.split(';')[0]!.trim().toLowerCase();
+  const mediaType = value.split(';')[0].trim().toLowerCase();
   return mediaType === 'application/json' || mediaType === 'text/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 

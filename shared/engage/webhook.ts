@@ -17,7 +17,7 @@
  * no HttpRequest), the writes from the cached QueueWriter. Settings are parsed once.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { getConfig } from '../config';
+import { getConfig } from '../config/settings';
 import { isStorageUnavailable } from '../errors';
 import { QueueWriter, writerOptions } from '../queue/writer';
 import { getStorage } from '../storage';
@@ -124,7 +124,7 @@ function echo(req: HttpRequest): HttpResponseInit {
 async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | undefined> {
   const stream = req.body;
   if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
+  const reader = (stream as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -137,7 +137,7 @@ async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | u
     }
     chunks.push(value);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /** The HTTP side of a POST: headers and body to receive(), its messages to the writer, the verdict to an answer. */
@@ -216,5 +216,5 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
 /** First line of an error, for a log line (storage errors carry no secrets, but may be long). */
 function describeError(err: unknown): string {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return text.split('\n')[0]!.slice(0, 300);
+  return text.split('\n')[0].slice(0, 300);
 }

@@ -4,7 +4,7 @@
  * Without Noojee settings it logs one line and does nothing, so the app runs without Noojee.
  */
 import type { InvocationContext } from '@azure/functions';
-import { getConfig, secretRedactor, type Config } from '../config';
+import { getConfig, secretRedactor, type Config } from '../config/settings';
 import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { getStorage } from '../storage';

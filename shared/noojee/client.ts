@@ -112,12 +112,12 @@ export class NoojeeClient {
   }
 
   answer(req: AnswerRequest): Promise<CommandResponse> {
-    return this.call('answer', { uniqueId: req.uniqueId, exten: req.exten, answerString: req.answerString }, this.options.timeoutMarginMs) as Promise<CommandResponse>;
+    return this.call('answer', { uniqueId: req.uniqueId, exten: req.exten, answerString: req.answerString }, this.options.timeoutMarginMs);
   }
 
   /** Hangs up a call by uniqueCallId (recommended: an extension may hang up the wrong call) or extension. */
   hangup(extenOrUniqueId: string): Promise<CommandResponse> {
-    return this.call('hangup', { extenOrUniqueId }, this.options.timeoutMarginMs) as Promise<CommandResponse>;
+    return this.call('hangup', { extenOrUniqueId }, this.options.timeoutMarginMs);
   }
 
   dial(req: DialRequest): Promise<CommandResponse> {
@@ -134,7 +134,7 @@ export class NoojeeClient {
         tag: req.tag,
       },
       this.options.timeoutMarginMs,
-    ) as Promise<CommandResponse>;
+    );
   }
 
   /** POSTs one method; returns the parsed JSON body once its `Code` is 0 or positive. */

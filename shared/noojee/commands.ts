@@ -9,7 +9,7 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { getConfig, type Config } from '../config';
+import { getConfig, type Config } from '../config/settings';
 import { isCloudEvent } from '../envelope';
 import { readMessageBody } from '../queue/reader';
 import { getStorage } from '../storage';

@@ -1,5 +1,5 @@
 /** Builds the Noojee client and poll options from the parsed settings. */
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import { ConfigError } from '../errors';
 import { NoojeeClient, type NoojeeClientOptions } from './client';
 

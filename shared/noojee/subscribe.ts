@@ -33,7 +33,7 @@ const subscribeResponse = z.looseObject({
   seq: z.coerce.number().int().nonnegative().optional(),
   Data: z.preprocess(
     (d) => (typeof d === 'object' && d !== null && !Array.isArray(d) ? d : {}),
-    z.record(z.string(), z.preprocess((list) => (Array.isArray(list) ? list : []), z.array(z.unknown()))),
+    z.record(z.string(), z.preprocess((list): unknown[] => (Array.isArray(list) ? (list as unknown[]) : []), z.array(z.unknown()))),
   ),
 });
 
@@ -105,9 +105,9 @@ export function callEventType(status: string | undefined): string {
  * entry without uniqueCallId uses `call-<CallID>`.
  */
 export function callEventIds(events: readonly CallEvent[], seq: number): string[] {
-  const base = events.map((e) => `${e.uniqueCallId ?? `call-${String(e.entry.CallID ?? 'unknown')}`}:${e.status ?? 'unknown'}:${seq}`);
-  const byExten = disambiguate(base, (i) => `:${events[i]!.exten}`);
-  return disambiguate(byExten, (i) => `:${events[i]!.index}`);
+  const base = events.map((e) => `${e.uniqueCallId ?? `call-${typeof e.entry.CallID === 'number' ? e.entry.CallID : 'unknown'}`}:${e.status ?? 'unknown'}:${seq}`);
+  const byExten = disambiguate(base, (i) => `:${events[i].exten}`);
+  return disambiguate(byExten, (i) => `:${events[i].index}`);
 }
 
 /** Appends `suffix(i)` to every id that occurs more than once. */
@@ -133,6 +133,6 @@ export function unreadableEnvelopes(response: SubscribeResponse, seq: number, so
 export function callEventEnvelopes(response: SubscribeResponse, seq: number, source: string, time = new Date().toISOString()): CloudEvent[] {
   const ids = callEventIds(response.events, seq);
   return response.events.map((e, i) =>
-    cloudEvent({ id: ids[i]!, source, type: callEventType(e.status), subject: e.exten, time, data: e.entry }),
+    cloudEvent({ id: ids[i], source, type: callEventType(e.status), subject: e.exten, time, data: e.entry }),
   );
 }

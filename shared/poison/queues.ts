@@ -81,7 +81,7 @@ export function summarize(body: unknown): string {
     const b = body as Record<string, unknown>;
     if (typeof b.type === 'string' || typeof b.id === 'string') {
       const parts = [`id=${String(b.id)}`, `type=${String(b.type)}`];
-      if (b.subject !== undefined) parts.push(`subject=${String(b.subject)}`);
+      if (b.subject !== undefined) parts.push(`subject=${typeof b.subject === 'string' ? b.subject : JSON.stringify(b.subject)}`);
       if (typeof b.claimcheck === 'string') parts.push(`claimcheck=${b.claimcheck}`);
       return parts.join(' ');
     }

@@ -24,7 +24,7 @@ import { isCloudEvent } from '../envelope';
 import { CLAIM_CHECK_MARKER, claimCheckBlobName, claimCheckMetadata, looksLikeClaimCheck, sha256 } from './claimCheck';
 import { StorageUnavailableError, isStorageUnavailable } from '../errors';
 import { CreateOnce, isMissing, untilAborted, withDeadline, type StorageClients } from '../storage';
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import { count, inSpan, SpanKind, traceCarrier, type TraceCarrier } from '../telemetry';
 
 /** Azure Storage Queue message size limit, measured on the (base64) text sent. */
@@ -154,7 +154,7 @@ export class QueueWriter {
     let failure: unknown;
     const worker = async () => {
       while (failure === undefined && next < messages.length) {
-        const m = messages[next++]!;
+        const m = messages[next++];
         try {
           await this.sendOnce(m, options.signal);
           count('messagesWritten', 1, { queue: m.queue });
@@ -164,6 +164,7 @@ export class QueueWriter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, messages.length) }, worker));
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the SDK threw (or its StorageUnavailableError)
     if (failure !== undefined) throw failure;
   }
 

@@ -3,9 +3,9 @@
  * cursor and the last runs, read from the same storage and state blobs the functions write (see the state contract).
  */
 import { JsonBlobStore } from '../state/jsonBlobStore';
-import { JOURNAL_PREFIX } from '../notifications/defaults';
+import { JOURNAL_PREFIX } from '../notificationApiV2/defaults';
 
-/** Quarantined pages and journal entries (shared/notifications/drain.ts). */
+/** Quarantined pages and journal entries (shared/notificationApiV2/drain.ts). */
 const QUARANTINE_PREFIX = 'quarantine/';
 import type { StorageClients } from '../storage';
 import { POISON_SUFFIX, listQueueDepths, type QueueDepth } from '../poison/queues';

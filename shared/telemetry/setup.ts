@@ -45,6 +45,7 @@ export function ingestionCredential(env: NodeJS.ProcessEnv = process.env): Token
   if (parts.get('authorization')?.toUpperCase() !== 'AAD') {
     throw new Error('APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id>"');
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
   const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
   const clientId = parts.get('clientid');
   return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
@@ -62,10 +63,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
     running = { mode, shutdown: start(mode, env) };
   } catch (err) {
     // The SDK's message may quote the connection or authentication string: redact both.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
     const { Redactor } = require('../redact') as typeof import('../redact');
     const redactor = new Redactor([env.APPLICATIONINSIGHTS_CONNECTION_STRING, env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING]);
     process.stderr.write(`telemetry: off, setup failed: ${redactor.text(err instanceof Error ? err.message : String(err))}\n`);
-    running = { mode: 'off', shutdown: async () => undefined };
+    running = { mode: 'off', shutdown: () => Promise.resolve() };
   }
   return running.mode;
 }
@@ -74,6 +76,7 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
 function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void> {
   if (mode === 'azure-monitor') {
     const credential = ingestionCredential(env);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
     const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
     useAzureMonitor({
       azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), ...(credential ? { credential } : {}) },
@@ -82,6 +85,7 @@ function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void>
     return shutdownAzureMonitor;
   }
   if (mode === 'console') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
     const { NodeSDK, tracing, metrics } = require('@opentelemetry/sdk-node') as typeof NodeSdk;
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME?.trim() || 'engage-bridge',
@@ -97,7 +101,7 @@ function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void>
     sdk.start();
     return () => sdk.shutdown();
   }
-  return async () => undefined;
+  return () => Promise.resolve();
 }
 
 /** Flushes and stops what startTelemetry started (host shutdown). */
@@ -112,6 +116,7 @@ export async function stopTelemetry(): Promise<void> {
  * distro has just registered; the SDK re-registers it with its own when it starts).
  */
 function functionsInstrumentation(): InstanceType<typeof FunctionsInstrumentation.AzureFunctionsInstrumentation> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
   const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof FunctionsInstrumentation;
   return new AzureFunctionsInstrumentation();
 }

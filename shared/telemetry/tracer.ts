@@ -86,7 +86,8 @@ export function openSpan(name: string, spec: SpanSpec): OpenSpan {
 /** Records a failure on a span with the configured secrets redacted (an exception text may echo one, issue 20.3). */
 function fail(span: Span, err: unknown): void {
   // Loaded on the first failure only: telemetry stays cheap to load (cold start).
-  const { secretRedactor } = require('../config') as typeof import('../config');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
+  const { secretRedactor } = require('../config/settings') as typeof import('../config/settings');
   const r = secretRedactor();
   const message = r.text(err instanceof Error ? err.message : String(err));
   span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack === undefined ? undefined : r.text(err.stack) } : message);
@@ -120,9 +121,9 @@ export function contextFromCarrier(traceparent: unknown, tracestate?: unknown): 
   const m = TRACEPARENT.exec(traceparent.trim());
   if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined)) return undefined;
   const sc = {
-    traceId: m[2]!,
-    spanId: m[3]!,
-    traceFlags: parseInt(m[4]!, 16) & 0x01,
+    traceId: m[2],
+    spanId: m[3],
+    traceFlags: parseInt(m[4], 16) & 0x01,
     isRemote: true,
     ...(typeof tracestate === 'string' && tracestate.trim() !== '' ? { traceState: createTraceState(tracestate) } : {}),
   };

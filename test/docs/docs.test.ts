@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
-import { startSandbox, type RunningSandbox } from '../../local/sandbox';
+import { startSandbox, type RunningSandbox } from '../../local/sandbox/startSandbox';
 import { sampleCurl } from '../../local/start';
 import { cloudEvent } from '../../shared/envelope';
 import { encodeMessage } from '../../shared/queue/writer';
@@ -174,7 +174,7 @@ describe('against Azurite and the sandbox', () => {
   test("the README's consumer example, copied into an app, processes the event the banner's curl posts", async () => {
     const block = codeBlocks(REPO_ROOT, 'README.md').find((b) => b.marker?.startsWith('consumer '))!;
     const file = block.marker!.slice('consumer '.length); // functions/visitorLog.ts
-    const name = /export const (\w+) = defineConsumer/.exec(block.code)![1]!;
+    const name = /export const (\w+) = defineConsumer/.exec(block.code)![1];
     app = mkdtempSync(join(tmpdir(), 'doc-consumer-'));
     for (const f of ['package.json', 'host.json', 'local.settings.sample.json']) cpSync(join(REPO_ROOT, f), join(app, f));
     for (const d of ['functions', 'shared']) cpSync(join(REPO_ROOT, 'dist', d), join(app, 'dist', d), { recursive: true });

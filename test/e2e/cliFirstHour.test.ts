@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
-import { startSandbox, type RunningSandbox } from '../../local/sandbox';
+import { startSandbox, type RunningSandbox } from '../../local/sandbox/startSandbox';
 import { cloudEvent } from '../../shared/envelope';
 import { encodeMessage } from '../../shared/queue/writer';
 import { azuriteConnectionString } from '../../shared/storage';
@@ -52,10 +52,10 @@ test('the CLI has its own settings reader (cli/ imports nothing of local/)', () 
 test('subscriptions create / --replace / status read local.settings.json, and --replace deletes the replaced subscription upstream', async () => {
   const created = await cli(['subscriptions', 'create']);
   expect(created).toMatchObject({ code: 0, out: expect.stringMatching(/^created subscription (\S+)/) });
-  const first = /^created subscription (\S+)/.exec(created.out)![1]!;
+  const first = /^created subscription (\S+)/.exec(created.out)![1];
   const replaced = await cli(['subscriptions', 'create', '--replace']);
   expect(replaced).toMatchObject({ code: 0, out: expect.stringContaining(`deleted the replaced subscription ${first}`) });
-  const second = /^created subscription (\S+)/m.exec(replaced.out)![1]!;
+  const second = /^created subscription (\S+)/m.exec(replaced.out)![1];
   expect(sandbox.notifications!.subscriptionIds()).toEqual([second]);
   const status = await cli(['subscriptions', 'status']);
   expect(status).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^subscription\\s+${second}$`, 'm')) });

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { resetConfig } from '../../shared/config';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { resetConfig } from '../../shared/config/settings';
 import { cloudEvent, type CloudEvent } from '../../shared/envelope';
 import { engageEventType } from '../../shared/engage/events';
 import { QueueWriter } from '../../shared/queue/writer';
@@ -110,7 +110,7 @@ describe('occupancy consumer end to end', () => {
     await writer.sendAll([
       ...room.map((body) => ({ queue: 'engage-meetingprogression', body })),
       ...desks.map((body) => ({ queue: 'engage-deskprogression', body })),
-      ...[deskBookings[1]!, deskBookings[0]!, deskBookings[1]!].map((body) => ({ queue: 'engage-desk', body })),
+      ...[deskBookings[1], deskBookings[0], deskBookings[1]].map((body) => ({ queue: 'engage-desk', body })),
       ...[...roomBookings, ...roomBookings].map((body) => ({ queue: 'engage-meetingexternal', body })),
     ]);
     await idle('engage-meetingprogression', 'engage-deskprogression', 'engage-desk', 'engage-meetingexternal');
@@ -162,7 +162,7 @@ describe('occupancy consumer end to end', () => {
     await writer.send({ queue: 'engage-deskprogression', body: deskProgression('f-2', 70, 777, 1, '2026-11-23T10:00:00') });
     // And a message that can never be valid (a DESKPROGRESSION without its action).
     const invalid = deskProgression('f-bad', 71, 778, 0, '2026-11-23T10:00:00');
-    delete (invalid.data as Record<string, unknown>[])[0]!.DeskProgressionAction;
+    delete (invalid.data as Record<string, unknown>[])[0].DeskProgressionAction;
     await writer.send({ queue: 'engage-deskprogression', body: invalid });
 
     await waitFor(async () => (await queueDepth(azurite.connectionString, 'engage-deskprogression-poison')) === 2, 'two messages in engage-deskprogression-poison', 30_000);

@@ -8,9 +8,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
-import { resetConfig } from '../../shared/config';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage/engageSandbox';
+import { resetConfig } from '../../shared/config/settings';
 import { queueDepth, waitFor } from '../helpers/queues';
 import { sampleTriggerSettings } from '../helpers/app';
 

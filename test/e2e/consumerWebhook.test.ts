@@ -4,8 +4,8 @@
  * `GET /api/occupancy/{id}`, with a pusher retry (same Id, higher Attempt) and out-of-order delivery.
  */
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { resetConfig } from '../../shared/config';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { resetConfig } from '../../shared/config/settings';
 import { encodeBase64Json } from '../../shared/engage/decoder';
 import { queueDepth, waitFor } from '../helpers/queues';
 import { sampleTriggerSettings } from '../helpers/app';

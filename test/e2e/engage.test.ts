@@ -8,9 +8,9 @@ import { Command } from 'commander';
 import { app } from '@azure/functions';
 import { registerListenerCommands } from '../../cli/listeners';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
-import { resetConfig } from '../../shared/config';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage/engageSandbox';
+import { resetConfig } from '../../shared/config/settings';
 import { drainQueue, waitFor } from '../helpers/queues';
 import { expectMatchesContract } from '../helpers/contract';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createServer } from 'node:net';
 import { portIsFree } from '../../local/ports';
-import { SANDBOX_PORTS } from '../../local/sandbox';
+import { SANDBOX_PORTS } from '../../local/sandbox/startSandbox';
 import { REPO_ROOT } from '../helpers/app';
 import { waitFor } from '../helpers/queues';
 import { codeBlocks } from '../docs/markdown';
@@ -32,8 +32,8 @@ const started: Started[] = [];
 function npmStart(env: NodeJS.ProcessEnv = {}): Started {
   const npm = spawn('npm', ['start'], { cwd: copy, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', ...env } });
   let out = '';
-  npm.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  npm.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
   const s = { npm, output: () => out, exited };
   started.push(s);
@@ -61,7 +61,7 @@ function processesOfCopy(): string[] {
     } catch {
       /* gone or not ours */
     }
-    if (m[2]!.includes(copy) || cwd === copy || cwd.startsWith(`${copy}/`)) found.push(line.trim());
+    if (m[2].includes(copy) || cwd === copy || cwd.startsWith(`${copy}/`)) found.push(line.trim());
   }
   return found;
 }
@@ -78,7 +78,7 @@ function warnings(out: string): string[] {
 
 beforeAll(() => {
   copy = mkdtempSync(join(tmpdir(), 'newcomer-'));
-  cpSync(REPO_ROOT, copy, { recursive: true, filter: (src) => !SKIP.has(relative(REPO_ROOT, src).split('/')[0]!) });
+  cpSync(REPO_ROOT, copy, { recursive: true, filter: (src) => !SKIP.has(relative(REPO_ROOT, src).split('/')[0]) });
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
   // The README's consumer example, saved where it says.
   const block = codeBlocks(REPO_ROOT, 'README.md').find((b) => b.marker?.startsWith('consumer '))!;
@@ -131,7 +131,7 @@ test('fresh copy: npm start, the banner curl lands an event, the consumer runs, 
   expect(out).toMatch(/client id sandbox-client, password sandbox-password/);
 
   // The banner's curl, copied as is.
-  const curl = /^\s*(curl -sS .*)$/m.exec(out)![1]!;
+  const curl = /^\s*(curl -sS .*)$/m.exec(out)![1];
   const posted = await run('sh', ['-c', curl]);
   expect(posted).toEqual({ code: 0, out: expect.stringContaining('"messages":1') });
   await waitFor(() => first.output().includes('visitor 501 Arrived'), 'the README consumer to process the posted event', 60_000, 200);
@@ -161,7 +161,7 @@ test("the user's ENGAGE_SIGNATURE_MODE wins; SIGTERM to the npm process stops st
   const ports = bannerPorts(out.slice(out.indexOf('engage-bridge is running locally')));
   expect(out).toContain('(ENGAGE_SIGNATURE_MODE=log)');
   // An unsigned post (the banner's curl without its ms-signature header) is accepted in log mode.
-  const unsigned = /^\s*(curl -sS .*)$/m.exec(out)![1]!.replace(/ -H 'ms-signature: [^']*'/, '');
+  const unsigned = /^\s*(curl -sS .*)$/m.exec(out)![1].replace(/ -H 'ms-signature: [^']*'/, '');
   expect(await run('sh', ['-c', unsigned])).toEqual({ code: 0, out: expect.stringContaining('"messages":1') });
   await waitFor(() => /Executed 'Functions\.occupancy\w+' \(Succeeded/.test(s.output()) || undefined, 'a consumer to run on a sandbox push', 60_000, 200);
   process.kill(s.npm.pid!, 'SIGTERM');

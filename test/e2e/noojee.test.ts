@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandbox/noojee';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandbox/noojee/noojeeSandbox';
 import { appDir } from '../helpers/app';
 import { encodeMessage } from '../../shared/queue/writer';
 import { drainQueue, queueDepth, waitFor, type DecodedMessage } from '../helpers/queues';
@@ -46,8 +46,8 @@ async function startHostProcess(): Promise<{ child: ChildProcess; output: () => 
   // Only the functions under test run in this host.
   const child = spawn(process.execPath, [HOST_MAIN, '--port', String(port), '--dir', dir, '--functions', 'callEvents', '--functions', 'callCommands'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   await waitFor(() => output.includes(`Host listening on http://127.0.0.1:${port}`) || child.exitCode !== null, 'the host to start', 20_000, 50);
   if (child.exitCode !== null) throw new Error(`host exited (${child.exitCode}):\n${output}`);
   return { child, output: () => output };

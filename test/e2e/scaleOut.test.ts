@@ -21,8 +21,8 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { startInstances, type RunningInstances } from '../../local/instances';
 import { freePort } from '../../local/ports';
-import { startSandbox, type RunningSandbox } from '../../local/sandbox';
-import { sampleEvent } from '../../local/sandbox/notifications/events';
+import { startSandbox, type RunningSandbox } from '../../local/sandbox/startSandbox';
+import { sampleEvent } from '../../local/sandbox/notificationApiV2/events';
 import { HOSTS_CONTAINER, listenerLockBlob } from '../../local/host/singleton';
 import { appDir, sampleTriggerSettings } from '../helpers/app';
 import { decodeMessageText, waitFor } from '../helpers/queues';
@@ -67,11 +67,11 @@ function timerRuns(instances: RunningInstances, fn: string, killedAt: Map<number
     for (const line of inst.output().split('\n')) {
       const m = /^\[([^\]]+)\] \w+ host: (Executing|Executed) 'Functions\.(\w+)' \(.*Id=([0-9a-f-]+)/.exec(line);
       if (!m || m[3] !== fn) continue;
-      const at = Date.parse(m[1]!);
-      if (m[2] === 'Executing') open.set(m[4]!, at);
-      else if (open.has(m[4]!)) {
-        runs.push({ instance: inst.index, fn, start: open.get(m[4]!)!, end: at });
-        open.delete(m[4]!);
+      const at = Date.parse(m[1]);
+      if (m[2] === 'Executing') open.set(m[4], at);
+      else if (open.has(m[4])) {
+        runs.push({ instance: inst.index, fn, start: open.get(m[4])!, end: at });
+        open.delete(m[4]);
       }
     }
     for (const start of open.values()) runs.push({ instance: inst.index, fn, start, end: killedAt.get(inst.index) ?? Date.now() });
@@ -83,8 +83,8 @@ function timerRuns(instances: RunningInstances, fn: string, killedAt: Map<number
 function overlaps(runs: Run[]): [Run, Run][] {
   const out: [Run, Run][] = [];
   for (let i = 0; i < runs.length; i++) for (let j = i + 1; j < runs.length; j++) {
-    const a = runs[i]!;
-    const b = runs[j]!;
+    const a = runs[i];
+    const b = runs[j];
     if (a.instance !== b.instance && a.start < b.end && b.start < a.end) out.push([a, b]);
   }
   return out;
@@ -165,7 +165,7 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   }
   await engage.idle();
   expect(engage.deliveries().filter((d) => pushed.includes(d.envelopeId) && d.status === 200).map((d) => d.envelopeId).sort()).toEqual([...pushed].sort());
-  const handled = () => hosts!.instances.flatMap((h) => [...h.output().matchAll(/occupancy: event (\w+):0 /g)].map((m) => m[1]!));
+  const handled = () => hosts!.instances.flatMap((h) => [...h.output().matchAll(/occupancy: event (\w+):0 /g)].map((m) => m[1]));
   await waitFor(() => pushed.every((id) => handled().includes(id)), 'every pushed desk event consumed', 60_000, 200);
   expect(handled().sort()).toEqual([...pushed].sort()); // each exactly once
   for (const i of [0, 1, 2]) expect(hosts.front.served.get(i) ?? 0).toBeGreaterThan(0);
@@ -236,11 +236,11 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   const noojeeById = new Map<string, string>();
   for (const [i, b] of noojeeBodies.entries()) {
     expect(noojeeById.get(b.id) ?? noojeeEvents[i]).toBe(noojeeEvents[i]);
-    noojeeById.set(b.id, noojeeEvents[i]!);
+    noojeeById.set(b.id, noojeeEvents[i]);
   }
   // The cursor only grew.
   expect(cursorSamples.length).toBeGreaterThan(0);
-  for (let i = 1; i < cursorSamples.length; i++) expect(cursorSamples[i]).toBeGreaterThanOrEqual(cursorSamples[i - 1]!);
+  for (let i = 1; i < cursorSamples.length; i++) expect(cursorSamples[i]).toBeGreaterThanOrEqual(cursorSamples[i - 1]);
   // A timer ran on one instance at a time, except in the overlap the test forced (callEvents after the break).
   const drainOverlaps = overlaps(timerRuns(hosts, 'notificationsDrain', killedAt));
   const callEventRuns = timerRuns(hosts, 'callEvents', killedAt);

@@ -23,15 +23,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { startNotificationsSandbox, type NotificationsSandbox } from '../../local/sandbox/notifications';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandbox/noojee';
-import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage';
-import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE } from '../../shared/notifications/defaults';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { startNotificationsSandbox, type NotificationsSandbox } from '../../local/sandbox/notificationApiV2/notificationsSandbox';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../local/sandbox/noojee/noojeeSandbox';
+import { startEngageSandbox, type EngageSandbox } from '../../local/sandbox/engage/engageSandbox';
+import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE } from '../../shared/notificationApiV2/defaults';
 import { encodeBase64Json } from '../../shared/engage/decoder';
 import { signBody } from '../../shared/engage/signature';
 import { encodeMessage } from '../../shared/queue/writer';
-import { resetConfig } from '../../shared/config';
+import { resetConfig } from '../../shared/config/settings';
 import { queueDepth, waitFor } from '../helpers/queues';
 import { sampleTriggerSettings } from '../helpers/app';
 
@@ -182,7 +182,7 @@ beforeAll(async () => {
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback) process.nextTick(callback);
       return true;
-    }) as typeof stream.write;
+    });
     restoreSpies.push(() => (stream.write = original));
   }
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {

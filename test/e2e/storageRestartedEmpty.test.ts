@@ -8,8 +8,8 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
-import { startHost, type RunningHost } from '../../local/host';
-import { resetConfig } from '../../shared/config';
+import { startHost, type RunningHost } from '../../local/host/startHost';
+import { resetConfig } from '../../shared/config/settings';
 import { encodeBase64Json } from '../../shared/engage/decoder';
 import { encodeMessage } from '../../shared/queue/writer';
 import { sampleTriggerSettings } from '../helpers/app';

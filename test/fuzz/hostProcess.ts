@@ -61,8 +61,8 @@ export async function startHostProcess(settings: Record<string, string>): Promis
   // The GC hook's readings, parsed from whole stderr lines (`out` is trimmed when it grows).
   const gcHeapBytes: number[] = [];
   let stderrLine = '';
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stdout.on('data', keep);
+  child.stderr.on('data', (c: Buffer) => {
     keep(c);
     const lines = (stderrLine + c.toString()).split('\n');
     stderrLine = lines.pop()!;
@@ -95,7 +95,7 @@ export async function startHostProcess(settings: Record<string, string>): Promis
         if (child.exitCode !== null || child.signalCode !== null || Date.now() > until) throw new Error(`the host did not report its heap after a GC:\n${out.slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      return Math.round((gcHeapBytes[gcHeapBytes.length - 1]! / 1024 / 1024) * 10) / 10;
+      return Math.round((gcHeapBytes[gcHeapBytes.length - 1] / 1024 / 1024) * 10) / 10;
     },
     exited: () => child.exitCode !== null || child.signalCode !== null,
     output: () => out,

@@ -54,13 +54,14 @@ export function rawHttp(port: number, head: (string | Buffer)[] | string | Buffe
         if (!socket.write(chunk)) return void socket.once('drain', pump);
       }
     };
-    socket.once('connect', async () => {
+    const send = async () => {
       for (let i = 0; i < parts.length; i++) {
         if (i > 0 && options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
         if (socket.destroyed) return;
-        socket.write(parts[i]!);
+        socket.write(parts[i]);
       }
       pump();
-    });
+    };
+    socket.once('connect', () => void send());
   });
 }

@@ -49,7 +49,7 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, time
   for (;;) {
     try {
       const v = await check();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }

@@ -5,7 +5,7 @@ const RESOURCES = [96, 101, 102, 205, 310];
 let counter = 0;
 
 function pick<T>(items: readonly T[]): T {
-  return items[counter++ % items.length]!;
+  return items[counter++ % items.length];
 }
 
 function localDate(offsetDays = 0): string {

@@ -6,7 +6,7 @@
  * Prints the settings that point the app at it. Ctrl-C stops it.
  */
 import { parseArgs } from 'node:util';
-import { startNoojeeSandbox } from './index';
+import { startNoojeeSandbox } from './noojeeSandbox';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       `  NOOJEE_BASE_URL=${sandbox.url} NOOJEE_API_KEY=<the sandbox key> NOOJEE_EXTENSIONS=${extensions.join(',')}\n` +
       (trafficMs > 0 ? `  a call every ${trafficMs} ms between ${extensions.join(', ')}\n` : ''),
   );
-  const stop = () => sandbox.stop().then(() => process.exit(0));
+  const stop = () => void sandbox.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -126,7 +126,7 @@ describe('poison CLI (Azurite)', () => {
     const text = await cli('status');
     expect(text).toContain(`Settings: ${join(dir, 'local.settings.json')}`);
     expect(text).toMatch(/notifications-v2\s+1/);
-    expect(text).toMatch(/Poison queues.*:\n(.*\n)*  noojee-call-events-poison\s+2/);
+    expect(text).toMatch(/Poison queues.*:\n(.*\n)* {2}noojee-call-events-poison\s+2/);
     expect(text).toContain('subscription: sub-123 (created 2026-11-23T08:00:00.000Z)');
     expect(text).toContain('last run: finished 2026-11-23T09:00:02.000Z, drained 40');
     expect(text).toContain('backlog: 12, 1 journal entry pending replay');

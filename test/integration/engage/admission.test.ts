@@ -36,14 +36,14 @@ test('concurrent big envelopes over the budget: 503 before any write, none half-
 
   const landed = new Map<string, number>();
   for (const m of await drainQueue(azurite.connectionString, 'engage-desk')) {
-    const envelopeId = (m.body as { id: string }).id.split(':')[0]!;
+    const envelopeId = (m.body as { id: string }).id.split(':')[0];
     landed.set(envelopeId, (landed.get(envelopeId) ?? 0) + 1);
   }
   expect(ids.map((id, i) => [id, statuses[i], landed.get(id) ?? 0])).toEqual(ids.map((id, i) => [id, statuses[i], statuses[i] === 200 ? NOTIFICATIONS : 0]));
 
   // Once nothing is in flight, a normal push (and the retried big one) is admitted.
   expect((await callWebhook({ body: envelope('small', 1) })).status).toBe(200);
-  expect((await callWebhook({ body: envelope(ids[statuses.indexOf(503)]!, NOTIFICATIONS) })).status).toBe(200);
+  expect((await callWebhook({ body: envelope(ids[statuses.indexOf(503)], NOTIFICATIONS) })).status).toBe(200);
 });
 
 test('a 503 from admission control says why in the log', async () => {

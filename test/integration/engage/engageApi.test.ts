@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerListenerCommands } from '../../../cli/listeners';
-import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage';
+import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage/engageSandbox';
 import { EngageTokenProvider } from '../../../shared/engage/auth';
 import { EngageListenerClient } from '../../../shared/engage/listeners';
 import { UpstreamError } from '../../../shared/errors';
@@ -74,7 +74,7 @@ describe('listener API client', () => {
     const listed = await api.list(url);
     expect(listed).toHaveLength(2);
     expect(JSON.stringify(listed)).not.toContain('"k"');
-    await api.unregister({ listenerId: listed[0]!.listenerId!, eventType: listed[0]!.eventType!, notificationUrl: url, queueProvider: 3 });
+    await api.unregister({ listenerId: listed[0].listenerId!, eventType: listed[0].eventType!, notificationUrl: url, queueProvider: 3 });
     expect(await api.list(url)).toHaveLength(1);
     const missing = await api.unregister({ listenerId: 9999, eventType: 2, notificationUrl: url }).catch((e: unknown) => e);
     expect((missing as UpstreamError).status).toBe(404);

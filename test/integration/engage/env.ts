@@ -1,5 +1,5 @@
 /** Test settings for the webhook: replaces every ENGAGE_* variable, then forgets cached config/state. */
-import { resetConfig } from '../../../shared/config';
+import { resetConfig } from '../../../shared/config/settings';
 import { resetWebhook } from '../../../shared/engage/webhook';
 
 export function configureWebhook(connectionString: string, settings: Record<string, string> = {}): void {

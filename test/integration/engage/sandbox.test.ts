@@ -1,7 +1,7 @@
 /** The Engage sandbox pusher: ASP.NET WebHooks retries (scaled), stop on 410, signatures, HTTP controls. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage';
+import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage/engageSandbox';
 import { checkSignature } from '../../../shared/engage/signature';
 import { decoders } from '../../../shared/engage/decoder';
 import { deskProgressionPayload } from '../../../shared/engage/events';
@@ -69,7 +69,7 @@ test('signed, base64-json payloads; HTTP controls push samples and list listener
   const env = JSON.parse(last.body) as { Id: string; Attempt: number; Notifications: { Action: string; DynamicParamA: string }[] };
   expect(env).toMatchObject({ Id: envelopeIds[0], Attempt: 1, Properties: { StaticParamA: 'DateTime' } });
   expect(env.Notifications.map((n) => n.Action)).toEqual(['DESKPROGRESSION']);
-  const decoded = decoders['base64-json'](env.Notifications[0]!.DynamicParamA);
+  const decoded = decoders['base64-json'](env.Notifications[0].DynamicParamA);
   expect(decoded.ok && deskProgressionPayload.safeParse(decoded.value).success).toBe(true);
   expect(((await control('deliveries')) as { envelopeId: string; status: number }[]).at(-1)).toMatchObject({ envelopeId: envelopeIds[0], status: 200 });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage';
+import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage/engageSandbox';
 import { drainQueue, waitFor } from '../../helpers/queues';
 import { configureWebhook } from './env';
 import { serveWebhook, type ServedWebhook } from './serveWebhook';
@@ -44,7 +44,7 @@ test('503 while storage is down, then the pusher retry lands each envelope id ex
   await azurite.stop();
   const ids = await sandbox.push([{ action: 'DESK' }, { action: 'MEETINGEXTERNAL' }]);
   expect(ids).toHaveLength(1); // one envelope (one listener URL) holding both notifications
-  const envelopeId = ids[0]!;
+  const envelopeId = ids[0];
   await waitFor(() => sandbox.deliveries().some((d) => d.envelopeId === envelopeId && d.attempt === 1 && d.status !== undefined), 'first attempt answered', 20_000, 50);
   expect(sandbox.deliveries().find((d) => d.envelopeId === envelopeId && d.attempt === 1)!.status).toBe(503);
 

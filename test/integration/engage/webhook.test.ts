@@ -94,9 +94,9 @@ describe('rejections', () => {
       ['e1:2', 'com.engage-bridge.deadletter', 'engage-webhook'],
       ['e1:3', 'com.engage-bridge.deadletter', 'engage-webhook'],
     ]);
-    expect(dead[0]!.data).toMatchObject({ reason: expect.stringMatching(/Notifications\.1\.DynamicParamA is not base64/), location: { envelopeId: 'e1', index: 1, attempt: 2 }, received: { Action: 'DESK', DynamicParamA: '!!not base64!!' } });
-    expect(dead[1]!.data.reason).toMatch(/does not match the DESKPROGRESSION payload.*UpdateTime/);
-    expect(dead[2]!.data).toMatchObject({ reason: expect.stringMatching(/Notifications\.3 is not a notification \(Action/), received: { DynamicParamA: encodeBase64Json([]) } });
+    expect(dead[0].data).toMatchObject({ reason: expect.stringMatching(/Notifications\.1\.DynamicParamA is not base64/), location: { envelopeId: 'e1', index: 1, attempt: 2 }, received: { Action: 'DESK', DynamicParamA: '!!not base64!!' } });
+    expect(dead[1].data.reason).toMatch(/does not match the DESKPROGRESSION payload.*UpdateTime/);
+    expect(dead[2].data).toMatchObject({ reason: expect.stringMatching(/Notifications\.3 is not a notification \(Action/), received: { DynamicParamA: encodeBase64Json([]) } });
     expect(logs.join('\n')).toMatch(/3 notification\(s\) could not be decoded or validated and went to engage-deadletter/);
     // The pusher's retry of the same envelope lands the same ids again (idempotent consumers), still 200.
     expect((await callWebhook({ body })).status).toBe(200);
@@ -116,7 +116,7 @@ describe('rejections', () => {
     const r = await callWebhook({ body: envelope('e3', [{ Action: 'DESK', payload: [{ ResourceItemID: 5 }] }]) }, logs);
     expect(r.status).toBe(200);
     expect(logs.join('\n')).toMatch(/does not match the DESK payload/);
-    const [offSchema] = (await drainAll())['engage-desk']!;
+    const [offSchema] = (await drainAll())['engage-desk'];
     expect(() => expectMatchesContract('engage-desk', offSchema)).toThrow(/does not match/); // the contract describes the default, enforce
   });
   test('413 over ENGAGE_WEBHOOK_MAX_BYTES, by content-length and by actual size', async () => {
@@ -159,7 +159,7 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
     const items = Array.from({ length: 20_000 }, (_, i) => ({ ResourceItemID: i }));
     const large = await callWebhook({ body: envelope('large-array', [{ Action: 'VISITOR', payload: items }]) });
     expect(large.status).toBe(200);
-    const [msg] = (await drainAll())['engage-visitor']!;
+    const [msg] = (await drainAll())['engage-visitor'];
     expect(await readMessageBody(msg, await getStorage())).toMatchObject({ id: 'large-array:0', subject: '0', data: items });
   });
   test('the limits are settings', async () => {
@@ -267,7 +267,7 @@ describe('routing and message format', () => {
     let queues = await drainAll();
     expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'f:0', subject: '101' })]);
     expect(queues['desk-all']).toEqual([desk(101), desk(96)]); // raw: the payload alone
-    for (const m of [...queues['desk-filtered']!, ...queues['desk-all']!]) expectMatchesContract('engage-desk', m);
+    for (const m of [...queues['desk-filtered'], ...queues['desk-all']]) expectMatchesContract('engage-desk', m);
     expect(queues['engage-unrouted']).toHaveLength(1);
 
     configureWebhook(conn(), { ENGAGE_DECODER: 'none', ENGAGE_ROUTES: routes });
@@ -276,13 +276,13 @@ describe('routing and message format', () => {
     queues = await drainAll();
     expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'g:0', data: 'opaque-encrypted-text' })]);
     expect(queues['desk-all']).toEqual(['opaque-encrypted-text']);
-    for (const m of [...queues['desk-filtered']!, ...queues['desk-all']!]) expectMatchesContract('engage-desk', m);
+    for (const m of [...queues['desk-filtered'], ...queues['desk-all']]) expectMatchesContract('engage-desk', m);
   });
   test('a message over 64 KiB goes to a claim-check blob and reads back whole', async () => {
     const payload = { Notes: 'n'.repeat(100_000), ResourceItemID: 5 };
     const r = await callWebhook({ body: envelope('large', [{ Action: 'VISITOR', payload }]) });
     expect(r.status).toBe(200);
-    const [msg] = (await drainAll())['engage-visitor']!;
+    const [msg] = (await drainAll())['engage-visitor'];
     expect(msg).toMatchObject({ id: 'large:0', claimcheck: expect.stringMatching(/^claim-checks\//) });
     expect(expectMatchesContract('engage-visitor', msg)).toBe('claim-check-pointer');
     const full = await readMessageBody(msg, await getStorage());

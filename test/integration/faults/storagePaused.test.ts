@@ -9,13 +9,13 @@
  * a write cancelled at its deadline can still land when storage wakes up; the ids are the same).
  */
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage';
-import { sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, type NotificationsSandbox } from '../../../local/sandbox/notifications';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
+import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage/engageSandbox';
+import { sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
 import { encodeBase64Json } from '../../../shared/engage/decoder';
-import { NotificationApiClient } from '../../../shared/notifications/client';
-import { drainNotifications, type DrainApi, type DrainDeps, type DrainOptions } from '../../../shared/notifications/drain';
-import { JOURNAL_PREFIX } from '../../../shared/notifications/defaults';
+import { NotificationApiClient } from '../../../shared/notificationApiV2/client';
+import { drainNotifications, type DrainApi, type DrainDeps, type DrainOptions } from '../../../shared/notificationApiV2/drain';
+import { JOURNAL_PREFIX } from '../../../shared/notificationApiV2/defaults';
 import { NoojeeClient } from '../../../shared/noojee/client';
 import { CursorStore } from '../../../shared/noojee/cursor';
 import { pollCallEvents, type PollOptions } from '../../../shared/noojee/poller';
@@ -55,7 +55,7 @@ function pauseStorage(ms = PAUSE_MS): Promise<void> {
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** Ids expected but absent, and ids present more than once. */

@@ -7,7 +7,7 @@
 import { app, output, type HttpRequest, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { startHost, type RunningHost } from '../../../local/host';
+import { startHost, type RunningHost } from '../../../local/host/startHost';
 import { drainQueue, waitFor } from '../../helpers/queues';
 import { encodeMessage } from '../../../shared/queue/writer';
 import { keepPoisonForever } from '../../../shared/poison/queues';
@@ -111,10 +111,10 @@ test('a queue message that fails 5 times ends in <queue>-poison with its origina
     return msgs?.peekedMessageItems.length ? msgs.peekedMessageItems : undefined;
   }, 'the poison message', 20_000);
   expect(poison).toHaveLength(1);
-  expect(poison[0]!.messageText).toBe(original);
+  expect(poison[0].messageText).toBe(original);
   // The host moves it as Azure's host does: with the queue's default TTL (7 days), not -1.
   const sevenDays = 7 * 24 * 3600 * 1000;
-  expect(Math.abs(poison[0]!.expiresOn!.getTime() - poison[0]!.insertedOn!.getTime() - sevenDays)).toBeLessThan(60_000);
+  expect(Math.abs(poison[0].expiresOn.getTime() - poison[0].insertedOn.getTime() - sevenDays)).toBeLessThan(60_000);
   // Keeping poison forever is the app's rule (issue 17.4): its poison monitor re-sends it with TTL -1.
   expect(await keepPoisonForever(queues, 'host-test-failing-poison')).toBe(1);
   const kept = await queues.getQueueClient('host-test-failing-poison').peekMessages();

@@ -1,7 +1,7 @@
 /** Call commands from queue messages executed against the Noojee sandbox. */
 import { InvocationContext } from '@azure/functions';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
-import { loadConfig } from '../../../shared/config';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
+import { loadConfig } from '../../../shared/config/settings';
 import { cloudEvent } from '../../../shared/envelope';
 import { ConfigError } from '../../../shared/errors';
 import { NoojeeApiError } from '../../../shared/noojee/client';

@@ -2,8 +2,8 @@
 import { InvocationContext } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
-import { resetConfig } from '../../../shared/config';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
+import { resetConfig } from '../../../shared/config/settings';
 import { runCallEvents } from '../../../shared/noojee/callEvents';
 import { NoojeeClient } from '../../../shared/noojee/client';
 import { CURSOR_BLOB, CursorStore, LAST_RUN_BLOB } from '../../../shared/noojee/cursor';
@@ -97,7 +97,7 @@ it("the seed's two sample calls arrive as messages and each next subscribe carri
     ['1412749517.489:Hungup:10', 'com.noojee.call.hungup', '400', '/noojee/call-management'],
     ['1412749525.490:Busy:11', 'com.noojee.call.busy', '400', '/noojee/call-management'],
   ]);
-  expect(bodies[0]!.data).toEqual(JSON.parse(SEED_SAMPLE).Data['410'][0]);
+  expect(bodies[0].data).toEqual(JSON.parse(SEED_SAMPLE).Data['410'][0]);
   expect(result).toMatchObject({ events: 3, seq: 11, stoppedBy: 'budget', failures: 0 });
 
   const { store } = await checkpoints();
@@ -210,7 +210,7 @@ it('issue 17.6: the same call and status twice in one response keep distinct ids
   const dead = (await drainQueue(azurite.connectionString, `${queue}-dl`)).map((m) => m.body as { id: string; type: string; data: { received: unknown; reason: string } });
   expect(dead.map((d) => d.type)).toEqual(['com.engage-bridge.deadletter', 'com.engage-bridge.deadletter']);
   expect(dead.map((d) => d.data.received)).toEqual([{ CallID: 9, Code: 0 }, 'junk']);
-  expect(dead[0]!.data.reason).toMatch(/CallData/);
+  expect(dead[0].data.reason).toMatch(/CallData/);
   expect(warnings.some((w) => /2 Data entries without a CallData object kept in/.test(w))).toBe(true);
 });
 

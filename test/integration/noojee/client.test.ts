@@ -1,6 +1,6 @@
 /** The Noojee client against the sandbox (real HTTP, no storage). */
 import { NoojeeApiError, NoojeeClient, NoojeeUnavailableError } from '../../../shared/noojee/client';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
 import { pollCallEvents } from '../../../shared/noojee/poller';
 import { gapMs, startScriptedServer, type ScriptedServer } from '../../unit/http/scriptedServer';
 

@@ -1,5 +1,5 @@
 /** The Noojee sandbox's HTTP controls and call scripts (what `npm start` and other tests drive). */
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
 import { NoojeeClient } from '../../../shared/noojee/client';
 import { waitFor } from '../../helpers/queues';
 

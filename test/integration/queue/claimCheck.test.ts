@@ -68,7 +68,7 @@ describe('claim-check blob names and write-once (17.2)', () => {
     const body = cloudEvent({ id: 'taken', source: 's', type: 't.big', data: big('mine') });
     await writer.send({ queue: 'cc-taken-probe', body, key: 'taken' });
     const [probe] = await drainQueue(azurite.connectionString, 'cc-taken-probe');
-    const name = (probe!.body as { claimcheck: string }).claimcheck.slice('claim-checks/'.length).replace('cc-taken-probe/', 'cc-taken/');
+    const name = (probe.body as { claimcheck: string }).claimcheck.slice('claim-checks/'.length).replace('cc-taken-probe/', 'cc-taken/');
     const squatter = storage.blobs.getContainerClient('claim-checks').getBlockBlobClient(name);
     await squatter.upload('{"someone":"else"}', 18);
     await writer.send({ queue: 'cc-taken', body, key: 'taken' });
@@ -101,7 +101,7 @@ describe('consumers load only the bridge’s own claim checks (17.3)', () => {
     const payload = { claimcheck: 'checkpoints/noojee/cursor.json', other: 1 };
     await writer.send({ queue: 'cc-lookalike', body: payload, key: 'lookalike' });
     const [msg] = await drainQueue(azurite.connectionString, 'cc-lookalike');
-    expect(msg!.body).toMatchObject({ claimcheck: expect.stringMatching(/^claim-checks\/cc-lookalike\//), claimcheckby: 'engage-bridge' });
+    expect(msg.body).toMatchObject({ claimcheck: expect.stringMatching(/^claim-checks\/cc-lookalike\//), claimcheckby: 'engage-bridge' });
     await writer.send({ queue: 'cc-lookalike', body: payload, key: 'lookalike' });
     expect(await consumed('cc-lookalike', rawSpec)).toEqual([payload]);
   });
@@ -109,7 +109,7 @@ describe('consumers load only the bridge’s own claim checks (17.3)', () => {
 
 describe('explicit time-to-live (17.4)', () => {
   const ttl = async (queue: string) => {
-    const m = (await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queue).peekMessages()).peekedMessageItems[0]!;
+    const m = (await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queue).peekMessages()).peekedMessageItems[0];
     return { seconds: Math.round((m.expiresOn.getTime() - m.insertedOn.getTime()) / 1000), year: m.expiresOn.getUTCFullYear() };
   };
 

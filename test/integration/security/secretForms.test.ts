@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { resetConfig } from '../../../shared/config';
+import { resetConfig } from '../../../shared/config/settings';
 import { runCallEvents } from '../../../shared/noojee/callEvents';
 import { LAST_RUN_BLOB as NOOJEE_LAST_RUN } from '../../../shared/noojee/cursor';
-import { LAST_RUN_BLOB as DRAIN_LAST_RUN } from '../../../shared/notifications/defaults';
-import { runNotificationsDrain } from '../../../shared/notifications/run';
+import { LAST_RUN_BLOB as DRAIN_LAST_RUN } from '../../../shared/notificationApiV2/defaults';
+import { runNotificationsDrain } from '../../../shared/notificationApiV2/run';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { getStorage } from '../../../shared/storage';
 import { inSpan } from '../../../shared/telemetry';
@@ -27,7 +27,7 @@ import { echoForms, leaksSecret } from '../../unit/security/echoForms';
 const SECRETS = { noojeeApiKey: 'nj-forms-apikey-Uv1Wx0Yz9Q', v2ClientSecret: 'v2-forms-secret-Qw8Zr4TnLp' };
 const FORMS = Object.keys(echoForms('x'.repeat(24)));
 /** The form the fake upstream echoes the credential it received in. */
-let form = FORMS[0]!;
+let form = FORMS[0];
 
 async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];

@@ -54,7 +54,7 @@ test('webhook → queue → consumer is one trace, and the metrics count it', as
   expect(res).toMatchObject({ status: 200 });
 
   const [message] = await drainQueue(azurite.connectionString, 'engage-desk');
-  const envelope = message!.body as { id: string; traceparent?: string; type: string };
+  const envelope = message.body as { id: string; traceparent?: string; type: string };
   expect(envelope.type).toBe('com.eptura.engage.desk');
 
   const webhook = otel.span('POST engage/webhook');
@@ -65,7 +65,7 @@ test('webhook → queue → consumer is one trace, and the metrics count it', as
   expect(envelope.traceparent).toBe(`00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`);
 
   // The consumer, invoked with no active trace (as a fresh queue-trigger invocation would be).
-  await processMessage('deskConsumer', { ...consumerSpec, handler: async () => undefined }, message!.body, queueContext(1));
+  await processMessage('deskConsumer', { ...consumerSpec, handler: async () => undefined }, message.body, queueContext(1));
   const consumer = otel.span('process deskConsumer');
   expect(consumer.kind).toBe(SpanKind.CONSUMER);
   expect(consumer.spanContext().traceId).toBe(webhook.spanContext().traceId);
@@ -89,16 +89,16 @@ test('a claim-checked message carries the trace on its pointer; raw messages car
   expect((await push('trace-2', [big])).status).toBe(200);
 
   const [pointer] = await drainQueue(azurite.connectionString, 'engage-desk');
-  const body = pointer!.body as { claimcheck?: string; traceparent?: string };
+  const body = pointer.body as { claimcheck?: string; traceparent?: string };
   expect(body.claimcheck).toBeDefined();
   const send = otel.spans().find((s) => s.name === 'send' && s.kind === SpanKind.PRODUCER)!;
   expect(body.traceparent).toContain(send.spanContext().traceId);
   expect(await otel.metric(METRICS.claimChecks.name, { queue: 'engage-desk' })).toBe(claimChecks + 1);
 
   const [raw] = await drainQueue(azurite.connectionString, 'desk-raw');
-  expect(JSON.stringify(raw!.body)).not.toContain('traceparent');
+  expect(JSON.stringify(raw.body)).not.toContain('traceparent');
 
-  await processMessage('deskConsumer', { ...consumerSpec, handler: async () => undefined }, pointer!.body, queueContext(1));
+  await processMessage('deskConsumer', { ...consumerSpec, handler: async () => undefined }, pointer.body, queueContext(1));
   expect(otel.span('process deskConsumer').spanContext().traceId).toBe(send.spanContext().traceId);
 });
 

@@ -1,4 +1,4 @@
-import { loadConfig, secretValues } from '../../../shared/config';
+import { loadConfig, secretValues } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/errors';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config/settings';
 import { ConfigError, StorageUnavailableError } from '../../../shared/errors';
 import { CreateOnce, getStorage, isMissing, storageDeadlineMs, untilAborted, withDeadline } from '../../../shared/storage';
 
@@ -113,7 +113,7 @@ describe('a bad connection string (issue 17.9)', () => {
   test('the CLI and the local host print the ConfigError, no stack trace', async () => {
     const root = join(__dirname, '..', '..', '..');
     for (const bin of [['dist/cli/index.js', 'status'], ['dist/local/host/main.js', '--port', '0']]) {
-      if (!existsSync(join(root, bin[0]!))) throw new Error(`${bin[0]} is missing: run \`npm run build\` first`);
+      if (!existsSync(join(root, bin[0]))) throw new Error(`${bin[0]} is missing: run \`npm run build\` first`);
       const r = spawnSync(process.execPath, bin, { cwd: root, env: { PATH: process.env.PATH, AzureWebJobsStorage: 'AccountName=acct;AccountKey=bad-key-value' }, encoding: 'utf8', timeout: 30_000 });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/Invalid configuration[\s\S]*AzureWebJobsStorage: is not a valid storage connection string/);

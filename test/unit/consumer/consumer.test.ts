@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cloudEvent } from '../../../shared/envelope';
-import { consumerHandler, defineConsumer, type ConsumerEvent, type ConsumerSpec } from '../../../shared/consumer';
+import { defineConsumer, type ConsumerEvent, type ConsumerSpec } from '../../../shared/consumer';
 import { InvalidMessageError } from '../../../shared/consumer/errors';
 import { decodeTriggerItem } from '../../../shared/consumer/process';
 import { loggedContext } from './logContext';
@@ -9,6 +9,10 @@ const schemas = {
   'com.example.ping': z.object({ n: z.number().int() }),
   'com.example.note': z.string(),
 };
+
+let registered = 0;
+/** A consumer registered under a fresh function name (its handler is what the host would call). */
+const consumerHandler = (spec: ConsumerSpec<typeof schemas>) => defineConsumer(`pingsUnit${++registered}`, { queueName: 'pings', ...spec });
 
 function consumer(extra: Partial<ConsumerSpec<typeof schemas>> = {}) {
   const seen: ConsumerEvent<typeof schemas>[] = [];
@@ -44,8 +48,8 @@ describe('defineConsumer', () => {
     await def.handler(JSON.stringify({ ...ping, id: 'p-2' }), context);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toMatchObject({ id: 'p-1', type: 'com.example.ping', source: '/test', subject: 'abc', data: { n: 3 }, message: { messageId: 'm1', dequeueCount: 2, insertionTime: '2026-11-23T10:00:00.000Z' } });
-    expect(seen[0]!.envelope).toEqual(ping);
-    expect(seen[1]!.id).toBe('p-2');
+    expect(seen[0].envelope).toEqual(ping);
+    expect(seen[1].id).toBe('p-2');
   });
 
   test('invalid messages fail with one clear log line (retried, then poison)', async () => {
@@ -62,7 +66,7 @@ describe('defineConsumer', () => {
       await expect(def.handler(body, log.context)).rejects.toThrow(InvalidMessageError);
       await expect(def.handler(body, log.context)).rejects.toThrow(reason);
       expect(log.lines[0]).toMatchObject({ level: 'error' });
-      expect(log.lines[0]!.text).toMatch(/^consumer pings: invalid message bad \(dequeueCount 1\): .*moved to the -poison queue/);
+      expect(log.lines[0].text).toMatch(/^consumer pings: invalid message bad \(dequeueCount 1\): .*moved to the -poison queue/);
     }
     expect(seen).toHaveLength(0);
   });

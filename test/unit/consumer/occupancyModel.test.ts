@@ -10,7 +10,7 @@ import {
   timeOrder,
   type OccupancyChange,
   type OccupancyDocument,
-} from '../../../shared/occupancy/model';
+} from '../../../examples/occupancy/model';
 
 const HOUR = 3_600_000;
 const opts = { historyMs: 48 * HOUR, now: new Date('2026-11-23T12:00:00Z') };
@@ -74,7 +74,7 @@ describe('occupancy model', () => {
     const item = (action: number) => ({ BookingId: 5, ResourceItemId: 7, UpdateTime: '0001-01-01T00:00:00', DeskProgressionAction: action, ActionSource: 0 });
     const start = deskProgressionChanges(ref('a:0', '2026-11-23T09:00:00Z'), [item(0)]);
     const stop = deskProgressionChanges(ref('b:0', '2026-11-23T10:00:00Z'), [item(1)]);
-    expect(start[0]!.value).toMatchObject({ at: '2026-11-23T09:00:00Z', order: Date.parse('2026-11-23T09:00:00Z') });
+    expect(start[0].value).toMatchObject({ at: '2026-11-23T09:00:00Z', order: Date.parse('2026-11-23T09:00:00Z') });
     let doc = applyChanges(emptyDocument(7), 'b:0', stop, opts).document;
     doc = applyChanges(doc, 'a:0', start, opts).document;
     expect(occupancyView(doc)).toMatchObject({ kind: 'desk', occupied: false });
@@ -147,7 +147,7 @@ describe('occupancy model', () => {
         for (let i = shuffled.length - 1; i > 0; i--) {
           s = (s * 1103515245 + 12345) % 2147483648;
           const j = s % (i + 1);
-          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
         }
         const view = occupancyView(applyAll(96, shuffled));
         expect({ ...view, updatedAt: '' }).toEqual({ ...inOrder, updatedAt: '' });

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/errors';
-import { parseResourceId } from '../../../shared/occupancy/api';
-import { OCCUPANCY_TYPES } from '../../../shared/occupancy/consumer';
+import { parseResourceId } from '../../../examples/occupancy/api';
+import { OCCUPANCY_TYPES } from '../../../examples/occupancy/consumer';
 import { engageEventType } from '../../../shared/engage/events';
 import { decodePoisonText, poisonPair, summarize } from '../../../shared/poison/queues';
 import { metricLine } from '../../../shared/poison/monitor';
@@ -83,12 +83,12 @@ describe('poison helpers', () => {
     });
     expect(text).toContain('engage-desk           3');
     expect(text).toContain('Poison queues (replay with: engage-bridge poison replay --queue <queue>):');
-    expect(text).toMatch(/Dead-letter queue .*:\n  engage-deadletter +2\n/);
+    expect(text).toMatch(/Dead-letter queue .*:\n {2}engage-deadletter +2\n/);
     expect(text).toContain('subscription: sub-1 (created 2026-11-23T00:00:00Z)');
     expect(text).toContain('last run: finished 2026-11-23T01:00:00Z, drained 4');
     expect(text).toContain('backlog: 7, 2 journal entries pending replay');
     expect(text).toContain('cursor: seq 42 (updated 2026-11-23T01:00:00Z)');
-    expect(text).toMatch(/Noojee call events:\n  cursor: .*\n  last run: never/);
+    expect(text).toMatch(/Noojee call events:\n {2}cursor: .*\n {2}last run: never/);
   });
 });
 

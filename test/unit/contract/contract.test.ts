@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { buildContract, repoRoot } from '../../../contract/model';
 import { ASYNCAPI_FILE, renderContract, SCHEMA_DIR } from '../../../contract/render';
-import { settingsSchema } from '../../../shared/config';
+import { settingsSchema } from '../../../shared/config/settings';
 import { cloudEvent } from '../../../shared/envelope';
 import { engageEventType } from '../../../shared/engage/events';
 import { parseCallCommand } from '../../../shared/noojee/commands';
 import { callEventEnvelopes, parseSubscribeResponse } from '../../../shared/noojee/subscribe';
-import { messagesFor, type JournalEntry } from '../../../shared/notifications/journal';
+import { messagesFor, type JournalEntry } from '../../../shared/notificationApiV2/journal';
 import { expectMatchesContract } from '../../helpers/contract';
 
 const ROOT = repoRoot();
@@ -39,7 +39,7 @@ test('the AsyncAPI parser accepts the document: no errors, no warnings', async (
   expect(document).toBeDefined();
   expect(document!.channels().length).toBe(contract.channels.length);
   expect(document!.messages().length).toBe(contract.messages.length);
-  expect(document!.operations().filterByReceive().map((o) => o.channels().all()[0]!.address())).toEqual(['noojee-call-commands', '{queue}-poison']);
+  expect(document!.operations().filterByReceive().map((o) => o.channels().all()[0].address())).toEqual(['noojee-call-commands', '{queue}-poison']);
 });
 
 test('every queue setting names a channel of the contract (a new queue needs a channel in contract/model.ts)', () => {

@@ -11,7 +11,7 @@ import { loadApp } from '../../../local/host/app';
 import { worker } from '../../../local/host/core/worker';
 import { resolveSettingRefs } from '../../../local/host/hostConfig';
 import { nextOccurrence } from '../../../local/host/timer';
-import { settingsSchema } from '../../../shared/config';
+import { settingsSchema } from '../../../shared/config/settings';
 import { appDir, indexBuiltApp, REPO_ROOT, sampleTriggerSettings } from '../../helpers/app';
 import { effectiveEnvironment, loadDeployment } from '../infra/deploymentChecks';
 
@@ -58,13 +58,13 @@ test('the functions the worker registers are the table, with these trigger bindi
 test('HTTP functions return their response through the http output binding; nothing else has outputs', () => {
   for (const m of registered()) {
     const outputs = Object.entries(m.bindings).filter(([, b]) => b.direction === 'out');
-    if (EXPECTED[m.name]!.type === 'httpTrigger') expect(outputs).toEqual([['$return', expect.objectContaining({ type: 'http', direction: 'out' })]]);
+    if (EXPECTED[m.name].type === 'httpTrigger') expect(outputs).toEqual([['$return', expect.objectContaining({ type: 'http', direction: 'out' })]]);
     else expect(outputs).toEqual([]);
   }
 });
 
 const sample = (JSON.parse(readFileSync(join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> }).Values;
-const referenced = [...new Set(Object.values(EXPECTED).flatMap((p) => Object.values(p).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1]!) : []))))];
+const referenced = [...new Set(Object.values(EXPECTED).flatMap((p) => Object.values(p).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1]) : []))))];
 
 test('every %SETTING% a binding names is set by local.settings.sample.json and infra/main.bicep, to the documented default', async () => {
   const { appSettings } = await loadDeployment({ environmentName: 'test' });

@@ -74,7 +74,7 @@ describe('routes', () => {
   test('default settings route each type to engage-<action>', () => {
     const s = loadEngageSettings({});
     const t = compileRoutes(s.ENGAGE_ROUTES, s.ENGAGE_UNROUTED_QUEUE);
-    expect(routeNotification(t, 'MeetingProgression', undefined)[0]!.queue).toBe('engage-meetingprogression');
+    expect(routeNotification(t, 'MeetingProgression', undefined)[0].queue).toBe('engage-meetingprogression');
     expect(t.queues).toHaveLength(9);
   });
   test('resource ids from every documented payload shape (ID / Id spelling, nested by date)', () => {

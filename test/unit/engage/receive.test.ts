@@ -1,7 +1,7 @@
 /**
  * receive() without a host: bytes and headers in, a verdict and the messages out (shared/engage/receive.ts).
  */
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config/settings';
 import { encodeBase64Json, getDecoder } from '../../../shared/engage/decoder';
 import { receive, type ReceiveSettings } from '../../../shared/engage/receive';
 import { compileRoutes } from '../../../shared/engage/routes';
@@ -24,7 +24,7 @@ test('a valid envelope → 200 with one serialised message per notification, dea
     ['engage-desk', 'env-1:0'],
     ['engage-deadletter', 'env-1:1'],
   ]);
-  expect(JSON.parse(r.messages[0]!.text!)).toMatchObject({ id: 'env-1:0', time: TIME, data: [desk] });
+  expect(JSON.parse(r.messages[0].text!)).toMatchObject({ id: 'env-1:0', time: TIME, data: [desk] });
   expect(r.warnings.join('\n')).toMatch(/is not base64.*kept in engage-deadletter/);
 });
 

@@ -19,7 +19,7 @@ export function specifiers(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const found: string[] = [];
   const patterns = [/\b(?:import|export)\s+(?:type\s+)?[^'"`;]*?\bfrom\s*['"`]([^'"`]+)['"`]/g, /\bimport\s*['"`]([^'"`]+)['"`]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]/g, /\brequire\s*\(\s*['"`]([^'"`]+)['"`]/g];
-  for (const p of patterns) for (const m of code.matchAll(p)) found.push(m[1]!);
+  for (const p of patterns) for (const m of code.matchAll(p)) found.push(m[1]);
   return found;
 }
 
@@ -27,7 +27,7 @@ export function specifiers(source: string): string[] {
 function appFolderOf(file: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined;
   const top = relative(root, resolve(dirname(file), spec)).split(/[\\/]/)[0];
-  return APP_FOLDERS.includes(top!) ? top : undefined;
+  return APP_FOLDERS.includes(top) ? top : undefined;
 }
 
 test('the specifier scanner sees every form of import', () => {

@@ -64,5 +64,5 @@ export async function startScriptedServer(fallback: (req: ReceivedRequest) => Sc
 
 /** Time between two recorded requests, in ms. */
 export function gapMs(requests: ReceivedRequest[], from: number, to: number): number {
-  return requests[to]!.at - requests[from]!.at;
+  return requests[to].at - requests[from].at;
 }

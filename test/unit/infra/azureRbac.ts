@@ -174,12 +174,12 @@ export const PLATFORM_OPERATIONS: Readonly<Record<string, Requirement>> = {
   // Queue trigger (functions with a storageQueue trigger): Azure Functions' Queue storage trigger
   // docs list Storage Queue Data Reader + Message Processor; output bindings and the poison queue
   // need Put Message and Create Queue.
-  'Queue trigger: Get Messages': OPERATIONS['QueueClient.receiveMessages']!.requires,
-  'Queue trigger: Delete Message': OPERATIONS['QueueClient.deleteMessage']!.requires,
-  'Queue trigger: Update Message': OPERATIONS['QueueClient.updateMessage']!.requires,
-  'Queue trigger: Get Queue Metadata': OPERATIONS['QueueClient.getProperties']!.requires,
-  'Queue trigger: Put Message (poison queue, output binding)': OPERATIONS['QueueClient.sendMessage']!.requires,
-  'Queue trigger: Create Queue (poison queue)': OPERATIONS['QueueClient.createIfNotExists']!.requires,
+  'Queue trigger: Get Messages': OPERATIONS['QueueClient.receiveMessages'].requires,
+  'Queue trigger: Delete Message': OPERATIONS['QueueClient.deleteMessage'].requires,
+  'Queue trigger: Update Message': OPERATIONS['QueueClient.updateMessage'].requires,
+  'Queue trigger: Get Queue Metadata': OPERATIONS['QueueClient.getProperties'].requires,
+  'Queue trigger: Put Message (poison queue, output binding)': OPERATIONS['QueueClient.sendMessage'].requires,
+  'Queue trigger: Create Queue (poison queue)': OPERATIONS['QueueClient.createIfNotExists'].requires,
   // AzureWebJobsStorage (host keys, timer and singleton leases) and the Flex deployment package.
   'Host storage: read/write/delete blobs': [[`${B}/containers/blobs/read`, `${B}/containers/blobs/write`, `${B}/containers/blobs/delete`]],
   'Host storage: create containers, leases': [[`${B}/containers/write`, `${B}/containers/read`]],

@@ -75,7 +75,7 @@ describe('parameter files', () => {
 });
 
 describe('offline Bicep evaluator', () => {
-  async function scope(source: string, params: Record<string, never | string | string[]> = {}) {
+  async function scope(source: string, params: Record<string, string | string[]> = {}) {
     return new BicepScope(await parseBicepFile('test.bicep', source), params);
   }
 

@@ -89,16 +89,16 @@ export class BicepFile {
           break;
         }
         case 'variable_declaration':
-          this.vars.set(name, parts[parts.length - 1]!);
+          this.vars.set(name, parts[parts.length - 1]);
           break;
         case 'resource_declaration':
-          this.resources.set(name, { type: stringLiteral(parts[1]!), body: parts[parts.length - 1]! });
+          this.resources.set(name, { type: stringLiteral(parts[1]), body: parts[parts.length - 1] });
           break;
         case 'output_declaration':
           this.outputs.add(name);
           break;
         case 'module_declaration':
-          this.modules.set(name, { path: resolve(dirname(path), stringLiteral(parts[1]!)), body: parts[parts.length - 1]! });
+          this.modules.set(name, { path: resolve(dirname(path), stringLiteral(parts[1])), body: parts[parts.length - 1] });
           break;
         default:
           break;
@@ -218,7 +218,7 @@ export class BicepScope {
     if (!paramsNode) return {};
     const value = this.evaluate(paramsNode);
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${this.file.path}: module ${moduleName} params must be an object`);
-    return value as Record<string, BicepValue>;
+    return value;
   }
 
   /**
@@ -246,15 +246,15 @@ export class BicepScope {
     if (node.type === 'object') return [{ body: node, locals }];
     if (node.type === 'if_statement') {
       const [condition, body] = namedChildren(node);
-      const c = this.evaluate(condition!, locals);
+      const c = this.evaluate(condition, locals);
       if (c === UNKNOWN) throw new Error(`${where(node, this.file.path)}: condition not computable offline`);
-      return c ? this.instances(body!, locals) : [];
+      return c ? this.instances(body, locals) : [];
     }
     if (node.type === 'for_statement') {
       const parts = namedChildren(node);
-      const body = parts[parts.length - 1]!;
-      const iterable = this.evaluate(parts[parts.length - 2]!, locals);
-      const variable = parts[0]!;
+      const body = parts[parts.length - 1];
+      const iterable = this.evaluate(parts[parts.length - 2], locals);
+      const variable = parts[0];
       if (variable.type !== 'identifier') throw new Error(`${where(node, this.file.path)}: only [for item in ...] loops are supported`);
       if (!Array.isArray(iterable)) throw new Error(`${where(node, this.file.path)}: loop over a value not computable offline`);
       return iterable.flatMap((item) => this.instances(body, new Map([...locals, [variable.text, item]])));
@@ -276,7 +276,7 @@ export class BicepScope {
       case 'identifier':
         return this.symbol(node.text, locals);
       case 'parenthesized_expression':
-        return this.evaluate(namedChildren(node)[0]!, locals);
+        return this.evaluate(namedChildren(node)[0], locals);
       case 'array':
         return namedChildren(node).map((item) => this.evaluate(item, locals));
       case 'object': {
@@ -284,8 +284,8 @@ export class BicepScope {
         for (const prop of namedChildren(node)) {
           if (prop.type !== 'object_property') continue;
           const [keyNode, valueNode] = namedChildren(prop);
-          const key = keyNode!.type === 'string' ? stringLiteral(keyNode!) : keyNode!.text;
-          result[key] = this.evaluate(valueNode!, locals);
+          const key = keyNode.type === 'string' ? stringLiteral(keyNode) : keyNode.text;
+          result[key] = this.evaluate(valueNode, locals);
         }
         return result;
       }
@@ -306,8 +306,8 @@ export class BicepScope {
         return this.evaluate(node.childForFieldName(condition ? 'consequence' : 'alternative')!, locals);
       }
       case 'unary_expression': {
-        const op = children(node)[0]!.text;
-        const value = this.evaluate(namedChildren(node)[0]!, locals);
+        const op = children(node)[0].text;
+        const value = this.evaluate(namedChildren(node)[0], locals);
         if (value === UNKNOWN) return UNKNOWN;
         if (op === '!') return !value;
         if (op === '-') return -(value as number);
@@ -332,7 +332,7 @@ export class BicepScope {
       if (part.type === 'string_content' || part.type === 'escape_sequence') {
         text += unescape(part.text);
       } else if (part.type === 'interpolation') {
-        const value = this.evaluate(namedChildren(part)[0]!, locals);
+        const value = this.evaluate(namedChildren(part)[0], locals);
         text += value === UNKNOWN ? UNKNOWN_TEXT : typeof value === 'string' ? value : JSON.stringify(value);
       } else {
         throw new Error(`${where(part, this.file.path)}: unsupported string part ${part.type}`);
@@ -344,7 +344,7 @@ export class BicepScope {
   private call(node: Node, locals: Locals): BicepValue {
     const at = () => where(node, this.file.path);
     const fn = node.childForFieldName('function')!.text;
-    const argNodes = namedChildren(node.childForFieldName('arguments') ?? namedChildren(node)[1]!);
+    const argNodes = namedChildren(node.childForFieldName('arguments') ?? namedChildren(node)[1]);
     if (DEPLOYMENT_FUNCTIONS.has(fn)) return UNKNOWN;
     const lambda = (argNode: Node | undefined) => {
       // tree-sitter-bicep 1.1 parses `x => x.queue` as `(x => x).queue`: peel such accessors off and
@@ -358,7 +358,7 @@ export class BicepScope {
       if (!node || node.type !== 'lambda_expression') throw new Error(`${at()}: ${fn} expects a lambda`);
       const parts = namedChildren(node);
       const params = parts.slice(0, -1).flatMap((p) => (p.type === 'identifier' ? [p.text] : namedChildren(p).map((q) => q.text)));
-      const body = parts[parts.length - 1]!;
+      const body = parts[parts.length - 1];
       return (...values: BicepValue[]) => {
         const scope = new Map([...locals, ...params.map((p, i) => [p, values[i] ?? null] as const)]);
         let value = this.evaluate(body, scope);
@@ -389,18 +389,18 @@ export class BicepScope {
         throw new Error(`${at()}: ${fn} of mixed types`);
       }
       case 'flatten': {
-        const a = arrayArg(args()[0]!);
+        const a = arrayArg(args()[0]);
         if (a === UNKNOWN) return UNKNOWN;
         return a.flatMap((x) => (Array.isArray(x) ? x : [x]));
       }
       case 'map': {
-        const a = arrayArg(this.evaluate(argNodes[0]!, locals));
+        const a = arrayArg(this.evaluate(argNodes[0], locals));
         if (a === UNKNOWN) return UNKNOWN;
         const f = lambda(argNodes[1]);
         return a.map((x, i) => f(x, i));
       }
       case 'filter': {
-        const a = arrayArg(this.evaluate(argNodes[0]!, locals));
+        const a = arrayArg(this.evaluate(argNodes[0], locals));
         if (a === UNKNOWN) return UNKNOWN;
         const f = lambda(argNodes[1]);
         const kept: BicepValue[] = [];
@@ -412,7 +412,7 @@ export class BicepScope {
         return kept;
       }
       case 'toObject': {
-        const a = arrayArg(this.evaluate(argNodes[0]!, locals));
+        const a = arrayArg(this.evaluate(argNodes[0], locals));
         if (a === UNKNOWN) return UNKNOWN;
         const key = lambda(argNodes[1]);
         const value = argNodes[2] ? lambda(argNodes[2]) : (x: BicepValue) => x;
@@ -552,7 +552,7 @@ export function objectBody(node: Node, file: string): Node {
   if (node.type === 'object') return node;
   if (node.type === 'if_statement' || node.type === 'for_statement') {
     const parts = namedChildren(node);
-    return objectBody(parts[parts.length - 1]!, file);
+    return objectBody(parts[parts.length - 1], file);
   }
   throw new Error(`${where(node, file)}: expected an object body`);
 }
@@ -573,7 +573,7 @@ export function objectProperties(objectNode: Node): [string, Node][] {
   return namedChildren(objectNode).flatMap((prop) => {
     if (prop.type !== 'object_property') return [];
     const [k, v] = namedChildren(prop);
-    return [[k!.type === 'string' ? stringLiteral(k!) : k!.text, v!] as [string, Node]];
+    return [[k.type === 'string' ? stringLiteral(k) : k.text, v] as [string, Node]];
   });
 }
 
@@ -582,7 +582,7 @@ export function objectProperty(objectNode: Node, key: string): Node | undefined 
   for (const prop of namedChildren(objectNode)) {
     if (prop.type !== 'object_property') continue;
     const [k, v] = namedChildren(prop);
-    const name = k!.type === 'string' ? stringLiteral(k!) : k!.text;
+    const name = k.type === 'string' ? stringLiteral(k) : k.text;
     if (name === key) return v;
   }
   return undefined;

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SECRET_SETTINGS } from '../../../shared/config';
+import { SECRET_SETTINGS } from '../../../shared/config/settings';
 import { indexBuiltApp } from '../../helpers/app';
 import { METRICS } from '../../../shared/telemetry/names';
 import { readParameterFile, type BicepValue } from './bicepModel';

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
-import { loadConfig, SECRET_SETTINGS, settingsSchema } from '../../../shared/config';
+import { loadConfig, SECRET_SETTINGS, settingsSchema } from '../../../shared/config/settings';
 import type { Node } from 'web-tree-sitter';
 import { BicepFile, BicepScope, isKnown, objectProperty, parseBicepFile, UNKNOWN, UNKNOWN_TEXT, type BicepValue } from './bicepModel';
 
@@ -140,7 +140,7 @@ async function evaluateDeployment(params: Record<string, BicepValue>, sources: R
   );
 
   return {
-    appSettings: appSettings as Record<string, BicepValue>,
+    appSettings: appSettings,
     queues: namesOf(QUEUE_TYPE),
     containers: namesOf(CONTAINER_TYPE),
     deploymentStorage: sites[0] ?? UNKNOWN,
@@ -170,7 +170,7 @@ function propertyPath(body: Node, path: string[], file: string): Node {
 export type SettingFields = Readonly<Record<string, z.ZodType>>;
 
 /** The fields of shared/config's schema: setting name → zod schema of its value. */
-export const settingFields: SettingFields = settingsSchema.shape as unknown as SettingFields;
+export const settingFields: SettingFields = settingsSchema.shape;
 
 /** Settings a field of the schema requires (it rejects "unset"). */
 export function requiredSettings(fields: SettingFields = settingFields): string[] {
@@ -181,7 +181,7 @@ export function requiredSettings(fields: SettingFields = settingFields): string[
 
 /** The value a setting has when unset (its default), or undefined. */
 export function settingDefault(name: string, fields: SettingFields = settingFields): unknown {
-  const result = fields[name]!.safeParse(undefined);
+  const result = fields[name].safeParse(undefined);
   return result.success ? result.data : undefined;
 }
 
@@ -213,7 +213,7 @@ function effectiveSetting(settings: Record<string, BicepValue>, name: string, fi
   const set = settings[name];
   if (set === undefined || set === '' || set === null) return { value: settingDefault(name, fields), known: true };
   if (!isKnown(set)) return { value: undefined, known: false };
-  const parsed = fields[name]!.safeParse(typeof set === 'string' ? set : JSON.stringify(set));
+  const parsed = fields[name].safeParse(typeof set === 'string' ? set : JSON.stringify(set));
   return parsed.success ? { value: parsed.data, known: true } : { value: undefined, known: false };
 }
 
@@ -282,7 +282,7 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
   for (const [name, value] of Object.entries(settings)) {
     if (!isKnownSetting(name, fields) || value === '' || value === null || !isKnown(value)) continue;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    const result = fields[name]!.safeParse(text);
+    const result = fields[name].safeParse(text);
     if (!result.success) problems.push(`app setting ${name} has a value the app rejects: ${result.error.issues.map((i) => i.message).join('; ')}`);
   }
   try {

@@ -60,7 +60,7 @@ describe('Flex Consumption rules', () => {
         expect(text).toMatch(/kind: 'functionapp,linux'/);
         const config = propertiesNamed(site.body, ['functionAppConfig']);
         expect(config).toHaveLength(1);
-        const keys = objectProperties(config[0]![1]).map(([k]) => k).sort();
+        const keys = objectProperties(config[0][1]).map(([k]) => k).sort();
         expect(keys).toEqual(['deployment', 'runtime', 'scaleAndConcurrency']);
         expect(file.resourcesOfType('Microsoft.Web/serverfarms@').map((p) => p.body.text).join('\n')).toMatch(/name: 'FC1'[\s\S]*tier: 'FlexConsumption'/);
       }

@@ -4,7 +4,7 @@
  * (never the value), and /api/health answers 503 naming it, so the deploy workflow's health wait fails.
  */
 import type { InvocationContext } from '@azure/functions';
-import { loadConfig, resetConfig } from '../../../shared/config';
+import { loadConfig, resetConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/errors';
 import { checkHealth } from '../../../shared/health';
 

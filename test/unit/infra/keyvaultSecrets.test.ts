@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_SETTINGS } from '../../../shared/config';
+import { SECRET_SETTINGS } from '../../../shared/config/settings';
 import { ensureBuilt } from './build';
 import { REPO_ROOT } from './deploymentChecks';
 

@@ -115,12 +115,12 @@ const QUERY_PROPERTIES: readonly [string, string][] = [
 function instances(scope: BicepScope, node: Node, locals: ReadonlyMap<string, BicepValue>, at: string): { body: Node; locals: ReadonlyMap<string, BicepValue> }[] {
   if (node.type === 'object') return [{ body: node, locals }];
   const parts = node.namedChildren.filter((c): c is Node => c !== null);
-  const body = parts[parts.length - 1]!;
+  const body = parts[parts.length - 1];
   if (node.type === 'if_statement') return instances(scope, body, locals, at);
   if (node.type === 'for_statement') {
-    const items = scope.evaluate(parts[parts.length - 2]!, locals);
+    const items = scope.evaluate(parts[parts.length - 2], locals);
     if (!Array.isArray(items)) throw new Error(`${at}: a loop over a value not known before deployment cannot be checked`);
-    return items.flatMap((item) => instances(scope, body, new Map([...locals, [parts[0]!.text, item]]), at));
+    return items.flatMap((item) => instances(scope, body, new Map([...locals, [parts[0].text, item]]), at));
   }
   throw new Error(`${at}: unsupported resource body ${node.type}`);
 }

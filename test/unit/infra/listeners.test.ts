@@ -33,7 +33,7 @@ describe('infra/listeners templates', () => {
 
     const env = file.replace('.json', '');
     const { appSettings } = await loadDeployment(readParameterFile(join(INFRA_DIR, 'env', `${env}.parameters.json`)));
-    const routes = settingFields.ENGAGE_ROUTES!.parse(appSettings.ENGAGE_ROUTES) as { eventTypes: string[] }[];
+    const routes = settingFields.ENGAGE_ROUTES.parse(appSettings.ENGAGE_ROUTES) as { eventTypes: string[] }[];
     const routed = new Set(routes.flatMap((r) => r.eventTypes));
     for (const type of desired.flatMap((l) => l.eventTypes)) expect(routed).toContain(type);
   });
@@ -49,7 +49,7 @@ describe('scripts/render-listeners.js', () => {
     const dir = mkdtempSync(join(tmpdir(), 'listeners-test-'));
     try {
       const script = join(REPO_ROOT, 'scripts', 'render-listeners.js');
-      const template = join(INFRA_DIR, 'listeners', templates[0]!);
+      const template = join(INFRA_DIR, 'listeners', templates[0]);
       const out = join(dir, 'listeners.json');
       const ok = spawnSync(process.execPath, [script, template, out], { env: { ENGAGE_NOTIFICATION_URL: URL_WITH_KEY }, encoding: 'utf8' });
       expect(ok.status).toBe(0);

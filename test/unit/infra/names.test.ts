@@ -13,9 +13,9 @@ async function names(environmentName: string): Promise<Record<string, string>> {
   const main = await parseBicepFile(MAIN_BICEP);
   const scope = new BicepScope(main, { environmentName, location: 'westeurope' });
   const text = (v: BicepValue) => String(v).replaceAll(UNKNOWN_TEXT, TOKEN);
-  const module = (name: string, param: string) => text(scope.moduleParams(name)[param]!);
+  const module = (name: string, param: string) => text(scope.moduleParams(name)[param]);
   return {
-    resourceGroup: text(scope.resourceNames('rg')[0]!),
+    resourceGroup: text(scope.resourceNames('rg')[0]),
     functionApp: text(scope.variable('appName')),
     plan: module('functionApp', 'planName'),
     identity: module('identity', 'name'),
@@ -42,7 +42,7 @@ const RULES: Record<string, RegExp> = {
 describe('names derived from environmentName', () => {
   test.each(['dev', 'prod', 'Dev_Test.1', 'x1', 'abcdefghijklmnopqrstuvwx', 'dev-', 'my--env', 'a_', '-x-', 'a__b'])('%s gives valid Azure resource names', async (environmentName) => {
     const derived = await names(environmentName);
-    expect(Object.entries(derived).filter(([kind, name]) => !RULES[kind]!.test(name))).toEqual([]);
+    expect(Object.entries(derived).filter(([kind, name]) => !RULES[kind].test(name))).toEqual([]);
   });
 
   test('separators are normalised: no `--`, no leading or trailing `-`', async () => {

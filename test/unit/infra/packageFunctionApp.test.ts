@@ -52,14 +52,14 @@ describe('the deployment package', () => {
     expect(existsSync(join(out, pkg.main))).toBe(true);
     // One `npm ci` from the lockfile, in the package, without dev dependencies or install scripts.
     expect(npmCalls).toHaveLength(1);
-    const [cwd, args] = npmCalls[0]!.split('|');
+    const [cwd, args] = npmCalls[0].split('|');
     expect(cwd).toBe(out);
-    expect(args!.split(' ')).toEqual(expect.arrayContaining(['ci', '--omit=dev', '--ignore-scripts']));
+    expect(args.split(' ')).toEqual(expect.arrayContaining(['ci', '--omit=dev', '--ignore-scripts']));
     // Every relative require of the packaged code resolves inside the package.
     for (const file of files.filter((f) => f.endsWith('.js') && f.startsWith('dist/'))) {
       const source = readFileSync(join(out, file), 'utf8');
       for (const [, target] of source.matchAll(/require\("(\.[^"]+)"\)/g)) {
-        expect(() => require.resolve(join(out, file, '..', target!))).not.toThrow();
+        expect(() => require.resolve(join(out, file, '..', target))).not.toThrow();
       }
     }
   });

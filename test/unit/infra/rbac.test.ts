@@ -45,7 +45,7 @@ async function assignments(source?: string): Promise<Assignment[]> {
       const roleCall = objectProperty(properties, 'roleDefinitionId')!;
       // subscriptionResourceId('Microsoft.Authorization/roleDefinitions', <id>): the id is the last argument.
       const args = (roleCall.childForFieldName('arguments') ?? roleCall.namedChildren[1]!).namedChildren.filter((n): n is Node => n !== null);
-      const role: BicepValue = scope.evaluate(args[args.length - 1]!, locals);
+      const role: BicepValue = scope.evaluate(args[args.length - 1], locals);
       const target = objectProperty(body, 'scope')!.text as Scope;
       if (principal === UNKNOWN || typeof role !== 'string') throw new Error(`${r.name}: principal or role not computable offline`);
       found.push({ principal: principal as Principal, scope: target, role });
@@ -156,15 +156,15 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
     const verbs = new Set<string>();
     for (const file of sources) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/az keyvault secret (\w[\w-]*)/g)) verbs.add(m[1]!);
-      for (const m of text.matchAll(/['"]keyvault['"],\s*['"]secret['"],\s*['"](\w[\w-]*)['"]/g)) verbs.add(m[1]!);
+      for (const m of text.matchAll(/az keyvault secret (\w[\w-]*)/g)) verbs.add(m[1]);
+      for (const m of text.matchAll(/['"]keyvault['"],\s*['"]secret['"],\s*['"](\w[\w-]*)['"]/g)) verbs.add(m[1]);
     }
     expect([...verbs]).toContain('set');
     const list = await assignments();
     for (const verb of verbs) {
       const requires = KEY_VAULT_CLI[verb];
       expect({ verb, known: Boolean(requires) }).toEqual({ verb, known: true });
-      expect({ verb, covered: rolesSatisfy(rolesOf(list, 'operator', 'vault'), requires!) }).toEqual({ verb, covered: true });
+      expect({ verb, covered: rolesSatisfy(rolesOf(list, 'operator', 'vault'), requires) }).toEqual({ verb, covered: true });
     }
   });
 
@@ -188,7 +188,7 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
       .replace('var operatorStorageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor]', 'var operatorStorageRoles = [roles.storageBlobDataOwner]');
     expect(mutated).not.toBe(source);
     const list = await assignments(mutated);
-    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role]!.name)).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor', 'Storage Blob Data Owner']);
+    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role].name)).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor', 'Storage Blob Data Owner']);
     expect(uncovered(neededFor(calls).needed, list).join('\n')).toMatch(/QueueClient\.sendMessage \(Put Message\)/);
   });
 
@@ -202,7 +202,7 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
 
   test('the app identity has the table role the Functions host needs for its diagnostics tables', async () => {
     const list = await assignments();
-    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role]!.name)).toContain('Storage Table Data Contributor');
+    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role].name)).toContain('Storage Table Data Contributor');
   });
 
   test("the deploying principal's RBAC Administrator condition (docs/deploy.md) allows exactly the roles rbac.bicep assigns", async () => {

@@ -28,7 +28,7 @@ function sdkPackageOf(fileName: string): SdkCall['package'] | undefined {
 /** The SDK calls in the TypeScript files under `dirs` (relative to the repository root). */
 export function sdkCalls(dirs: readonly string[], extraSources: Record<string, string> = {}): SdkCall[] {
   const configPath = join(REPO_ROOT, 'tsconfig.json');
-  const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, REPO_ROOT);
+  const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, (p) => ts.sys.readFile(p)).config, ts.sys, REPO_ROOT);
   const roots = dirs.flatMap((d) => filesUnder(join(REPO_ROOT, d), '.ts')).filter((f) => !f.endsWith('.d.ts'));
   const extra = Object.keys(extraSources).map((f) => join(REPO_ROOT, f));
   const host = ts.createCompilerHost(config.options);

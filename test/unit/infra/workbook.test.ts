@@ -48,7 +48,7 @@ async function workbookQueries(): Promise<Record<string, string>> {
   return queries as Record<string, string>;
 }
 
-const metricNames = (text: string) => [...text.matchAll(/"(engage_bridge\.[a-z_.]+)"/g)].map((m) => m[1]!);
+const metricNames = (text: string) => [...text.matchAll(/"(engage_bridge\.[a-z_.]+)"/g)].map((m) => m[1]);
 const known = new Set(Object.values(METRICS).map((m) => m.name));
 
 describe('the workbook', () => {
@@ -87,7 +87,7 @@ describe('the workbook', () => {
 
   test('the alert queries parse too', () => {
     const alerts = readFileSync(join(INFRA_DIR, 'modules', 'alerts.bicep'), 'utf8');
-    const queries = [...alerts.matchAll(/^\s*query: '(.*)'$/gm)].map((m) => m[1]!.replace(/\\'/g, "'"));
+    const queries = [...alerts.matchAll(/^\s*query: '(.*)'$/gm)].map((m) => m[1].replace(/\\'/g, "'"));
     expect(queries.length).toBe(3);
     for (const q of queries) expect(kustoSyntaxErrors(q)).toEqual([]);
   });

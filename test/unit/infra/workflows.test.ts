@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SECRET_SETTINGS } from '../../../shared/config';
+import { SECRET_SETTINGS } from '../../../shared/config/settings';
 import { REPO_ROOT } from './deploymentChecks';
 import { loadYaml, parseYaml, type YamlValue } from './yamlFile';
 
@@ -22,7 +22,7 @@ interface Step {
 }
 
 function load(file: string): Map {
-  return loadYaml(join(REPO_ROOT, file), file) as Map;
+  return loadYaml(join(REPO_ROOT, file), file);
 }
 
 function jobs(doc: Map): [string, Map][] {
@@ -68,7 +68,7 @@ describe('workflow files', () => {
 
   test.each(WORKFLOWS)('%s pins every action to a commit SHA, with its version in a comment', (file) => {
     // Read from the text: the version comment is not part of the YAML value.
-    const uses = [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/^\s*(?:-\s+)?uses:\s*(.+)$/gm)].map((m) => m[1]!.trim());
+    const uses = [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/^\s*(?:-\s+)?uses:\s*(.+)$/gm)].map((m) => m[1].trim());
     expect(uses.length).toBeGreaterThan(0);
     const unpinned = uses.filter((u) => !/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/.test(u));
     expect(unpinned).toEqual([]);
@@ -158,8 +158,8 @@ describe('deploy.yml', () => {
     expect(condition).toBe(
       "github.event_name == 'workflow_dispatch' || (github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event == 'push' && github.event.workflow_run.head_repository.full_name == github.repository)",
     );
-    expect(list[0]!.with?.ref).toBe('${{ github.event.workflow_run.head_sha || github.sha }}');
-    expect(list[0]!.with?.['persist-credentials']).toBe(false);
+    expect(list[0].with?.ref).toBe('${{ github.event.workflow_run.head_sha || github.sha }}');
+    expect(list[0].with?.['persist-credentials']).toBe(false);
   });
 
   test('logs in again (a fresh OIDC assertion) after the infra deployment, before the first Key Vault call', () => {
@@ -177,8 +177,8 @@ describe('deploy.yml', () => {
     const push = index((s) => /keyvault-secrets\.js push/.test(s.run ?? ''), 'stores secrets');
     const refresh = index((s) => /keyvault-secrets\.js check-references/.test(s.run ?? ''), 'refreshes and checks');
     expect(refresh).toBeGreaterThan(push);
-    expect(list[refresh]!.run!).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
-    expect(list[refresh]!.env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
+    expect(list[refresh].run!).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
+    expect(list[refresh].env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
     expect(list.some((s) => /az functionapp restart/.test(s.run ?? ''))).toBe(false);
   });
 
@@ -197,7 +197,7 @@ describe('deploy.yml', () => {
     for (const step of withSecrets) {
       // Only as env of a run step (never in `with:` of an action or inline in a script).
       expect(step.run).toBeDefined();
-      expect(strings((step.with ?? {}) as Map).concat(step.run ?? '').join('\n')).not.toMatch(SECRET_EXPR);
+      expect(strings((step.with ?? {})).concat(step.run ?? '').join('\n')).not.toMatch(SECRET_EXPR);
       for (const [name, value] of Object.entries(step.env ?? {})) {
         if (typeof value === 'string' && SECRET_EXPR.test(value)) expect(value).toBe(`\${{ secrets.${name} }}`);
       }
@@ -205,9 +205,9 @@ describe('deploy.yml', () => {
     const secretNames = (step: Step) => Object.entries(step.env ?? {}).filter(([, v]) => typeof v === 'string' && SECRET_EXPR.test(v)).map(([n]) => n).sort();
     expect(withSecrets.map((s) => s.name)).toEqual(['Secret settings to reference from Key Vault', 'Store secrets in Key Vault', 'Register and reconcile Engage listeners']);
     // Which secret settings exist (names) and storing them: all of them; the listener reconcile: the Engage ones it uses.
-    expect(secretNames(withSecrets[0]!)).toEqual(allSecrets);
-    expect(secretNames(withSecrets[1]!)).toEqual(allSecrets);
-    expect(secretNames(withSecrets[2]!)).toEqual(['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
+    expect(secretNames(withSecrets[0])).toEqual(allSecrets);
+    expect(secretNames(withSecrets[1])).toEqual(allSecrets);
+    expect(secretNames(withSecrets[2])).toEqual(['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
   });
 
   test('skips the listener reconcile with a notice until the Engage settings and secrets are set', () => {
@@ -216,8 +216,8 @@ describe('deploy.yml', () => {
     const guard = /for name in ([A-Z_ ]+); do\s+\[ -n "\$\{!name\}" \] \|\| missing="\$missing \$name"\s+done\s+if \[ -n "\$missing" \]; then\s+echo "::notice::listeners not reconciled: set\$missing[^"]*"\s+exit 0/.exec(run);
     expect(guard).not.toBeNull();
     expect(guard!.index).toBeLessThan(run.indexOf('az functionapp function keys list'));
-    expect(guard![1]!.trim().split(/\s+/).sort()).toEqual(['ENGAGE_BASE_URL', 'ENGAGE_CLIENT_ID', 'ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
-    for (const name of guard![1]!.trim().split(/\s+/)) expect(reconcile.env?.[name]).toBeDefined();
+    expect(guard![1].trim().split(/\s+/).sort()).toEqual(['ENGAGE_BASE_URL', 'ENGAGE_CLIENT_ID', 'ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
+    for (const name of guard![1].trim().split(/\s+/)) expect(reconcile.env?.[name]).toBeDefined();
   });
 
   test('the function key is masked, kept out of the repository and the rendered file is removed', () => {

@@ -13,7 +13,7 @@ export function parseYaml(text: string, file = '<yaml>'): YamlValue {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length) {
-    const first = problems[0]!;
+    const first = problems[0];
     const { line, col } = lineCounter.linePos(first.pos[0]);
     throw new Error(`${file}:${line}:${col}: ${first.message.split('\n')[0]}`);
   }

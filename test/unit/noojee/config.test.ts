@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/errors';
 import { isNoojeeConfigured, monitoredExtensions, notConfiguredReason } from '../../../shared/noojee/setup';
 

@@ -12,7 +12,7 @@ describe('parseSubscribeResponse', () => {
       ['400', '1412749517.489', 'Hungup'],
       ['410', '1412749510.488', 'Hungup'],
     ]);
-    expect(r.events[0]!.entry).toEqual(JSON.parse(SEED_SAMPLE).Data['400'][0]);
+    expect(r.events[0].entry).toEqual(JSON.parse(SEED_SAMPLE).Data['400'][0]);
   });
 
   it.each([
@@ -35,9 +35,9 @@ describe('parseSubscribeResponse', () => {
     });
     expect(r.seq).toBe(13);
     expect(r.events).toHaveLength(1);
-    expect(r.events[0]!.uniqueCallId).toBe('5.1');
-    expect(r.events[0]!.status).toBe('Parked Somewhere');
-    expect(r.events[0]!.entry.CallData.otherPartyCallerId).toBe('0412');
+    expect(r.events[0].uniqueCallId).toBe('5.1');
+    expect(r.events[0].status).toBe('Parked Somewhere');
+    expect(r.events[0].entry.CallData.otherPartyCallerId).toBe('0412');
     expect(r.unreadable.map((u) => [u.exten, u.index, u.entry])).toEqual([['400', 1, { nope: true }], ['400', 2, 'junk']]);
   });
 

@@ -1,6 +1,6 @@
 /** Issue 17.1: the shared redaction (credential-shaped fields and known values), as every sink uses it. */
 import { Redactor, redactText, redactUrl } from '../../../shared/redact';
-import { secretRedactor } from '../../../shared/config';
+import { secretRedactor } from '../../../shared/config/settings';
 import { HostLog } from '../../../local/host/invocation';
 
 test('credential-shaped fields are redacted without knowing the values', () => {

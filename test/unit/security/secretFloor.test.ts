@@ -1,5 +1,5 @@
 /** Issue 20.3: a secret setting shorter than SECRET_MIN_LENGTH is refused at load, named, never echoed. */
-import { loadConfig, SECRET_SETTINGS } from '../../../shared/config';
+import { loadConfig, SECRET_SETTINGS } from '../../../shared/config/settings';
 import { SECRET_MIN_LENGTH } from '../../../shared/config/core';
 import { ConfigError } from '../../../shared/errors';
 

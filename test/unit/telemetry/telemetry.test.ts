@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { drainNotifications, type DrainApi } from '../../../shared/notifications/drain';
+import { drainNotifications, type DrainApi } from '../../../shared/notificationApiV2/drain';
 import type { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { pollCallEvents } from '../../../shared/noojee/poller';
 import type { OutgoingMessage } from '../../../shared/queue/writer';
@@ -159,7 +159,7 @@ test('the Noojee poller starts one trace per poll and counts events and cursor l
     subscribe: async () => {
       calls++;
       if (calls === responses.length) controller.abort();
-      return responses[calls - 1]!;
+      return responses[calls - 1];
     },
   };
   const writer = recordingWriter();
@@ -174,8 +174,8 @@ test('the Noojee poller starts one trace per poll and counts events and cursor l
   const polls = otel.spans().filter((s) => s.name === 'noojee poll');
   expect(polls).toHaveLength(2);
   expect(polls.every((s) => s.kind === SpanKind.CONSUMER && s.parentSpanContext === undefined)).toBe(true);
-  expect(polls[0]!.spanContext().traceId).not.toBe(polls[1]!.spanContext().traceId);
-  expect(writer.batches.map((b) => b.traceId)).toEqual([polls[0]!.spanContext().traceId]);
+  expect(polls[0].spanContext().traceId).not.toBe(polls[1].spanContext().traceId);
+  expect(writer.batches.map((b) => b.traceId)).toEqual([polls[0].spanContext().traceId]);
   expect(await otel.metric(METRICS.noojeeEvents.name)).toBe(events + 1);
   expect(await otel.metric(METRICS.noojeeCursorLag.name)).toBe(lags + 1);
 });

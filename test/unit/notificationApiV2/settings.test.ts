@@ -1,7 +1,7 @@
-import { loadConfig, SECRET_SETTINGS } from '../../../shared/config';
+import { loadConfig, SECRET_SETTINGS } from '../../../shared/config/settings';
 import { ConfigError } from '../../../shared/errors';
-import { clientOptions, drainOptions, notificationApiConfigured } from '../../../shared/notifications/settings';
-import { drainRunsOnStartup } from '../../../shared/notifications/defaults';
+import { clientOptions, drainOptions, notificationApiConfigured } from '../../../shared/notificationApiV2/settings';
+import { drainRunsOnStartup } from '../../../shared/notificationApiV2/defaults';
 
 const storage = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 

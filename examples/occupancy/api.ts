@@ -1,6 +1,6 @@
 /** `GET /api/occupancy/{resourceId}`: a resource's live occupancy (404 unknown, 400 malformed id, 503 storage down). */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { isStorageUnavailable } from '../errors';
+import { isStorageUnavailable } from '../../shared/errors';
 import { occupancyView } from './model';
 import { occupancyStore } from './consumer';
 

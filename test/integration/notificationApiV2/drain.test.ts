@@ -1,15 +1,15 @@
 /** The drain against Azurite + the Notification API sandbox: zero loss, journal replay, faults, subscription upkeep. */
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { notificationsSandboxSettings, sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notifications';
+import { notificationsSandboxSettings, sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { getStorage, azuriteConnectionString, type StorageClients } from '../../../shared/storage';
 import { QueueWriter } from '../../../shared/queue/writer';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
-import { NotificationApiClient } from '../../../shared/notifications/client';
-import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notifications/defaults';
-import { drainNotifications, type DrainDeps, type DrainOptions } from '../../../shared/notifications/drain';
-import { journalEntryName, newRunId, type JournalEntry } from '../../../shared/notifications/journal';
-import { runNotificationsDrain } from '../../../shared/notifications/run';
-import { resetConfig } from '../../../shared/config';
+import { NotificationApiClient } from '../../../shared/notificationApiV2/client';
+import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notificationApiV2/defaults';
+import { drainNotifications, type DrainDeps, type DrainOptions } from '../../../shared/notificationApiV2/drain';
+import { journalEntryName, newRunId, type JournalEntry } from '../../../shared/notificationApiV2/journal';
+import { runNotificationsDrain } from '../../../shared/notificationApiV2/run';
+import { resetConfig } from '../../../shared/config/settings';
 import { StorageUnavailableError } from '../../../shared/errors';
 import { freePort } from '../../../local/ports';
 import { decodeMessageText, drainQueue, queueDepth } from '../../helpers/queues';
@@ -89,7 +89,7 @@ describe('drainNotifications', () => {
     expect(new Set(bodies.map((b) => b.id)).size).toBe(1000);
     expect(new Set(userIds(bodies))).toEqual(new Set(published.map((e) => e.user.id)));
     expect(bodies.every((b) => b.specversion === '1.0' && b.source === sandbox.url && (b.type === '101' || b.type === '301'))).toBe(true);
-    expect(bodies[0]!.id).toMatch(/^notifications\/\d{8}T\d{9}Z-[0-9a-f]{6}\/\d{6}:\d+$/);
+    expect(bodies[0].id).toMatch(/^notifications\/\d{8}T\d{9}Z-[0-9a-f]{6}\/\d{6}:\d+$/);
     expect(await t.deps.journal.list('notifications/')).toEqual([]);
     expect(sandbox.pending(id)).toBe(0);
 
@@ -177,7 +177,7 @@ describe('drainNotifications', () => {
     expect(run.stoppedBy).toBe('error');
     const kept = await t.deps.journal.list('quarantine/');
     expect(kept).toHaveLength(1);
-    expect((await t.deps.journal.read<{ text: string }>(kept[0]!))?.value.text).toBe('<html>maintenance</html>');
+    expect((await t.deps.journal.read<{ text: string }>(kept[0]))?.value.text).toBe('<html>maintenance</html>');
     // Not replayed as a journal entry.
     expect(await t.drain()).toMatchObject({ replayedEntries: 0, stoppedBy: 'empty' });
   });

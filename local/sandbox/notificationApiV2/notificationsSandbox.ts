@@ -16,8 +16,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notifications/defaults';
-import type { NotificationApiOptions } from '../../../shared/notifications/client';
+import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notificationApiV2/defaults';
+import type { NotificationApiOptions } from '../../../shared/notificationApiV2/client';
 import { SandboxModel, type Endpoint, type Fault, type SandboxClient, type SandboxSubscription, type SandboxUser } from './model';
 
 export type { Fault, SandboxClient, SandboxUser } from './model';
@@ -176,9 +176,9 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     const s = routes.subscription.exec(url.pathname);
     if (url.pathname === paths.token && method === 'POST') endpoint = 'token';
     else if (url.pathname === paths.subscriptions && method === 'POST') endpoint = 'create';
-    else if (n && method === 'GET') [endpoint, id] = ['notifications', decodeURIComponent(n[1]!)];
-    else if (s && method === 'GET') [endpoint, id] = ['get', decodeURIComponent(s[1]!)];
-    else if (s && method === 'DELETE') [endpoint, id] = ['delete', decodeURIComponent(s[1]!)];
+    else if (n && method === 'GET') [endpoint, id] = ['notifications', decodeURIComponent(n[1])];
+    else if (s && method === 'GET') [endpoint, id] = ['get', decodeURIComponent(s[1])];
+    else if (s && method === 'DELETE') [endpoint, id] = ['delete', decodeURIComponent(s[1])];
     if (!endpoint) throw apiError(404, 'NOT000404', 'Not found', `no endpoint ${method} ${url.pathname}`);
 
     const fault = model.takeFault(endpoint);
@@ -233,7 +233,7 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
 
   function authorize(req: IncomingMessage, scope: string) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const grant = m ? model.tokenInfo(m[1]!) : undefined;
+    const grant = m ? model.tokenInfo(m[1]) : undefined;
     if (!grant) throw apiError(401, 'NOT000401', 'Unauthorized', 'a valid access token is required');
     if (!grant.scopes.includes(scope)) throw apiError(403, 'NOT000403', 'Forbidden', `the access token lacks the scope ${scope}`);
     return grant;
@@ -244,7 +244,7 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     let clientId = form.get('client_id') ?? '';
     let secret = form.get('client_secret') ?? '';
-    if (basic) [clientId = '', secret = ''] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
+    if (basic) [clientId = '', secret = ''] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
     const grantType = form.get('grant_type');
     if (grantType !== 'client_credentials' && grantType !== 'password') {
       throw new HttpError(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials or password' });
@@ -303,7 +303,7 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
       return send(res, 201, model.view(model.createSubscription(c.client_id, c.event_type_ids, 'sandbox')));
     }
     const del = /^\/_sandbox\/subscriptions\/([^/]+)$/.exec(path);
-    if (method === 'DELETE' && del) return send(res, model.deleteSubscription(decodeURIComponent(del[1]!)) ? 204 : 404);
+    if (method === 'DELETE' && del) return send(res, model.deleteSubscription(decodeURIComponent(del[1])) ? 204 : 404);
     throw new HttpError(404, { error: `no control ${method} ${path}` });
   }
 

@@ -3,9 +3,9 @@
  * Eptura Engage (token, listener API, pusher), the Notification API v2 and Noojee CallManagementAPI.
  * Each source is simulated only when asked (npm start: when its real settings are absent).
  */
-import { startEngageSandbox, type EngageSandbox } from './engage';
-import { startNotificationsSandbox, notificationsSandboxSettings, type NotificationsSandbox } from './notifications';
-import { startNoojeeSandbox, type RunningNoojeeSandbox } from './noojee';
+import { startEngageSandbox, type EngageSandbox } from './engage/engageSandbox';
+import { startNotificationsSandbox, notificationsSandboxSettings, type NotificationsSandbox } from './notificationApiV2/notificationsSandbox';
+import { startNoojeeSandbox, type RunningNoojeeSandbox } from './noojee/noojeeSandbox';
 
 export interface SandboxOptions {
   /**
@@ -39,7 +39,7 @@ export const SANDBOX_NOOJEE_EXTENSIONS = ['400', '410', '420'];
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
   const settings: Record<string, string> = {};
-  const running: RunningSandbox = { settings, stop: async () => undefined };
+  const running: RunningSandbox = { settings, stop: () => Promise.resolve() };
   const stops: (() => Promise<void>)[] = [];
   try {
     if (options.engage) {

@@ -2,9 +2,9 @@
  * Occupancy documents in blob storage (`resources/<resourceId>.json` in OCCUPANCY_CONTAINER), updated
  * with ETag optimistic concurrency: read → apply → write if unchanged since the read, else again.
  */
-import { ConcurrencyError } from '../errors';
-import { JsonBlobStore } from '../state/jsonBlobStore';
-import type { StorageClients } from '../storage';
+import { ConcurrencyError } from '../../shared/errors';
+import { JsonBlobStore } from '../../shared/state/jsonBlobStore';
+import type { StorageClients } from '../../shared/storage';
 import { applyChanges, emptyDocument, type ApplyResult, type OccupancyChange, type OccupancyDocument } from './model';
 
 export interface OccupancyStoreOptions {

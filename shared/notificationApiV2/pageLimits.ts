@@ -32,7 +32,7 @@ export function overLimits(value: unknown, limits: JsonLimits): string | undefin
 function summaryOf(value: unknown): RejectedNotification['summary'] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   const summary: RejectedNotification['summary'] = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v === null || typeof v === 'boolean' || typeof v === 'number') summary[k] = v;
     else if (typeof v === 'string') summary[k] = v.length > 256 ? `${v.slice(0, 256)}…` : v;
   }

@@ -138,7 +138,7 @@ export class SandboxModel {
   expire(s: SandboxSubscription): void {
     const oldest = this.now() - this.retentionMs;
     let i = 0;
-    while (i < s.pending.length && s.pending[i]!.publishedAt < oldest) i++;
+    while (i < s.pending.length && s.pending[i].publishedAt < oldest) i++;
     if (i > 0) s.pending.splice(0, i);
   }
 
@@ -155,13 +155,14 @@ export class SandboxModel {
       Array.from({ length: input.count ?? 1 }, () => {
         const seq = this.seq++;
         const types = input.eventTypeId ? [input.eventTypeId] : [...new Set(targets.flatMap((s) => s.event_type_ids))];
-        const type = types.length ? types[seq % types.length]! : '101';
+        const type = types.length ? types[seq % types.length] : '101';
         return sampleEvent(type, new Date(at), seq);
       });
     let queued = 0;
     for (const s of targets) {
       for (const e of events) {
-        const type = String((e as { event_type_id?: unknown }).event_type_id ?? '');
+        const typeId = (e as { event_type_id?: unknown }).event_type_id;
+        const type = typeof typeId === 'string' || typeof typeId === 'number' ? String(typeId) : '';
         if (input.subscriptionId || s.event_type_ids.includes(type)) {
           s.pending.push({ event: e, publishedAt: at });
           queued++;
@@ -203,7 +204,7 @@ export class SandboxModel {
   takeFault(endpoint: Endpoint): Fault | undefined {
     const i = this.faults.findIndex((f) => !f.endpoint || f.endpoint === 'any' || f.endpoint === endpoint);
     if (i < 0) return undefined;
-    const f = this.faults[i]!;
+    const f = this.faults[i];
     if (f.after) {
       f.after--;
       return undefined;

@@ -213,7 +213,7 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
       try {
         if (method === 'POST') {
           const created = addListeners(body);
-          log(`engage sandbox: registered ${created.length} listener(s) for ${created[0]!.notificationUrl.replace(/([?&]code=)[^&]*/i, '$1***')}`);
+          log(`engage sandbox: registered ${created.length} listener(s) for ${created[0].notificationUrl.replace(/([?&]code=)[^&]*/i, '$1***')}`);
           return json(res, 200, created.map(visible));
         }
         if (method === 'DELETE') {
@@ -235,7 +235,7 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
       if (method === 'GET' && control === 'listeners') return json(res, 200, listeners.map(visible));
       if (method === 'GET' && control === 'deliveries') return json(res, 200, deliveries);
       const text = method === 'POST' ? await readText(req) : '';
-      let body: Record<string, unknown> = {};
+      let body: Record<string, unknown>;
       try {
         body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       } catch {
@@ -276,7 +276,7 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
   async function deliver(url: string, secret: string, notifications: { Action: string; DynamicParamA: string }[]): Promise<void> {
     const id = randomUUID().replace(/-/g, '');
     for (let attempt = 1; attempt <= retryDelays.length + 1 && !stopped; attempt++) {
-      if (attempt > 1) await sleep(retryDelays[attempt - 2]! * timeScale);
+      if (attempt > 1) await sleep(retryDelays[attempt - 2] * timeScale);
       if (stopped) return;
       const body = JSON.stringify({ Id: id, Attempt: attempt, Properties: { StaticParamA: 'DateTime' }, Notifications: notifications });
       const record: Delivery = { envelopeId: id, attempt, url, at: new Date().toISOString() };
@@ -364,7 +364,7 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
     pushSamples(count) {
       const types = Object.keys(EVENT_TYPES) as EventTypeName[];
       const items: PushNotification[] = [];
-      for (let i = 0; i < count; i++) items.push({ action: types[sampleIndex++ % types.length]! });
+      for (let i = 0; i < count; i++) items.push({ action: types[sampleIndex++ % types.length] });
       return sandbox.push(items);
     },
     injectFault(f) {

@@ -13,7 +13,7 @@
  * booking changes (which carry no update time) use the envelope `time` instead. Times without an
  * offset (Condeco sends local times) are compared as written.
  */
-import type { DeskPayload, DeskProgressionPayload, MeetingExternalPayload, MeetingProgressionPayload } from '../engage/events';
+import type { DeskPayload, DeskProgressionPayload, MeetingExternalPayload, MeetingProgressionPayload } from '../../shared/engage/events';
 
 export type ResourceKind = 'room' | 'desk';
 export type ProgressionAction = 'start' | 'stop' | 'extend';

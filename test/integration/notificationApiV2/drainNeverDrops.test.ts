@@ -8,8 +8,8 @@ import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { getStorage, type StorageClients } from '../../../shared/storage';
 import { QueueWriter } from '../../../shared/queue/writer';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
-import { drainNotifications, type DrainApi, type DrainDeps, type DrainOptions } from '../../../shared/notifications/drain';
-import { journalEntryName, newRunId } from '../../../shared/notifications/journal';
+import { drainNotifications, type DrainApi, type DrainDeps, type DrainOptions } from '../../../shared/notificationApiV2/drain';
+import { journalEntryName, newRunId } from '../../../shared/notificationApiV2/journal';
 import { drainQueue } from '../../helpers/queues';
 
 let azurite: RunningAzurite;
@@ -42,15 +42,15 @@ function upstream(pages: string[][], onRead?: (pageNo: number) => void): DrainAp
     async readNotifications() {
       const page = queue.shift() ?? [];
       onRead?.(++reads);
-      for (const text of page) served.push(/"notification_id":"([^"]+)"/.exec(text)![1]!);
+      for (const text of page) served.push(/"notification_id":"([^"]+)"/.exec(text)![1]);
       const text = `{"results":[${page.join(',')}]}`;
       return { ...(JSON.parse(text) as { results: unknown[] }), text };
     },
     async getSubscription(id: string) {
-      return { id, subscription_status: { number_of_remaining_notifications: queue.reduce((a, p) => a + p.length, 0) } } as never;
+      return { id, subscription_status: { number_of_remaining_notifications: queue.reduce((a, p) => a + p.length, 0) } };
     },
     async createSubscription() {
-      return { id: 'sub-1' } as never;
+      return { id: 'sub-1' };
     },
     async deleteSubscription() {},
   };

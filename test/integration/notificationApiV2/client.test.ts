@@ -1,10 +1,10 @@
 /** The Notification API client against the sandbox (real HTTP): tokens, scopes, ownership, paging, faults. */
-import { NotificationApiClient, type NotificationApiOptions } from '../../../shared/notifications/client';
-import { NotificationApiError } from '../../../shared/notifications/errors';
-import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notifications/defaults';
-import { SANDBOX_USER, sandboxClientOptions, startNotificationsSandbox, type NotificationsSandbox } from '../../../local/sandbox/notifications';
+import { NotificationApiClient, type NotificationApiOptions } from '../../../shared/notificationApiV2/client';
+import { NotificationApiError } from '../../../shared/notificationApiV2/errors';
+import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notificationApiV2/defaults';
+import { SANDBOX_USER, sandboxClientOptions, startNotificationsSandbox, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { waitFor } from '../../helpers/queues';
-import { withRetry } from '../../../shared/notifications/retry';
+import { withRetry } from '../../../shared/notificationApiV2/retry';
 import { gapMs, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../unit/http/scriptedServer';
 
 let sandbox: NotificationsSandbox;
@@ -231,10 +231,10 @@ describe('Retry-After (a small local server: the sandbox does not send it)', () 
     const waits: number[] = [];
     await withRetry(() => client().readNotifications('s1', 10), { attempts: 3, baseDelayMs: 10, onRetry: (_e, _a, ms) => waits.push(ms) });
     expect(waits).toHaveLength(1);
-    expect(waits[0]!).toBeGreaterThan(1000);
-    expect(waits[0]!).toBeLessThanOrEqual(3000);
+    expect(waits[0]).toBeGreaterThan(1000);
+    expect(waits[0]).toBeLessThanOrEqual(3000);
     expect(reads()).toHaveLength(2);
-    expect(gapMs(reads(), 0, 1)).toBeGreaterThanOrEqual(waits[0]! - 50);
+    expect(gapMs(reads(), 0, 1)).toBeGreaterThanOrEqual(waits[0] - 50);
   });
 
   it('a Retry-After beyond the remaining budget ends the retries at once', async () => {

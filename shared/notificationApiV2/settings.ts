@@ -1,5 +1,5 @@
 /** Turns the NOTIFICATIONS_* settings into client and drain options (ConfigError naming what is missing). */
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import { ConfigError } from '../errors';
 import type { NotificationApiOptions } from './client';
 import { DEFAULT_PATHS } from './defaults';

@@ -5,7 +5,7 @@
  * logged and recorded (the next run retries); configuration and storage failures fail the invocation.
  */
 import type { InvocationContext } from '@azure/functions';
-import { getConfig, secretRedactor, type Config } from '../config';
+import { getConfig, secretRedactor, type Config } from '../config/settings';
 import { ConfigError, StorageUnavailableError } from '../errors';
 import { QueueWriter, writerOptions } from '../queue/writer';
 import { JsonBlobStore } from '../state/jsonBlobStore';

@@ -1,6 +1,6 @@
 import { decodeMessageText } from '../../helpers/queues';
 import { encodeMessage } from '../../../shared/queue/writer';
-import { journalEntryName, messagesFor, newRunId, notificationType, type JournalEntry } from '../../../shared/notifications/journal';
+import { journalEntryName, messagesFor, newRunId, notificationType, type JournalEntry } from '../../../shared/notificationApiV2/journal';
 
 const entry: JournalEntry = {
   version: 1,
@@ -46,10 +46,10 @@ describe('notifications journal', () => {
         data: entry.results[0],
       },
     });
-    expect((first[1]!.body as { type: string; time: string }).type).toBe('102');
-    expect((first[2]!.body as { type: string; time: string })).toMatchObject({ type: 'unknown', time: entry.readAt });
+    expect((first[1].body as { type: string; time: string }).type).toBe('102');
+    expect((first[2].body as { type: string; time: string })).toMatchObject({ type: 'unknown', time: entry.readAt });
     // What the queue trigger decodes is the same envelope.
-    expect(decodeMessageText(encodeMessage(first[0]!.body)).body).toEqual(first[0]!.body);
+    expect(decodeMessageText(encodeMessage(first[0].body)).body).toEqual(first[0].body);
   });
 
   it('writes the notification alone in raw format', () => {

@@ -261,7 +261,7 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
         return sendJson(res, 200, model.scriptCall(b as ScriptedCallOptions));
       }
       case 'POST /_sandbox/faults':
-        setFaults((body ?? {}) as FaultSettings);
+        setFaults((body ?? {}));
         return sendJson(res, 200, faults);
       case 'DELETE /_sandbox/faults':
         clearFaults();
@@ -272,7 +272,7 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
   }
 
   function playSeedSample(call: 1 | 2): number {
-    return model.emit(SEED_SAMPLE_CALLS[call - 1]!);
+    return model.emit(SEED_SAMPLE_CALLS[call - 1]);
   }
 
   const server = createServer((req, res) => {
@@ -299,9 +299,9 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
     const exts = options.traffic.extensions ?? ['400', '410', '420'];
     traffic = setInterval(() => {
       if (exts.length < 2) return;
-      const from = exts[Math.floor(Math.random() * exts.length)]!;
+      const from = exts[Math.floor(Math.random() * exts.length)];
       const others = exts.filter((e) => e !== from);
-      const to = others[Math.floor(Math.random() * others.length)]!;
+      const to = others[Math.floor(Math.random() * others.length)];
       const r = Math.random();
       const outcome: CallOutcome = r < 0.7 ? 'answered' : r < 0.85 ? 'busy' : 'no-answer';
       model.scriptCall({ from, to, outcome, ringMs: 2000 + Math.floor(Math.random() * 3000), talkMs: 5000 + Math.floor(Math.random() * 25_000) });

@@ -164,7 +164,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 function timerLocks(dir: string, log: HostLog): ReturnType<typeof singletonLocks> {
   let packageName = 'local-host';
   try {
-    packageName = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name ?? packageName);
+    const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') packageName = name;
   } catch {
     // no package.json: the default host id
   }

@@ -1,6 +1,6 @@
-import { NotificationApiError, isSubscriptionNotFound, isTransient } from '../../../shared/notifications/errors';
-import { withRetry } from '../../../shared/notifications/retry';
-import { apiError } from '../../../shared/notifications/client';
+import { NotificationApiError, isSubscriptionNotFound, isTransient } from '../../../shared/notificationApiV2/errors';
+import { withRetry } from '../../../shared/notificationApiV2/retry';
+import { apiError } from '../../../shared/notificationApiV2/client';
 
 describe('notifications errors and retry', () => {
   it('parses both error body styles into typed errors', () => {
@@ -37,7 +37,7 @@ describe('notifications errors and retry', () => {
     ).rejects.toThrow('down');
     expect(calls).toBe(4);
     expect(delays).toHaveLength(3);
-    expect(delays[2]!).toBeGreaterThan(delays[0]!);
+    expect(delays[2]).toBeGreaterThan(delays[0]);
   });
 
   it('does not retry permanent failures and returns the first success', async () => {

@@ -1,12 +1,12 @@
 /** `engage-bridge subscriptions create|status|delete` against Azurite + the Notification API sandbox. */
 import { Command } from 'commander';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { notificationsSandboxSettings, startNotificationsSandbox, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notifications';
+import { notificationsSandboxSettings, startNotificationsSandbox, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { registerSubscriptionCommands, createSubscriptionCommand, subscriptionStatusCommand, deleteSubscriptionCommand } from '../../../cli/subscriptions';
-import { resetConfig } from '../../../shared/config';
+import { resetConfig } from '../../../shared/config/settings';
 import { getStorage } from '../../../shared/storage';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
-import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notifications/defaults';
+import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notificationApiV2/defaults';
 
 let azurite: RunningAzurite;
 let sandbox: NotificationsSandbox;

@@ -125,7 +125,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   let subscriptionId: string;
   let backlogBefore: number | undefined;
   try {
-    const ensured = await ensureSubscription({ api: deps.api, checkpoints: deps.checkpoints, retry, log: log.warn }, options.subscription);
+    const ensured = await ensureSubscription({ api: deps.api, checkpoints: deps.checkpoints, retry, log: (message) => log.warn(message) }, options.subscription);
     subscriptionId = ensured.id;
     result.subscriptionId = ensured.id;
     result.subscriptionCreated = ensured.created;

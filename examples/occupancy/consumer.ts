@@ -4,15 +4,15 @@
  * storage. Loaded on the first message by the occupancy queue triggers (functions/occupancy*.ts).
  */
 import type { InvocationContext } from '@azure/functions';
-import { getConfig } from '../config';
-import { consumerSpec, type ConsumerEvent } from '../consumer/define';
+import { getConfig } from '../../shared/config/settings';
+import { consumerSpec, type ConsumerEvent } from '../../shared/consumer/define';
 import {
   deskPayload,
   deskProgressionPayload,
   meetingExternalPayload,
   meetingProgressionPayload,
-} from '../engage/events';
-import { getStorage } from '../storage';
+} from '../../shared/engage/events';
+import { getStorage } from '../../shared/storage';
 import {
   deskBookingChanges,
   deskProgressionChanges,
