@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const envelopes = Number(values.envelopes);
   const notifications = Number(values.notifications);
   const rounds = Number(values.rounds);
-  if (![envelopes, notifications, rounds].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--envelopes, --notifications and --rounds take positive integers');
+  if (![envelopes, notifications, rounds].every((n) => Number.isInteger(n) && n > 0))
+    throw new Error('--envelopes, --notifications and --rounds take positive integers');
 
   const azurite = await startAzurite();
   const functionKey = randomBytes(24).toString('base64url');
@@ -54,11 +55,21 @@ async function main(): Promise<void> {
     // An older build's host runs that build's app (its project root holds package.json and dist/).
     values.host ? { cwd: resolve(dirname(values.host), '..', '..', '..') } : {},
   );
-  const payload = encodeBase64Json([{ Date: '2026-11-24T00:00:00', BookingID: 1, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false }]);
+  const payload = encodeBase64Json([
+    { Date: '2026-11-24T00:00:00', BookingID: 1, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false },
+  ]);
   const push = async (id: string, n: number): Promise<{ id: string; status: number; ms: number }> => {
-    const body = JSON.stringify({ Id: id, Attempt: 1, Notifications: Array.from({ length: n }, () => ({ Action: 'DESK', DynamicParamA: payload })) });
+    const body = JSON.stringify({
+      Id: id,
+      Attempt: 1,
+      Notifications: Array.from({ length: n }, () => ({ Action: 'DESK', DynamicParamA: payload })),
+    });
     const started = performance.now();
-    const res = await fetch(`${host.ready}/api/engage/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': functionKey }, body });
+    const res = await fetch(`${host.ready}/api/engage/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': functionKey },
+      body,
+    });
     await res.arrayBuffer();
     return { id, status: res.status, ms: performance.now() - started };
   };
@@ -66,7 +77,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) if ((await push(`warmup-${i}`, 100)).status !== 200) throw new Error('warm-up push not stored');
     const answers: { id: string; status: number; ms: number }[] = [];
     const started = performance.now();
-    for (let r = 0; r < rounds; r++) answers.push(...(await Promise.all(Array.from({ length: envelopes }, (_, e) => push(`r${r}-e${e}`, notifications)))));
+    for (let r = 0; r < rounds; r++)
+      answers.push(...(await Promise.all(Array.from({ length: envelopes }, (_, e) => push(`r${r}-e${e}`, notifications)))));
     const seconds = (performance.now() - started) / 1000;
 
     const queue = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(QUEUE);
@@ -83,10 +95,18 @@ async function main(): Promise<void> {
     const halfWritten = by(503).filter((a) => (landed.get(a.id) ?? 0) > 0);
     const incomplete200 = by(200).filter((a) => (landed.get(a.id) ?? 0) !== notifications).length;
     const f = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log(`admission: ${rounds} round(s) of ${envelopes} concurrent envelopes × ${notifications} notifications (${values.host ?? 'this build'}), ${seconds.toFixed(1)} s`);
-    console.log(`  answered 200: ${by(200).length} (answer time max ${f(Math.max(0, ...by(200).map((a) => a.ms)))}), 503: ${by(503).length} (answer time min ${f(Math.min(...by(503).map((a) => a.ms), Infinity))}), other: ${answers.length - by(200).length - by(503).length}`);
-    console.log(`  half-written at 503: ${halfWritten.length} envelope(s), ${halfWritten.reduce((s, a) => s + (landed.get(a.id) ?? 0), 0)} message(s) already written; 200 with a message missing: ${incomplete200}`);
-    console.log(`  accepted: ${(by(200).length / seconds).toFixed(2)} envelopes/s (${((by(200).length * notifications) / seconds).toFixed(0)} messages/s)`);
+    console.log(
+      `admission: ${rounds} round(s) of ${envelopes} concurrent envelopes × ${notifications} notifications (${values.host ?? 'this build'}), ${seconds.toFixed(1)} s`,
+    );
+    console.log(
+      `  answered 200: ${by(200).length} (answer time max ${f(Math.max(0, ...by(200).map((a) => a.ms)))}), 503: ${by(503).length} (answer time min ${f(Math.min(...by(503).map((a) => a.ms), Infinity))}), other: ${answers.length - by(200).length - by(503).length}`,
+    );
+    console.log(
+      `  half-written at 503: ${halfWritten.length} envelope(s), ${halfWritten.reduce((s, a) => s + (landed.get(a.id) ?? 0), 0)} message(s) already written; 200 with a message missing: ${incomplete200}`,
+    );
+    console.log(
+      `  accepted: ${(by(200).length / seconds).toFixed(2)} envelopes/s (${((by(200).length * notifications) / seconds).toFixed(0)} messages/s)`,
+    );
   } finally {
     await host.stop();
     await azurite.stop();

@@ -20,7 +20,12 @@ import { NotificationApiClient } from '../shared/notificationApiV2/client';
 import { drainNotifications, type DrainOptions } from '../shared/notificationApiV2/drain';
 import { messagesFor, type JournalEntry } from '../shared/notificationApiV2/journal';
 import { clientOptions, drainOptions } from '../shared/notificationApiV2/settings';
-import { sampleEvent, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SAMPLE_EVENT_TYPES } from '../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  sampleEvent,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_CLIENT_SECRET,
+  SAMPLE_EVENT_TYPES,
+} from '../local/sandbox/notificationApiV2/notificationsSandbox';
 import { distFile, startService, type ServiceProcess } from './processes';
 
 export const DRAIN_QUEUE = 'bench-drain';
@@ -64,10 +69,18 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
   const { log } = options;
   let sandbox: ServiceProcess | undefined;
   try {
-    sandbox = await startService(distFile('bench/notificationsSandboxMain.js'), [], { ...process.env }, /^Notifications sandbox listening on (\S+)/);
+    sandbox = await startService(
+      distFile('bench/notificationsSandboxMain.js'),
+      [],
+      { ...process.env },
+      /^Notifications sandbox listening on (\S+)/,
+    );
     const sandboxUrl = sandbox.ready;
     const eventTypeIds = Object.keys(SAMPLE_EVENT_TYPES);
-    const subscriptionId = await control<{ id: string }>(sandboxUrl, 'POST', '/_sandbox/subscriptions', { client_id: SANDBOX_CLIENT_ID, event_type_ids: eventTypeIds }).then((s) => s.id);
+    const subscriptionId = await control<{ id: string }>(sandboxUrl, 'POST', '/_sandbox/subscriptions', {
+      client_id: SANDBOX_CLIENT_ID,
+      event_type_ids: eventTypeIds,
+    }).then((s) => s.id);
 
     const env: NodeJS.ProcessEnv = {
       AzureWebJobsStorage: options.connectionString,
@@ -83,7 +96,10 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
     const drainOpts: DrainOptions = { ...drainOptions(config), timeBudgetMs: 3600_000 };
     const storage = await getStorage('AzureWebJobsStorage', env);
     const api = new NotificationApiClient(clientOptions(config));
-    const writer = new QueueWriter(storage, { claimCheckContainer: config.CLAIM_CHECK_CONTAINER, concurrency: config.NOTIFICATIONS_ENQUEUE_CONCURRENCY });
+    const writer = new QueueWriter(storage, {
+      claimCheckContainer: config.CLAIM_CHECK_CONTAINER,
+      concurrency: config.NOTIFICATIONS_ENQUEUE_CONCURRENCY,
+    });
     const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
     const checkpoints = new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER);
     const parallelism = config.NOTIFICATIONS_ENQUEUE_CONCURRENCY * config.NOTIFICATIONS_PAGES_IN_FLIGHT;
@@ -100,9 +116,18 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
       }
     };
     const rawBodies = (events: unknown[]) =>
-      messagesFor('notifications/bench-raw/000001', { version: 1, subscriptionId, source: api.source, readAt: new Date().toISOString(), page: null, results: events } satisfies JournalEntry, drainOpts).map((m) =>
-        encodeMessage(m.body),
-      );
+      messagesFor(
+        'notifications/bench-raw/000001',
+        {
+          version: 1,
+          subscriptionId,
+          source: api.source,
+          readAt: new Date().toISOString(),
+          page: null,
+          results: events,
+        } satisfies JournalEntry,
+        drainOpts,
+      ).map((m) => encodeMessage(m.body));
 
     // Warm-up of both paths (connections, token, JIT), then empty queues.
     const warm = generate(Math.min(200, options.notifications), 0);
@@ -116,7 +141,9 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
     const events = generate(options.notifications, warm.length);
     const bodies = rawBodies(events);
     await publish(events);
-    log(`drain: ${options.notifications} notifications published to sandbox subscription ${subscriptionId}; page size ${drainOpts.pageSize}, pages in flight ${drainOpts.pagesInFlight}, enqueue concurrency ${config.NOTIFICATIONS_ENQUEUE_CONCURRENCY}`);
+    log(
+      `drain: ${options.notifications} notifications published to sandbox subscription ${subscriptionId}; page size ${drainOpts.pageSize}, pages in flight ${drainOpts.pagesInFlight}, enqueue concurrency ${config.NOTIFICATIONS_ENQUEUE_CONCURRENCY}`,
+    );
 
     // raw, drain, raw: the raw time is the mean of the runs before and after (machine load drifts).
     const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -127,15 +154,26 @@ export async function benchDrain(options: DrainBenchOptions): Promise<DrainBench
     const [, rawBeforeMs] = await timed(() => sendRaw(rawQueue, bodies, parallelism));
     log(`raw enqueue of ${bodies.length}: ${rawBeforeMs.toFixed(0)} ms`);
     const [result, drainMs] = await timed(drain);
-    log(`drain of ${result.drained}: ${drainMs.toFixed(0)} ms (${result.pages} pages, stopped: ${result.stoppedBy}${result.error ? `, ${result.error}` : ''})`);
+    log(
+      `drain of ${result.drained}: ${drainMs.toFixed(0)} ms (${result.pages} pages, stopped: ${result.stoppedBy}${result.error ? `, ${result.error}` : ''})`,
+    );
     const [, rawAfterMs] = await timed(() => sendRaw(rawQueue, bodies, parallelism));
     log(`raw enqueue of ${bodies.length} again: ${rawAfterMs.toFixed(0)} ms`);
     const rawMs = (rawBeforeMs + rawAfterMs) / 2;
 
-    const [drainAfter, rawAfter, journalLeft] = await Promise.all([count(drainQueue), count(rawQueue), journal.list('notifications/').then((l) => l.length)]);
+    const [drainAfter, rawAfter, journalLeft] = await Promise.all([
+      count(drainQueue),
+      count(rawQueue),
+      journal.list('notifications/').then((l) => l.length),
+    ]);
     const drainQueued = drainAfter - drainBefore;
     const rawQueued = (rawAfter - rawBefore) / 2;
-    const verified = result.drained === options.notifications && drainQueued === options.notifications && rawQueued === options.notifications && journalLeft === 0 && !result.error;
+    const verified =
+      result.drained === options.notifications &&
+      drainQueued === options.notifications &&
+      rawQueued === options.notifications &&
+      journalLeft === 0 &&
+      !result.error;
     return {
       notifications: options.notifications,
       pageSize: drainOpts.pageSize,

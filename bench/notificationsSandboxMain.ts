@@ -10,7 +10,11 @@ import { startNotificationsSandbox } from '../local/sandbox/notificationApiV2/no
 async function main(): Promise<void> {
   const sandbox = await startNotificationsSandbox({ port: 0 });
   process.stdout.write(`Notifications sandbox listening on ${sandbox.url}\n`);
-  const stop = () => void sandbox.stop().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    void sandbox.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

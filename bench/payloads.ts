@@ -20,7 +20,15 @@ export interface SignedBody {
 }
 
 function deskProgression(i: number): unknown[] {
-  return [{ BookingId: 100_000 + i, ResourceItemId: 1000 + (i % 500), UpdateTime: '2026-11-23T09:00:00', DeskProgressionAction: i % 3, ActionSource: 1 }];
+  return [
+    {
+      BookingId: 100_000 + i,
+      ResourceItemId: 1000 + (i % 500),
+      UpdateTime: '2026-11-23T09:00:00',
+      DeskProgressionAction: i % 3,
+      ActionSource: 1,
+    },
+  ];
 }
 
 /** `count` distinct pusher envelopes (ids `bench-<n>`) with one notification each, signed with `secret`. */

@@ -72,15 +72,24 @@ export async function startService(
   readyPattern: RegExp,
   options: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
 ): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { env, cwd: options.cwd ?? projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+    env,
+    cwd: options.cwd ?? projectRoot(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let count = 0;
   let tail: string[] = [];
   let partial = '';
   let resolveReady: (value: string) => void = () => undefined;
   const ready = new Promise<string>((resolve, reject) => {
     resolveReady = resolve;
-    child.once('exit', (code, signal) => reject(new Error(`${script} exited before it was ready (code ${code}, signal ${signal}):\n${tail.join('\n')}`)));
-    setTimeout(() => reject(new Error(`${script} was not ready within ${options.timeoutMs ?? 30_000} ms:\n${tail.join('\n')}`)), options.timeoutMs ?? 30_000).unref();
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${script} exited before it was ready (code ${code}, signal ${signal}):\n${tail.join('\n')}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`${script} was not ready within ${options.timeoutMs ?? 30_000} ms:\n${tail.join('\n')}`)),
+      options.timeoutMs ?? 30_000,
+    ).unref();
   });
   const onData = (chunk: Buffer) => {
     const text = partial + chunk.toString('utf8');
@@ -135,6 +144,8 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd = projectRoo
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(' ')} exited with ${code}: ${err.slice(-1000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`node ${args.join(' ')} exited with ${code}: ${err.slice(-1000)}`)),
+    );
   });
 }

@@ -47,7 +47,8 @@ export function inclusive(profile: CpuProfile, pattern: RegExp, top = 25): Profi
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${areaOf(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+  const keyOf = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${areaOf(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
   const totals = new Map<string, number>();
   let busyUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -72,7 +73,8 @@ export function inclusive(profile: CpuProfile, pattern: RegExp, top = 25): Profi
 export function summarise(profile: CpuProfile, top = 25): { totalMs: number; byFunction: ProfileLine[]; byArea: ProfileLine[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
   const fn = new Map<string, number>();
   const area = new Map<string, number>();
@@ -104,12 +106,14 @@ if (require.main === module) {
   const incIndex = process.argv.indexOf('--inclusive');
   if (incIndex > 0) {
     process.stdout.write(`${file}: inclusive time of /${process.argv[incIndex + 1]}/ (% of busy time)\n`);
-    for (const l of inclusive(profile, new RegExp(process.argv[incIndex + 1] ?? '.'), top)) process.stdout.write(`  ${String(l.percent).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
+    for (const l of inclusive(profile, new RegExp(process.argv[incIndex + 1] ?? '.'), top))
+      process.stdout.write(`  ${String(l.percent).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
     process.exit(0);
   }
   const s = summarise(profile, top);
   process.stdout.write(`${file}: ${s.totalMs} ms sampled\n\nself time by area:\n`);
   for (const l of s.byArea) process.stdout.write(`  ${String(l.percent).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
   process.stdout.write('\nself time by function:\n');
-  for (const l of s.byFunction) process.stdout.write(`  ${String(l.percent).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
+  for (const l of s.byFunction)
+    process.stdout.write(`  ${String(l.percent).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
 }

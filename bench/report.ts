@@ -12,21 +12,46 @@ export const GOALS = { webhookRatioMin: 0.9, drainRatioMax: 1.2, coldStartMaxMs:
 
 export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart'>): Goal[] {
   const goals: Goal[] = [];
-  if (r.webhook) goals.push({ name: 'webhook throughput / raw', target: `>= ${GOALS.webhookRatioMin}`, measured: r.webhook.ratio.toFixed(2), met: r.webhook.ratio >= GOALS.webhookRatioMin });
-  if (r.drain) goals.push({ name: 'drain time / raw', target: `<= ${GOALS.drainRatioMax}`, measured: r.drain.ratio.toFixed(2), met: r.drain.ratio <= GOALS.drainRatioMax });
-  if (r.coldStart) goals.push({ name: 'cold start (median)', target: `<= ${GOALS.coldStartMaxMs} ms`, measured: `${r.coldStart.medianMs} ms`, met: r.coldStart.medianMs <= GOALS.coldStartMaxMs });
+  if (r.webhook)
+    goals.push({
+      name: 'webhook throughput / raw',
+      target: `>= ${GOALS.webhookRatioMin}`,
+      measured: r.webhook.ratio.toFixed(2),
+      met: r.webhook.ratio >= GOALS.webhookRatioMin,
+    });
+  if (r.drain)
+    goals.push({
+      name: 'drain time / raw',
+      target: `<= ${GOALS.drainRatioMax}`,
+      measured: r.drain.ratio.toFixed(2),
+      met: r.drain.ratio <= GOALS.drainRatioMax,
+    });
+  if (r.coldStart)
+    goals.push({
+      name: 'cold start (median)',
+      target: `<= ${GOALS.coldStartMaxMs} ms`,
+      measured: `${r.coldStart.medianMs} ms`,
+      met: r.coldStart.medianMs <= GOALS.coldStartMaxMs,
+    });
   return goals;
 }
 
 /** Zero loss: every webhook request answered 2xx and landed, every drained notification landed. */
 export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain'>): string[] {
   const problems: string[] = [];
-  for (const [name, side] of r.webhook ? ([['raw', r.webhook.raw], ['webhook', r.webhook.webhook]] as const) : []) {
+  for (const [name, side] of r.webhook
+    ? ([
+        ['raw', r.webhook.raw],
+        ['webhook', r.webhook.webhook],
+      ] as const)
+    : []) {
     if (!side.allAnswered2xx) problems.push(`${name}: not every request was answered 2xx`);
     if (!side.allQueued) problems.push(`${name}: queue count does not match the 2xx answers`);
   }
   if (r.drain && !r.drain.verified) {
-    problems.push(`drain: ${r.drain.drained} drained, ${r.drain.drainQueued} in the drain queue, ${r.drain.rawQueued} in the raw queue, ${r.drain.journalLeft} journal entries left (expected ${r.drain.notifications}, ${r.drain.notifications}, ${r.drain.notifications}, 0)${r.drain.drainError ? `: ${r.drain.drainError}` : ''}`);
+    problems.push(
+      `drain: ${r.drain.drained} drained, ${r.drain.drainQueued} in the drain queue, ${r.drain.rawQueued} in the raw queue, ${r.drain.journalLeft} journal entries left (expected ${r.drain.notifications}, ${r.drain.notifications}, ${r.drain.notifications}, 0)${r.drain.drainError ? `: ${r.drain.drainError}` : ''}`,
+    );
   }
   return problems;
 }
@@ -44,7 +69,10 @@ export function formatReport(r: BenchResult): string {
   out.push(`engage-bridge benchmark ${r.startedAt} (${r.machine.node}, ${r.machine.platform}, ${r.machine.cpus} x ${r.machine.cpuModel})`);
   if (r.webhook) {
     const w = r.webhook;
-    out.push('', `HTTP: C=${w.connections}, ${w.durationSeconds} s x ${w.rounds} round(s), 1 notification per envelope, ms-signature enforced, decoder base64-json, message ${w.messageBytes} B (base64)`);
+    out.push(
+      '',
+      `HTTP: C=${w.connections}, ${w.durationSeconds} s x ${w.rounds} round(s), 1 notification per envelope, ms-signature enforced, decoder base64-json, message ${w.messageBytes} B (base64)`,
+    );
     out.push(
       table([
         ['path', 'req/s (2xx)', 'p50 ms', 'p99 ms', '2xx', 'non-2xx/errors', 'queued', 'verified', 'server CPU/req', 'peak RSS'],
@@ -71,30 +99,61 @@ export function formatReport(r: BenchResult): string {
   }
   if (r.drain) {
     const d = r.drain;
-    out.push('', `v2 drain: ${d.notifications} notifications, page size ${d.pageSize}, ${d.pagesInFlight} pages in flight, enqueue concurrency ${d.enqueueConcurrency} (raw: ${d.parallelism} sends in flight)`);
+    out.push(
+      '',
+      `v2 drain: ${d.notifications} notifications, page size ${d.pageSize}, ${d.pagesInFlight} pages in flight, enqueue concurrency ${d.enqueueConcurrency} (raw: ${d.parallelism} sends in flight)`,
+    );
     out.push(
       table([
         ['path', 'time ms', 'msg/s', 'landed', 'verified'],
-        [`(c) raw SDK enqueue (mean of ${d.rawRunsMs.join(' / ')})`, String(d.rawMs), d.rawPerSec.toFixed(0), String(d.rawQueued), d.rawQueued === d.notifications ? 'yes' : 'NO'],
-        [`(c) drain (${d.drainPages} pages, journaled)`, String(d.drainMs), d.drainPerSec.toFixed(0), String(d.drainQueued), d.verified ? 'yes' : 'NO'],
+        [
+          `(c) raw SDK enqueue (mean of ${d.rawRunsMs.join(' / ')})`,
+          String(d.rawMs),
+          d.rawPerSec.toFixed(0),
+          String(d.rawQueued),
+          d.rawQueued === d.notifications ? 'yes' : 'NO',
+        ],
+        [
+          `(c) drain (${d.drainPages} pages, journaled)`,
+          String(d.drainMs),
+          d.drainPerSec.toFixed(0),
+          String(d.drainQueued),
+          d.verified ? 'yes' : 'NO',
+        ],
       ]),
     );
     out.push(`ratio drain/raw time: ${d.ratio.toFixed(2)}`);
   }
   if (r.coldStart) {
     const c = r.coldStart;
-    out.push('', `(d) cold start require('dist/functions/index.js'): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.runs} processes, ${c.modulesLoaded} modules)`);
+    out.push(
+      '',
+      `(d) cold start require('dist/functions/index.js'): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.runs} processes, ${c.modulesLoaded} modules)`,
+    );
   }
   if (r.coldStartTelemetry) {
     const c = r.coldStartTelemetry;
-    out.push(`    with telemetry on (APPLICATIONINSIGHTS_CONNECTION_STRING set): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.modulesLoaded} modules)`);
+    out.push(
+      `    with telemetry on (APPLICATIONINSIGHTS_CONNECTION_STRING set): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.modulesLoaded} modules)`,
+    );
   }
-  out.push(`(e) peak RSS: bench process ${mb(r.benchPeakRssKb)}${r.webhook ? `, local host ${mb(r.webhook.webhook.peakRssKb)}, raw server ${mb(r.webhook.raw.peakRssKb)}` : ''}`);
+  out.push(
+    `(e) peak RSS: bench process ${mb(r.benchPeakRssKb)}${r.webhook ? `, local host ${mb(r.webhook.webhook.peakRssKb)}, raw server ${mb(r.webhook.raw.peakRssKb)}` : ''}`,
+  );
   if (r.goals.length) {
-    out.push('', 'Goals (reported, not asserted):', table([['goal', 'target', 'measured', 'met'], ...r.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO'])]));
+    out.push(
+      '',
+      'Goals (reported, not asserted):',
+      table([['goal', 'target', 'measured', 'met'], ...r.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO'])]),
+    );
   }
   const problems = verificationProblems(r);
-  out.push('', problems.length ? `ZERO-LOSS CHECK FAILED:\n  ${problems.join('\n  ')}` : 'Zero-loss check: every request answered 2xx and landed; every notification landed.');
+  out.push(
+    '',
+    problems.length
+      ? `ZERO-LOSS CHECK FAILED:\n  ${problems.join('\n  ')}`
+      : 'Zero-loss check: every request answered 2xx and landed; every notification landed.',
+  );
   if (r.file) out.push(`Results: ${r.file}`);
   return out.join('\n');
 }

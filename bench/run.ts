@@ -79,8 +79,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const result: BenchResult = {
     startedAt: started.toISOString(),
     finishedAt: '',
-    machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
-    options: { durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds, connections: options.connections, rounds: options.rounds, notifications: options.notifications, coldRuns: options.coldRuns, only: options.only },
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    },
+    options: {
+      durationSeconds: options.durationSeconds,
+      warmupSeconds: options.warmupSeconds,
+      connections: options.connections,
+      rounds: options.rounds,
+      notifications: options.notifications,
+      coldRuns: options.coldRuns,
+      only: options.only,
+    },
     benchPeakRssKb: 0,
     goals: [],
   };
@@ -113,7 +126,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       }
       if (options.only.includes('scaleout')) {
         const { connections, durationSeconds, rounds, notifications } = options;
-        result.scaleOut = await benchScaleOut({ connectionString: azurite.connectionString, connections, durationSeconds, rounds, notifications, log });
+        result.scaleOut = await benchScaleOut({
+          connectionString: azurite.connectionString,
+          connections,
+          durationSeconds,
+          rounds,
+          notifications,
+          log,
+        });
       }
     } finally {
       await azurite.stop();
@@ -158,8 +178,15 @@ function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${v}")`);
     return n;
   };
-  const only = values.only === undefined ? DEFAULTS.only : values.only.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of only) if (!['webhook', 'drain', 'cold', 'scaleout'].includes(p)) throw new Error(`--only takes webhook, drain, cold, scaleout (got "${p}")`);
+  const only =
+    values.only === undefined
+      ? DEFAULTS.only
+      : values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  for (const p of only)
+    if (!['webhook', 'drain', 'cold', 'scaleout'].includes(p)) throw new Error(`--only takes webhook, drain, cold, scaleout (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),

@@ -24,7 +24,17 @@ export interface ScaleOutBenchOptions {
 }
 
 export interface ScaleOutBenchResult {
-  webhook: { instances: number; round: number; reqPerSec: number; p50Ms: number; p99Ms: number; ok: number; non2xx: number; errors: number; servedBy: Record<string, number> }[];
+  webhook: {
+    instances: number;
+    round: number;
+    reqPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    ok: number;
+    non2xx: number;
+    errors: number;
+    servedBy: Record<string, number>;
+  }[];
   /** Total 2xx / total seconds per instance count. */
   reqPerSec: Record<string, number>;
   drain: { instances: number; notifications: number; seconds: number; perSecond: number; lockHolders: number };
@@ -39,7 +49,11 @@ export async function benchScaleOut(options: ScaleOutBenchOptions): Promise<Scal
     headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': b.signature, 'x-functions-key': functionKey },
   }));
   const env = { ...process.env, ...hostSettings(options.connectionString, functionKey, secret) };
-  const result: ScaleOutBenchResult = { webhook: [], reqPerSec: {}, drain: { instances: 3, notifications: 0, seconds: 0, perSecond: 0, lockHolders: 0 } };
+  const result: ScaleOutBenchResult = {
+    webhook: [],
+    reqPerSec: {},
+    drain: { instances: 3, notifications: 0, seconds: 0, perSecond: 0, lockHolders: 0 },
+  };
   const totals = new Map<number, { ok: number; seconds: number }>();
   for (let round = 1; round <= options.rounds; round++) {
     for (const count of round % 2 ? [1, 3] : [3, 1]) {
@@ -47,19 +61,40 @@ export async function benchScaleOut(options: ScaleOutBenchOptions): Promise<Scal
       try {
         await runLoad({ url: hosts.url, path: '/api/engage/webhook', connections: options.connections, durationSeconds: 2, requests }); // warm-up
         hosts.front.served.clear();
-        const f = await runLoad({ url: hosts.url, path: '/api/engage/webhook', connections: options.connections, durationSeconds: options.durationSeconds, requests });
+        const f = await runLoad({
+          url: hosts.url,
+          path: '/api/engage/webhook',
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+          requests,
+        });
         const servedBy = Object.fromEntries([...hosts.front.served].map(([k, v]) => [String(k), v]));
-        result.webhook.push({ instances: count, round, reqPerSec: f.reqPerSec, p50Ms: f.p50Ms, p99Ms: f.p99Ms, ok: f.ok, non2xx: f.non2xx, errors: f.errors, servedBy });
+        result.webhook.push({
+          instances: count,
+          round,
+          reqPerSec: f.reqPerSec,
+          p50Ms: f.p50Ms,
+          p99Ms: f.p99Ms,
+          ok: f.ok,
+          non2xx: f.non2xx,
+          errors: f.errors,
+          servedBy,
+        });
         const t = totals.get(count) ?? { ok: 0, seconds: 0 };
         totals.set(count, { ok: t.ok + f.ok, seconds: t.seconds + f.durationSeconds });
-        log(`scale-out webhook, ${count} instance(s), round ${round}: ${f.reqPerSec.toFixed(0)} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, 2xx ${f.ok}, non-2xx ${f.non2xx}, errors ${f.errors}, served by ${JSON.stringify(servedBy)}`);
+        log(
+          `scale-out webhook, ${count} instance(s), round ${round}: ${f.reqPerSec.toFixed(0)} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, 2xx ${f.ok}, non-2xx ${f.non2xx}, errors ${f.errors}, served by ${JSON.stringify(servedBy)}`,
+        );
       } finally {
         await hosts.stop();
       }
     }
   }
   for (const [count, t] of totals) result.reqPerSec[String(count)] = Math.round(t.ok / t.seconds);
-  await QueueServiceClient.fromConnectionString(options.connectionString).getQueueClient(WEBHOOK_QUEUE).clearMessages().catch(() => undefined);
+  await QueueServiceClient.fromConnectionString(options.connectionString)
+    .getQueueClient(WEBHOOK_QUEUE)
+    .clearMessages()
+    .catch(() => undefined);
 
   // The v2 drain, three instances, the lease held by one of them.
   const sandbox = await startNotificationsSandbox();
@@ -83,12 +118,23 @@ export async function benchScaleOut(options: ScaleOutBenchOptions): Promise<Scal
     const subscriptionId = await until(() => sandbox.subscriptionIds()[0], 60_000);
     const n = options.notifications;
     const started = Date.now();
-    for (let i = 0; i < n; i += 1000) sandbox.publish({ subscriptionId, events: Array.from({ length: Math.min(1000, n - i) }, (_, j) => sampleEvent(j % 2 ? '301' : '101', new Date(), i + j)) });
-    await until(async () => sandbox.pending(subscriptionId) === 0 && ((await q.getProperties()).approximateMessagesCount ?? 0) >= n, 600_000);
+    for (let i = 0; i < n; i += 1000)
+      sandbox.publish({
+        subscriptionId,
+        events: Array.from({ length: Math.min(1000, n - i) }, (_, j) => sampleEvent(j % 2 ? '301' : '101', new Date(), i + j)),
+      });
+    await until(
+      async () => sandbox.pending(subscriptionId) === 0 && ((await q.getProperties()).approximateMessagesCount ?? 0) >= n,
+      600_000,
+    );
     const seconds = (Date.now() - started) / 1000;
-    const lockHolders = hosts.instances.filter((h) => /Singleton lock acquired \(\S+notificationsDrain\.Listener\)/.test(h.output())).length;
+    const lockHolders = hosts.instances.filter((h) =>
+      /Singleton lock acquired \(\S+notificationsDrain\.Listener\)/.test(h.output()),
+    ).length;
     result.drain = { instances: 3, notifications: n, seconds, perSecond: Math.round(n / seconds), lockHolders };
-    log(`scale-out drain: ${n} notifications in ${seconds.toFixed(1)} s = ${result.drain.perSecond}/s with 3 instances (lock taken by ${lockHolders} instance(s))`);
+    log(
+      `scale-out drain: ${n} notifications in ${seconds.toFixed(1)} s = ${result.drain.perSecond}/s with 3 instances (lock taken by ${lockHolders} instance(s))`,
+    );
   } finally {
     await hosts.stop();
     await sandbox.stop();

@@ -21,12 +21,17 @@ const QUEUE = 'bench-storage-pause';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { pushes: { type: 'string', default: '100' }, connections: { type: 'string', default: '50' }, deadline: { type: 'string', default: '10000' } },
+    options: {
+      pushes: { type: 'string', default: '100' },
+      connections: { type: 'string', default: '50' },
+      deadline: { type: 'string', default: '10000' },
+    },
   });
   const pushes = Number(values.pushes);
   const connections = Number(values.connections);
   const deadlineMs = Number(values.deadline);
-  if (![pushes, connections, deadlineMs].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--pushes, --connections and --deadline take positive integers');
+  if (![pushes, connections, deadlineMs].every((n) => Number.isInteger(n) && n > 0))
+    throw new Error('--pushes, --connections and --deadline take positive integers');
 
   const azurite = await startAzurite();
   const functionKey = randomBytes(24).toString('base64url');
@@ -46,7 +51,11 @@ async function main(): Promise<void> {
     const payload = [{ Date: '2026-11-24T00:00:00', BookingID: 1, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false }];
     const body = JSON.stringify({ Id: id, Attempt: 1, Notifications: [{ Action: 'DESK', DynamicParamA: encodeBase64Json(payload) }] });
     const started = performance.now();
-    const res = await fetch(`${host.ready}/api/engage/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': functionKey }, body });
+    const res = await fetch(`${host.ready}/api/engage/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': functionKey },
+      body,
+    });
     await res.arrayBuffer();
     return { status: res.status, ms: performance.now() - started };
   };
@@ -86,14 +95,17 @@ async function main(): Promise<void> {
     for (;;) {
       const batch = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (batch.receivedMessageItems.length === 0) break;
-      for (const m of batch.receivedMessageItems) landed.push((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { id: string }).id);
+      for (const m of batch.receivedMessageItems)
+        landed.push((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { id: string }).id);
     }
     const seen = new Set(landed.filter((id) => id.startsWith('paused-')));
     const lost = ids.filter((id) => !seen.has(`${id}:0`)).length;
     const duplicates = landed.filter((id) => id.startsWith('paused-')).length - seen.size;
 
     const f = (ms: number) => `${Math.round(ms)} ms`;
-    console.log(`webhook answers with storage paused (ENGAGE_STORAGE_DEADLINE_MS=${deadlineMs}, ${pushes} pushes, ${connections} at a time, paused ${f(pausedFor)}):`);
+    console.log(
+      `webhook answers with storage paused (ENGAGE_STORAGE_DEADLINE_MS=${deadlineMs}, ${pushes} pushes, ${connections} at a time, paused ${f(pausedFor)}):`,
+    );
     console.log(`  statuses: ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`);
     console.log(`  answer time: p50 ${f(at(50))}, p99 ${f(at(99))}, max ${f(times.at(-1)!)} (min ${f(times[0])})`);
     console.log(`  after the resume and the retries: lost ${lost}, duplicates ${duplicates} (same envelope id)`);

@@ -95,7 +95,10 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
     body: b.body,
     headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': b.signature, 'x-functions-key': functionKey },
   }));
-  const rawRequests: PreparedRequest[] = bodies.map((b) => ({ body: b.body, headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': b.signature } }));
+  const rawRequests: PreparedRequest[] = bodies.map((b) => ({
+    body: b.body,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'ms-signature': b.signature },
+  }));
 
   let raw: ServiceProcess | undefined;
   let host: ServiceProcess | undefined;
@@ -114,17 +117,32 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
       /^Host listening on (\S+)/,
       { nodeArgs: profileArgs(options.profileDir, 'host') },
     );
-    log(`raw server ${raw.ready} (pid ${raw.pid}), local host ${host.ready} (pid ${host.pid}), C=${options.connections}, ${options.durationSeconds} s x ${options.rounds} round(s)`);
+    log(
+      `raw server ${raw.ready} (pid ${raw.pid}), local host ${host.ready} (pid ${host.pid}), C=${options.connections}, ${options.durationSeconds} s x ${options.rounds} round(s)`,
+    );
     await checkOnce(host.ready, webhookRequests[0], host);
 
     const sides = {
       raw: { url: raw.ready, path: '/', requests: rawRequests, queue: RAW_QUEUE, runs: [] as MeasuredRun[], process: raw },
-      webhook: { url: host.ready, path: WEBHOOK_PATH, requests: webhookRequests, queue: WEBHOOK_QUEUE, runs: [] as MeasuredRun[], process: host },
+      webhook: {
+        url: host.ready,
+        path: WEBHOOK_PATH,
+        requests: webhookRequests,
+        queue: WEBHOOK_QUEUE,
+        runs: [] as MeasuredRun[],
+        process: host,
+      },
     };
     for (const [name, s] of Object.entries(sides)) {
       if (options.warmupSeconds > 0) {
         log(`warm-up ${name} (${options.warmupSeconds} s)`);
-        await runLoad({ url: s.url, path: s.path, connections: options.connections, durationSeconds: options.warmupSeconds, requests: s.requests });
+        await runLoad({
+          url: s.url,
+          path: s.path,
+          connections: options.connections,
+          durationSeconds: options.warmupSeconds,
+          requests: s.requests,
+        });
       }
     }
     for (let round = 1; round <= options.rounds; round++) {
@@ -137,11 +155,18 @@ export async function benchWebhook(options: WebhookBenchOptions): Promise<Webhoo
         // Counted as a difference: Azurite (in memory) can stall for minutes clearing a large queue.
         const before = await settle(q);
         const cpuBefore = s.process.cpuMs();
-        const figures = await runLoad({ url: s.url, path: s.path, connections: options.connections, durationSeconds: options.durationSeconds, requests: s.requests });
+        const figures = await runLoad({
+          url: s.url,
+          path: s.path,
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+          requests: s.requests,
+        });
         const queued = (await settle(q, before + figures.ok)) - before;
         const cpuAfter = s.process.cpuMs();
         const verified = figures.non2xx === 0 && figures.errors === 0 && queued >= figures.ok && queued <= figures.ok + options.connections;
-        const cpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && queued > 0 ? (cpuAfter - cpuBefore) / queued : undefined;
+        const cpuMsPerRequest =
+          cpuBefore !== undefined && cpuAfter !== undefined && queued > 0 ? (cpuAfter - cpuBefore) / queued : undefined;
         s.runs.push({ ...figures, round, queued, verified, ...(cpuMsPerRequest !== undefined ? { cpuMsPerRequest } : {}) });
         log(
           `${name} round ${round}: ${figures.reqPerSec.toFixed(0)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, 2xx ${figures.ok}, non-2xx ${figures.non2xx}, errors ${figures.errors}, queued ${queued}${cpuMsPerRequest !== undefined ? `, server CPU ${cpuMsPerRequest.toFixed(2)} ms/req` : ''}${verified ? '' : ' (NOT VERIFIED)'}`,
@@ -179,7 +204,8 @@ function profileArgs(dir: string | undefined, name: string): string[] {
 async function checkOnce(url: string, request: PreparedRequest, host: ServiceProcess): Promise<void> {
   const res = await fetch(`${url}${WEBHOOK_PATH}`, { method: 'POST', headers: request.headers, body: request.body });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`the webhook answered ${res.status} ${text} to a valid signed envelope; host output:\n${host.tail()}`);
+  if (res.status !== 200)
+    throw new Error(`the webhook answered ${res.status} ${text} to a valid signed envelope; host output:\n${host.tail()}`);
 }
 
 /** Waits until the queue's message count stops changing (and reaches `atLeast`, up to 15 s); returns it. */

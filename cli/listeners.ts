@@ -15,7 +15,13 @@ import { redactUrl } from '../shared/redact';
 import { ConfigError } from '../shared/errors';
 import { EVENT_TYPES, eventTypeName } from '../shared/engage/events';
 import { describeIssues } from '../shared/errors';
-import { listenerClientFromSettings, notificationUrlSchema, queueProviderRef, type EngageListenerClient, type RegisteredListener } from '../shared/engage/listeners';
+import {
+  listenerClientFromSettings,
+  notificationUrlSchema,
+  queueProviderRef,
+  type EngageListenerClient,
+  type RegisteredListener,
+} from '../shared/engage/listeners';
 import { eventTypeRef } from '../shared/engage/routes';
 
 interface ConnectionOptions {
@@ -62,7 +68,11 @@ function describeListener(l: RegisteredListener): string {
     .join('  ');
 }
 
-const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Turns a validation failure into one readable error (never a stack trace). */
 async function run(action: () => Promise<void>): Promise<void> {
@@ -84,10 +94,7 @@ function withConnection(cmd: Command): Command {
 
 /** Desired listeners file: `{"listeners": [{notificationUrl, eventTypes, queueProvider?, resourceIds?}]}` or the bare array. */
 export const desiredListenersSchema = z
-  .union([
-    z.array(z.unknown()),
-    z.object({ listeners: z.array(z.unknown()) }).transform((o) => o.listeners),
-  ])
+  .union([z.array(z.unknown()), z.object({ listeners: z.array(z.unknown()) }).transform((o) => o.listeners)])
   .pipe(
     z.array(
       z.strictObject({
@@ -127,7 +134,9 @@ export interface ReconcilePlan {
 
 /** What to register and remove so that the listeners of the desired URLs (and `extraUrls`) are exactly the desired ones. */
 export function planReconcile(desired: readonly DesiredListener[], current: readonly RegisteredListener[]): ReconcilePlan {
-  const rows: DesiredRow[] = desired.flatMap((entry) => [...new Set(entry.eventTypes.map((t) => EVENT_TYPES[t]))].map((eventType) => ({ entry, eventType })));
+  const rows: DesiredRow[] = desired.flatMap((entry) =>
+    [...new Set(entry.eventTypes.map((t) => EVENT_TYPES[t]))].map((eventType) => ({ entry, eventType })),
+  );
   const used = new Set<RegisteredListener>();
   const missing: DesiredRow[] = [];
   for (const row of rows) {
@@ -193,7 +202,13 @@ export function registerListenerCommands(program: Command): void {
       run(async () => {
         const found = await client(opts).list(opts.url);
         if (opts.json) {
-          out(JSON.stringify(found.map((l) => ({ ...l, ...(l.notificationUrl ? { notificationUrl: redactUrl(l.notificationUrl) } : {}) })), null, 2));
+          out(
+            JSON.stringify(
+              found.map((l) => ({ ...l, ...(l.notificationUrl ? { notificationUrl: redactUrl(l.notificationUrl) } : {}) })),
+              null,
+              2,
+            ),
+          );
           return;
         }
         out(`${found.length} listener(s) for ${redactUrl(opts.url)}`);
@@ -223,7 +238,10 @@ export function registerListenerCommands(program: Command): void {
         const plan = planReconcile(desired, current);
         const prefix = opts.dryRun ? '(dry run) ' : '';
         for (const l of plan.keep) out(`${prefix}= keep        ${describeListener(l)}`);
-        for (const r of plan.register) out(`${prefix}+ register    ${r.eventTypes.map(describeType).join(',')}  provider ${r.entry.queueProvider ?? 'default'}  ${redactUrl(r.entry.notificationUrl)}`);
+        for (const r of plan.register)
+          out(
+            `${prefix}+ register    ${r.eventTypes.map(describeType).join(',')}  provider ${r.entry.queueProvider ?? 'default'}  ${redactUrl(r.entry.notificationUrl)}`,
+          );
         for (const l of plan.unregister) out(`${prefix}- unregister  ${describeListener(l)}`);
         if (opts.dryRun) {
           out(`${prefix}${plan.register.length} to register, ${plan.unregister.length} to remove, ${plan.keep.length} unchanged`);
@@ -240,8 +258,14 @@ export function registerListenerCommands(program: Command): void {
           });
         }
         for (const l of plan.unregister) {
-          if (l.listenerId === undefined || l.eventType === undefined || !l.notificationUrl) throw new Error(`cannot remove a listener without id/eventType/url: ${describeListener(l)}`);
-          await api.unregister({ listenerId: l.listenerId, eventType: l.eventType, notificationUrl: l.notificationUrl, ...(l.queueProvider !== undefined ? { queueProvider: l.queueProvider } : {}) });
+          if (l.listenerId === undefined || l.eventType === undefined || !l.notificationUrl)
+            throw new Error(`cannot remove a listener without id/eventType/url: ${describeListener(l)}`);
+          await api.unregister({
+            listenerId: l.listenerId,
+            eventType: l.eventType,
+            notificationUrl: l.notificationUrl,
+            ...(l.queueProvider !== undefined ? { queueProvider: l.queueProvider } : {}),
+          });
         }
         out(`reconciled: ${plan.register.length} registered, ${plan.unregister.length} removed, ${plan.keep.length} unchanged`);
       }),

@@ -64,7 +64,9 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
         if ((res.preview?.length ?? 0) < res.replayed) io.out(`  ... (only the first ${res.preview?.length ?? 0} can be previewed)\n`);
         return;
       }
-      io.out(`replayed ${res.replayed} message(s) from ${res.pair.poison} to ${res.pair.source}; ${res.remaining} left in ${res.pair.poison}\n`);
+      io.out(
+        `replayed ${res.replayed} message(s) from ${res.pair.poison} to ${res.pair.source}; ${res.remaining} left in ${res.pair.poison}\n`,
+      );
     });
 
   poison
@@ -86,6 +88,7 @@ export function registerPoisonCommands(program: Command, io: CliIo = processIo):
 }
 
 function queueArg(value: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(value)) throw new InvalidArgumentError('must be a queue name (lower-case letters, digits, dashes)');
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(value))
+    throw new InvalidArgumentError('must be a queue name (lower-case letters, digits, dashes)');
   return value;
 }

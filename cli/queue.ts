@@ -28,9 +28,15 @@ export function registerQueueCommands(program: Command, io: CliIo = processIo): 
       if (!(await client.exists())) await requireKnownQueue(ctx.storage.queues, name);
       const depth = (await client.getProperties()).approximateMessagesCount ?? 0;
       const peeked = await client.peekMessages({ numberOfMessages: Math.min(32, opts.max) });
-      const messages = peeked.peekedMessageItems.map((m) => ({ messageId: m.messageId, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount, body: decodeMessageText(m.messageText) }));
+      const messages = peeked.peekedMessageItems.map((m) => ({
+        messageId: m.messageId,
+        insertedOn: m.insertedOn?.toISOString(),
+        dequeueCount: m.dequeueCount,
+        body: decodeMessageText(m.messageText),
+      }));
       if (opts.json) return io.out(`${JSON.stringify({ queue: name, depth, messages }, null, 2)}\n`);
       io.out(`${name}: ${depth} message(s)${depth > messages.length ? `, showing ${messages.length}` : ''}\n`);
-      for (const m of messages) io.out(`\n${m.messageId}  inserted ${m.insertedOn ?? '?'}  dequeued ${m.dequeueCount}x\n${JSON.stringify(m.body, null, 2)}\n`);
+      for (const m of messages)
+        io.out(`\n${m.messageId}  inserted ${m.insertedOn ?? '?'}  dequeued ${m.dequeueCount}x\n${JSON.stringify(m.body, null, 2)}\n`);
     });
 }

@@ -26,7 +26,8 @@ export function readSettingsFile(dir: string): { values: Record<string, string>;
       throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const parsed = localSettingsFile.safeParse(raw);
-    if (!parsed.success) throw new Error(`${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(`${file} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return { values: parsed.data.Values ?? {}, file };
   }
   return { values: {} };
@@ -58,7 +59,9 @@ export async function requireKnownQueue(queues: QueueServiceClient, name: string
   if (main || poison) return;
   const known: string[] = [];
   for await (const q of queues.listQueues()) known.push(q.name);
-  throw new Error(`no queue "${source}" (nor "${source}-poison") in storage at ${queues.url}; queues there: ${known.join(', ') || '(none)'}`);
+  throw new Error(
+    `no queue "${source}" (nor "${source}-poison") in storage at ${queues.url}; queues there: ${known.join(', ') || '(none)'}`,
+  );
 }
 
 export interface CliSettings {
@@ -86,7 +89,14 @@ export async function cliContext(dir?: string, env?: NodeJS.ProcessEnv): Promise
   const settings = loadCliSettings(dir, env);
   const config = loadConfig(settings.env);
   const storage = await getStorage('AzureWebJobsStorage', settings.env);
-  storageEndpoint = { url: storage.queues.url, source: (env ?? process.env).AzureWebJobsStorage ? 'AzureWebJobsStorage in the environment' : settings.file ? `AzureWebJobsStorage in ${settings.file}` : 'AzureWebJobsStorage' };
+  storageEndpoint = {
+    url: storage.queues.url,
+    source: (env ?? process.env).AzureWebJobsStorage
+      ? 'AzureWebJobsStorage in the environment'
+      : settings.file
+        ? `AzureWebJobsStorage in ${settings.file}`
+        : 'AzureWebJobsStorage',
+  };
   return { settings, config, storage };
 }
 

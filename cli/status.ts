@@ -10,7 +10,11 @@ export function registerStatusCommand(program: Command, io: CliIo = processIo): 
     .action(async (opts: { json?: boolean }) => {
       const { collectStatus, formatStatus } = await import('../shared/status/collect');
       const ctx = await cliContext(io.cwd(), io.env());
-      const report = await collectStatus(ctx.storage, { checkpoint: ctx.config.CHECKPOINT_CONTAINER, journal: ctx.config.JOURNAL_CONTAINER }, ctx.config.DEADLETTER_QUEUE);
+      const report = await collectStatus(
+        ctx.storage,
+        { checkpoint: ctx.config.CHECKPOINT_CONTAINER, journal: ctx.config.JOURNAL_CONTAINER },
+        ctx.config.DEADLETTER_QUEUE,
+      );
       if (opts.json) return io.out(`${JSON.stringify({ settingsFile: ctx.settings.file ?? null, ...report }, null, 2)}\n`);
       io.out(`${ctx.settings.file ? `Settings: ${ctx.settings.file}\n` : ''}${formatStatus(report)}`);
     });

@@ -49,9 +49,21 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
       if (!isSubscriptionNotFound(err)) throw err;
     }
   }
-  const eventTypeIds = opts.eventTypes ? opts.eventTypes.split(',').map((s) => s.trim()).filter(Boolean) : options.subscription.eventTypeIds;
-  const created = await createSubscription({ api, retry: options.retry }, { eventTypeIds, clientId: opts.clientId ?? options.subscription.clientId });
-  await checkpoints.write(SUBSCRIPTION_BLOB, { id: created.id, createdAt: new Date().toISOString() }, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
+  const eventTypeIds = opts.eventTypes
+    ? opts.eventTypes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : options.subscription.eventTypeIds;
+  const created = await createSubscription(
+    { api, retry: options.retry },
+    { eventTypeIds, clientId: opts.clientId ?? options.subscription.clientId },
+  );
+  await checkpoints.write(
+    SUBSCRIPTION_BLOB,
+    { id: created.id, createdAt: new Date().toISOString() },
+    stored ? { ifMatch: stored.etag } : { ifNotExists: true },
+  );
   // --replace: the old subscription would otherwise stay alive upstream, collecting a backlog nobody reads.
   if (stored && stored.value.id !== created.id) {
     try {
@@ -62,7 +74,10 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
     }
   }
   if (opts.json) io.out(JSON.stringify(created, null, 2));
-  else io.out(`created subscription ${created.id} for client ${created.subscription?.client_id ?? '?'} (event types ${created.subscription?.event_type_ids?.join(', ') ?? eventTypeIds?.join(', ')})`);
+  else
+    io.out(
+      `created subscription ${created.id} for client ${created.subscription?.client_id ?? '?'} (event types ${created.subscription?.event_type_ids?.join(', ') ?? eventTypeIds?.join(', ')})`,
+    );
   return created.id;
 }
 
@@ -85,13 +100,28 @@ export async function subscriptionStatusCommand(opts: { json?: boolean }, io: Su
     }
   }
   if (opts.json) {
-    io.out(JSON.stringify({ id: id ?? null, createdAt: stored?.value.createdAt ?? null, subscription: subscription ?? null, problem: problem ?? null, lastRun: lastRun ?? null }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          id: id ?? null,
+          createdAt: stored?.value.createdAt ?? null,
+          subscription: subscription ?? null,
+          problem: problem ?? null,
+          lastRun: lastRun ?? null,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (!id) io.out('no subscription yet (the drain creates one on its first run, or run `subscriptions create`)');
   else if (problem) io.out(problem);
   else {
-    const s = subscription as { subscription?: { client_id?: string; event_type_ids?: string[] }; subscription_status?: { last_request_date?: string | null; number_of_remaining_notifications?: number | null } };
+    const s = subscription as {
+      subscription?: { client_id?: string; event_type_ids?: string[] };
+      subscription_status?: { last_request_date?: string | null; number_of_remaining_notifications?: number | null };
+    };
     io.out(`subscription       ${id}`);
     io.out(`client_id          ${s.subscription?.client_id ?? '?'}`);
     io.out(`event types        ${s.subscription?.event_type_ids?.join(', ') ?? '?'}`);

@@ -86,7 +86,9 @@ const typePattern = (prefix: string) => z.string().regex(new RegExp(`^${prefix.r
 
 export function buildContract(root = repoRoot()): Contract {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { extensions?: { queues?: { maxDequeueCount?: number; messageEncoding?: string } } };
+  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
+    extensions?: { queues?: { maxDequeueCount?: number; messageEncoding?: string } };
+  };
   const maxDequeueCount = host.extensions?.queues?.maxDequeueCount ?? 5;
   const encoding = host.extensions?.queues?.messageEncoding ?? 'base64';
   const defaults = parseSettings(settingsSchema, {});
@@ -155,7 +157,10 @@ export function buildContract(root = repoRoot()): Contract {
         name: 'engage-unrouted-event',
         title: 'Unrouted Engage notification (CloudEvent)',
         summary: `\`type\` is \`${ENGAGE_EVENT_TYPE_PREFIX}<Action lower-case>\`; \`data\` is the decoded DynamicParamA.`,
-        schema: envelopeOf(typePattern(ENGAGE_EVENT_TYPE_PREFIX), z.unknown().describe('The decoded DynamicParamA (or the string as received).')),
+        schema: envelopeOf(
+          typePattern(ENGAGE_EVENT_TYPE_PREFIX),
+          z.unknown().describe('The decoded DynamicParamA (or the string as received).'),
+        ),
         io: 'output',
       },
       {
@@ -168,12 +173,15 @@ export function buildContract(root = repoRoot()): Contract {
     ],
   });
 
-  const notificationData = z.unknown().describe('One notification of the Notification API page, untouched (`event_type_id`, `timestamp`, `user`, ...).');
+  const notificationData = z
+    .unknown()
+    .describe('One notification of the Notification API page, untouched (`event_type_id`, `timestamp`, `user`, ...).');
   channels.push({
     id: defaults.NOTIFICATIONS_QUEUE,
     address: defaults.NOTIFICATIONS_QUEUE,
     title: 'Notification API v2 events',
-    description: 'Notifications drained from the Notification API (Thales OneWelcome), one message per notification, journaled before they are enqueued.',
+    description:
+      'Notifications drained from the Notification API (Thales OneWelcome), one message per notification, journaled before they are enqueued.',
     setting: 'NOTIFICATIONS_QUEUE',
     action: 'send',
     messages: [
@@ -184,12 +192,18 @@ export function buildContract(root = repoRoot()): Contract {
         summary: 'One v2 notification as a CloudEvents 1.0 envelope.',
         description:
           '`id` is `<journal entry>:<index>` (`notifications/<run id>/<page>:<index>`; run ids sort by time), so a replayed page keeps its ids. ' +
-          '`source` is NOTIFICATIONS_API_BASE_URL; `type` is the notification\'s `event_type_id` (`unknown` without one); `time` its `timestamp` ' +
+          "`source` is NOTIFICATIONS_API_BASE_URL; `type` is the notification's `event_type_id` (`unknown` without one); `time` its `timestamp` " +
           'when that parses as a date, else when the page was read.',
         schema: envelopeOf(z.string().min(1).describe("The notification's event_type_id (`unknown` without one)."), notificationData),
         io: 'output',
       },
-      { name: 'notification-raw', title: 'Notification API v2 event (raw)', summary: 'The notification alone (NOTIFICATIONS_MESSAGE_FORMAT=raw).', schema: notificationData, io: 'output' },
+      {
+        name: 'notification-raw',
+        title: 'Notification API v2 event (raw)',
+        summary: 'The notification alone (NOTIFICATIONS_MESSAGE_FORMAT=raw).',
+        schema: notificationData,
+        io: 'output',
+      },
     ],
   });
 
@@ -197,7 +211,8 @@ export function buildContract(root = repoRoot()): Contract {
     id: defaults.NOOJEE_EVENTS_QUEUE,
     address: defaults.NOOJEE_EVENTS_QUEUE,
     title: 'Noojee call events',
-    description: 'One message per CallData of the Noojee CallManagementAPI long-poll (`subscribe`), enqueued before the `seq` cursor advances.',
+    description:
+      'One message per CallData of the Noojee CallManagementAPI long-poll (`subscribe`), enqueued before the `seq` cursor advances.',
     setting: 'NOOJEE_EVENTS_QUEUE',
     action: 'send',
     messages: [
@@ -219,12 +234,19 @@ export function buildContract(root = repoRoot()): Contract {
     id: defaults.NOOJEE_COMMANDS_QUEUE,
     address: defaults.NOOJEE_COMMANDS_QUEUE,
     title: 'Noojee call commands',
-    description: 'Call control the `callCommands` function executes against the CallManagementAPI (answer, hangup, dial). Invalid commands and upstream refusals are retried, then poisoned.',
+    description:
+      'Call control the `callCommands` function executes against the CallManagementAPI (answer, hangup, dial). Invalid commands and upstream refusals are retried, then poisoned.',
     setting: 'NOOJEE_COMMANDS_QUEUE',
     action: 'receive',
     messages: [
       claimCheck,
-      { name: 'noojee-call-command', title: 'Noojee call command', summary: 'A command: `action` answer, hangup or dial.', schema: callCommandSchema, io: 'input' },
+      {
+        name: 'noojee-call-command',
+        title: 'Noojee call command',
+        summary: 'A command: `action` answer, hangup or dial.',
+        schema: callCommandSchema,
+        io: 'input',
+      },
       {
         name: 'noojee-call-command-event',
         title: 'Noojee call command (CloudEvent)',
@@ -264,7 +286,7 @@ export function buildContract(root = repoRoot()): Contract {
     title: 'Poison queues',
     description:
       `Where the Functions host moves a message, unchanged, after ${maxDequeueCount} failed attempts (host.json maxDequeueCount) of the function reading it. ` +
-      'The poisonMonitor timer reports each poison queue\'s depth; `engage-bridge poison replay --queue <queue>` moves messages back to their queue unchanged.',
+      "The poisonMonitor timer reports each poison queue's depth; `engage-bridge poison replay --queue <queue>` moves messages back to their queue unchanged.",
     parameters: { queue: { description: 'The queue the message failed in.', enum: sources } },
     action: 'receive',
     messages: unique(channels.flatMap((c) => c.messages)),
@@ -283,12 +305,12 @@ export function buildContract(root = repoRoot()): Contract {
     '**Ids and duplicates.** Delivery is at least once. The envelope `id` is deterministic per upstream event, so a redelivery, a pusher retry ' +
       'or a journal replay carries the same `id`: deduplicate on `source` + `id`.',
     '',
-    '**Ordering.** Storage queues are not FIFO and retries reorder messages: order by the payload\'s own times (Engage `UpdatedTime` / `UpdateTime`), ' +
+    "**Ordering.** Storage queues are not FIFO and retries reorder messages: order by the payload's own times (Engage `UpdatedTime` / `UpdateTime`), " +
       'by the `seq` in Noojee ids, or by the time-sorted journal entry in v2 ids, never by arrival.',
     '',
     `**Poison.** A message that fails ${maxDequeueCount} times moves, unchanged, to \`<queue>${POISON_SUFFIX}\` (see the poison channel).`,
     '',
-    'Generated by `npm run contract` from the zod schemas in `shared/` and the settings\' defaults; the JSON Schema of each message is also in `docs/schemas/`.',
+    "Generated by `npm run contract` from the zod schemas in `shared/` and the settings' defaults; the JSON Schema of each message is also in `docs/schemas/`.",
   ].join('\n');
 
   return { version: pkg.version, description, channels, messages: unique(channels.flatMap((c) => c.messages)) };

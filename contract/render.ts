@@ -58,7 +58,8 @@ export function asyncApiDocument(contract: Contract): Record<string, unknown> {
         host: '{accountName}.queue.core.windows.net',
         protocol: 'https',
         title: 'Azure Queue Storage',
-        description: 'The storage account of the deployment (AzureWebJobsStorage). Consumers use a Storage Queue trigger or the Queue Storage SDK.',
+        description:
+          'The storage account of the deployment (AzureWebJobsStorage). Consumers use a Storage Queue trigger or the Queue Storage SDK.',
         variables: { accountName: { description: 'Storage account name (AzureWebJobsStorage__accountName).' } },
       },
       azurite: {

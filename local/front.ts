@@ -52,7 +52,15 @@ export async function startFront(options: { port?: number; backends: () => reado
   };
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, backends: readonly FrontBackend[], start: number, tried: number, served: Map<number, number>): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  backends: readonly FrontBackend[],
+  start: number,
+  tried: number,
+  served: Map<number, number>,
+): void {
   if (tried >= backends.length) {
     res.writeHead(502, { 'content-type': 'text/plain' }).end('no local host instance is answering\n');
     return;
@@ -68,7 +76,8 @@ function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, backen
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'ECONNREFUSED' && !res.headersSent) forward(req, res, body, backends, start, tried + 1, served);
-    else if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`instance ${backend.index} failed: ${err.code ?? err.message}\n`);
+    else if (!res.headersSent)
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`instance ${backend.index} failed: ${err.code ?? err.message}\n`);
     else res.destroy();
   });
   upstream.end(body);

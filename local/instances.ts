@@ -64,7 +64,13 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
   const instances: HostInstance[] = [];
   const alive = new Set<number>();
   const launch = async (index: number, port: number): Promise<HostInstance> => {
-    const args = [hostMain, '--port', String(port), ...(options.dir ? ['--dir', options.dir] : []), ...(options.functions ?? []).flatMap((f) => ['--functions', f])];
+    const args = [
+      hostMain,
+      '--port',
+      String(port),
+      ...(options.dir ? ['--dir', options.dir] : []),
+      ...(options.functions ?? []).flatMap((f) => ['--functions', f]),
+    ];
     // Timers are singletons across the instances (host/singleton.ts) unless LOCAL_SINGLETON_LOCK says otherwise.
     const env = { ...options.env, LOCAL_SINGLETON_LOCK: options.env.LOCAL_SINGLETON_LOCK ?? 'true' };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,7 +138,12 @@ export async function startInstances(options: InstanceOptions): Promise<RunningI
     throw failed.reason;
   }
   // The listing follows "Host listening" on stdout, possibly in later chunks: read it once it stops growing.
-  const listing = () => instances[0].output().split('\n').filter((l) => /^ {2}\S+ \[/.test(l)).map((l) => l.trim());
+  const listing = () =>
+    instances[0]
+      .output()
+      .split('\n')
+      .filter((l) => /^ {2}\S+ \[/.test(l))
+      .map((l) => l.trim());
   for (let i = 0, last = -1; i < 20 && listing().length !== last; i++) {
     last = listing().length;
     await new Promise((r) => setTimeout(r, 100));
@@ -165,6 +176,16 @@ export async function startScaledHost(
     const m = /^(\S+) \[error\] (.*)$/.exec(l);
     return m ? [{ name: m[1], error: m[2] }] : [];
   });
-  options.log(`  ${count} host instances (ports ${running.instances.map((i) => i.port).join(', ')}) behind the round-robin front ${running.url}; timers run on the instance holding their lock`);
-  return { url: running.url, port: running.front.port, functionKey: options.functionKey, masterKey, functions, errors, stop: () => running.stop() };
+  options.log(
+    `  ${count} host instances (ports ${running.instances.map((i) => i.port).join(', ')}) behind the round-robin front ${running.url}; timers run on the instance holding their lock`,
+  );
+  return {
+    url: running.url,
+    port: running.front.port,
+    functionKey: options.functionKey,
+    masterKey,
+    functions,
+    errors,
+    stop: () => running.stop(),
+  };
 }

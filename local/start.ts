@@ -75,14 +75,22 @@ function takeLock(root: string): () => void {
 /** A port we prefer, or another one with a line saying why (never a silent move). */
 async function port(what: string, wanted: number, setting?: string): Promise<number> {
   const p = await preferredPort(wanted);
-  if (p.moved) say(`  note: port ${wanted} (${what}) is taken by another program; using ${p.port} instead${setting ? ` (set ${setting} to choose)` : ''}`);
+  if (p.moved)
+    say(
+      `  note: port ${wanted} (${what}) is taken by another program; using ${p.port} instead${setting ? ` (set ${setting} to choose)` : ''}`,
+    );
   return p.port;
 }
 
 /** A sample Engage push (one VISITOR notification) and the curl that posts it, signed when a secret is known. */
 export function sampleCurl(webhookUrl: string, secret: string | undefined): string {
   const payload = [{ VisitorID: 501, BookingID: 9001, Status: 'Arrived', Action: 1 }];
-  const body = JSON.stringify({ Id: 'readme-curl-1', Attempt: 1, Properties: {}, Notifications: [{ Action: 'VISITOR', DynamicParamA: encodeBase64Json(payload) }] });
+  const body = JSON.stringify({
+    Id: 'readme-curl-1',
+    Attempt: 1,
+    Properties: {},
+    Notifications: [{ Action: 'VISITOR', DynamicParamA: encodeBase64Json(payload) }],
+  });
   const signature = secret ? ` -H 'ms-signature: ${signBody(secret, body)}'` : '';
   return `curl -sS -X POST '${webhookUrl}' -H 'content-type: application/json'${signature} --data '${body}'`;
 }
@@ -92,7 +100,12 @@ export function sampleCurl(webhookUrl: string, secret: string | undefined): stri
  * give the sandbox that subscription back (a real upstream would still have it), so that a restart
  * reads on instead of warning that it vanished and creating another.
  */
-async function restoreSandboxSubscription(sandbox: RunningSandbox, connectionString: string, container: string, settings: Record<string, string>): Promise<void> {
+async function restoreSandboxSubscription(
+  sandbox: RunningSandbox,
+  connectionString: string,
+  container: string,
+  settings: Record<string, string>,
+): Promise<void> {
   if (!sandbox.notifications) return;
   const { BlobServiceClient } = await import('@azure/storage-blob');
   let id: unknown;
@@ -116,7 +129,12 @@ export interface HostPorts {
 }
 
 /** Starts one local Functions host on the given port with the given settings. */
-export async function startOneHost(ports: HostPorts, functionKey: string, settings: Record<string, string>, log: (line: string) => void): Promise<RunningHost> {
+export async function startOneHost(
+  ports: HostPorts,
+  functionKey: string,
+  settings: Record<string, string>,
+  log: (line: string) => void,
+): Promise<RunningHost> {
   const hostOptions = { port: ports.hostPort, functionKey, settings, log };
   // Scale-out (issue 26): `--instances N` runs N host processes behind a round-robin front (local/instances.ts).
   const instances = instancesRequested(process.argv.slice(2)) ?? 1;
@@ -173,7 +191,12 @@ async function main(): Promise<void> {
     if ((!storage && !identity) || (storage && /UseDevelopmentStorage=true/i.test(storage))) {
       const location = join(root, '.azurite');
       mkdirSync(location, { recursive: true });
-      azurite = await startAzurite({ location, blobPort: await port('Azurite blob', 10000), queuePort: await port('Azurite queue', 10001), ownProcessGroup: true });
+      azurite = await startAzurite({
+        location,
+        blobPort: await port('Azurite blob', 10000),
+        queuePort: await port('Azurite queue', 10001),
+        ownProcessGroup: true,
+      });
       settings.AzureWebJobsStorage = azurite.connectionString;
       if (azurite.blobPort !== 10000 || azurite.queuePort !== 10001) {
         say(`  note: the CLI reads AzureWebJobsStorage; in another terminal run: export AzureWebJobsStorage='${azurite.connectionString}'`);
@@ -196,7 +219,11 @@ async function main(): Promise<void> {
       },
     });
     Object.assign(settings, sandbox.settings);
-    if (azurite) await restoreSandboxSubscription(sandbox, azurite.connectionString, env.CHECKPOINT_CONTAINER || 'checkpoints', { ...env, ...settings } as Record<string, string>);
+    if (azurite)
+      await restoreSandboxSubscription(sandbox, azurite.connectionString, env.CHECKPOINT_CONTAINER || 'checkpoints', {
+        ...env,
+        ...settings,
+      } as Record<string, string>);
     // The user's explicit setting wins over the sandbox's default.
     if (env.ENGAGE_SIGNATURE_MODE) settings.ENGAGE_SIGNATURE_MODE = env.ENGAGE_SIGNATURE_MODE;
     const signatureMode = settings.ENGAGE_SIGNATURE_MODE ?? env.ENGAGE_SIGNATURE_MODE ?? 'log';
@@ -245,7 +272,9 @@ async function main(): Promise<void> {
     banner = true;
     for (const l of hostLogs) say(l);
   } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError || err instanceof StartError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError || err instanceof StartError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     await stopAll();
     process.exit(1);
   }

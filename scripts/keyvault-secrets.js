@@ -52,7 +52,21 @@ function sleep(ms) {
  * retries while the vault still answers "forbidden".
  */
 function setSecret(vault, name, file, attempts = 10, delayMs = 30_000) {
-  const args = ['keyvault', 'secret', 'set', '--vault-name', vault, '--name', keyVaultSecretName(name), '--file', file, '--encoding', 'utf-8', '--output', 'none'];
+  const args = [
+    'keyvault',
+    'secret',
+    'set',
+    '--vault-name',
+    vault,
+    '--name',
+    keyVaultSecretName(name),
+    '--file',
+    file,
+    '--encoding',
+    'utf-8',
+    '--output',
+    'none',
+  ];
   for (let attempt = 1; ; attempt++) {
     try {
       execFileSync('az', args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -97,10 +111,19 @@ function checkReferences(resourceGroup, app, expected, env) {
   const delayMs = Number(env.KV_CHECK_DELAY_MS ?? 15_000);
   const site = `/subscriptions/{subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Web/sites/${app}`;
   const url = `${site}/config/configreferences/appsettings?api-version=2025-03-01`;
-  execFileSync('az', ['rest', '--method', 'post', '--url', `${site}/config/configreferences/appsettings/refresh?api-version=2022-03-01`, '--output', 'none'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    'az',
+    ['rest', '--method', 'post', '--url', `${site}/config/configreferences/appsettings/refresh?api-version=2022-03-01`, '--output', 'none'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   let pending = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const answer = JSON.parse(execFileSync('az', ['rest', '--method', 'get', '--url', url, '--output', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    const answer = JSON.parse(
+      execFileSync('az', ['rest', '--method', 'get', '--url', url, '--output', 'json'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     pending = unresolvedReferences(answer, expected);
     if (pending.length === 0) {
       process.stdout.write(`Key Vault references resolved${expected ? `: ${expected.join(', ')}` : ''}\n`);
@@ -124,7 +147,8 @@ function main(argv, env) {
   if (command === 'check-references') {
     const resourceGroup = option(rest, '--resource-group');
     const app = option(rest, '--app');
-    if (!resourceGroup || !app) throw new Error('usage: keyvault-secrets.js check-references --resource-group <rg> --app <name> [--settings <JSON array>]');
+    if (!resourceGroup || !app)
+      throw new Error('usage: keyvault-secrets.js check-references --resource-group <rg> --app <name> [--settings <JSON array>]');
     const settings = option(rest, '--settings');
     checkReferences(resourceGroup, app, settings ? JSON.parse(settings) : undefined, env);
     return;

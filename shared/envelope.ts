@@ -18,11 +18,16 @@ export const cloudEventAttributes = {
   id: z
     .string()
     .min(1)
-    .describe('Deterministic per upstream event: a redelivery or replay of the same event carries the same id (deduplicate on source + id).'),
+    .describe(
+      'Deterministic per upstream event: a redelivery or replay of the same event carries the same id (deduplicate on source + id).',
+    ),
   source: z.string().min(1).describe('Where the event comes from (a setting per source, e.g. ENGAGE_EVENT_SOURCE).'),
   type: z.string().min(1).describe('Event type, e.g. com.eptura.engage.deskprogression.'),
   time: z.string().describe('When the event happened, or when the bridge received it (ISO 8601).'),
-  subject: z.string().optional().describe('The resource the event is about, when known (Engage: first resource id; Noojee: the extension).'),
+  subject: z
+    .string()
+    .optional()
+    .describe('The resource the event is about, when known (Engage: first resource id; Noojee: the extension).'),
   datacontenttype: z.literal('application/json').describe('`data` is JSON.'),
   /** CloudEvents Distributed Tracing extension: the W3C trace context of the operation that wrote the message (set when a trace is active), continued by the consumer. */
   traceparent: z
@@ -59,7 +64,12 @@ export function cloudEvent<T>(e: { id: string; source: string; type: string; dat
 }
 
 export function isCloudEvent(v: unknown): v is CloudEvent {
-  return typeof v === 'object' && v !== null && (v as { specversion?: unknown }).specversion === '1.0' && typeof (v as { id?: unknown }).id === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { specversion?: unknown }).specversion === '1.0' &&
+    typeof (v as { id?: unknown }).id === 'string'
+  );
 }
 
 /** The message body for a format: the envelope, or its `data` alone. */

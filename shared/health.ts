@@ -20,17 +20,26 @@ export async function checkHealth(context: InvocationContext): Promise<HttpRespo
   let storage: { reachable: boolean; latencyMs?: number; error?: string };
   try {
     const clients = await getStorage();
-    await clients.queues.listQueues({ abortSignal: AbortSignal.timeout(5000) }).byPage({ maxPageSize: 1 }).next();
+    await clients.queues
+      .listQueues({ abortSignal: AbortSignal.timeout(5000) })
+      .byPage({ maxPageSize: 1 })
+      .next();
     storage = { reachable: true, latencyMs: Date.now() - started };
   } catch (err) {
     const e = err as { code?: string; statusCode?: number; name?: string };
-    storage = { reachable: false, error: e.code ?? (e.statusCode ? `HTTP ${e.statusCode}` : e.name ?? 'unknown error') };
+    storage = { reachable: false, error: e.code ?? (e.statusCode ? `HTTP ${e.statusCode}` : (e.name ?? 'unknown error')) };
     context.warn(`health: queue storage unreachable (${storage.error})`);
   }
   const ok = storage.reachable && config.length === 0;
   return {
     status: ok ? 200 : 503,
-    jsonBody: { status: ok ? 'ok' : 'degraded', version, node: process.version, storage, ...(config.length ? { invalidSettings: config } : {}) },
+    jsonBody: {
+      status: ok ? 'ok' : 'degraded',
+      version,
+      node: process.version,
+      storage,
+      ...(config.length ? { invalidSettings: config } : {}),
+    },
   };
 }
 

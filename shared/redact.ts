@@ -11,13 +11,31 @@ export const REDACTED = '***';
 
 /** Names of fields whose value is a credential (form/query/connection-string keys, JSON keys, headers). */
 const CREDENTIAL_NAMES = [
-  'client_secret', 'clientsecret', 'client-secret',
-  'password', 'passwd', 'pwd',
-  'apikey', 'api_key', 'api-key',
-  'access_token', 'refresh_token', 'id_token', 'token',
-  'ocp-apim-subscription-key', 'subscription-key', 'subscription_key', 'subscriptionkey',
-  'accountkey', 'sharedaccesskey', 'sharedaccesssignature', 'sig',
-  'secret', 'secretkey', 'x-functions-key', 'authorization',
+  'client_secret',
+  'clientsecret',
+  'client-secret',
+  'password',
+  'passwd',
+  'pwd',
+  'apikey',
+  'api_key',
+  'api-key',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'ocp-apim-subscription-key',
+  'subscription-key',
+  'subscription_key',
+  'subscriptionkey',
+  'accountkey',
+  'sharedaccesskey',
+  'sharedaccesssignature',
+  'sig',
+  'secret',
+  'secretkey',
+  'x-functions-key',
+  'authorization',
 ];
 const NAMES = CREDENTIAL_NAMES.map((n) => n.replace(/[-_]/g, '[-_]?')).join('|');
 
@@ -26,7 +44,8 @@ const ASSIGNMENT = new RegExp(`(^|[^A-Za-z0-9])(${NAMES}|(?<=[?&])code)=([^&;\\s
 /** `"name": "value"` (JSON, possibly escaped inside a JSON string). */
 const JSON_FIELD = new RegExp(`(\\\\?")(${NAMES})(\\\\?"\\s*:\\s*\\\\?")((?:[^"\\\\]|\\\\(?!"))*)`, 'gi');
 /** `Name: value` header lines (HTTP dumps in error pages). */
-const HEADER = /\b(authorization|ocp-apim-subscription-key|x-functions-key|api-key|apikey)(\s*:\s*)(?:(bearer|basic|sharedkey)\s+)?([^\s,;"'<>]+)/gi;
+const HEADER =
+  /\b(authorization|ocp-apim-subscription-key|x-functions-key|api-key|apikey)(\s*:\s*)(?:(bearer|basic|sharedkey)\s+)?([^\s,;"'<>]+)/gi;
 /** A bearer token wherever it appears. */
 const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
 
@@ -66,7 +85,12 @@ function base64Cores(value: string): string[] {
 
 /** The literal forms of a secret: as is, URL- and form-encoded, hex, base64 and base64url (also inside a longer encoded text). */
 function literalForms(value: string): string[] {
-  const forms = new Set<string>([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), Buffer.from(value, 'utf8').toString('hex')]);
+  const forms = new Set<string>([
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    Buffer.from(value, 'utf8').toString('hex'),
+  ]);
   for (const core of base64Cores(value)) {
     forms.add(core);
     forms.add(core.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
@@ -193,7 +217,10 @@ export class Redactor {
     const out = this.values.length ? replaceRanges(text, echoRanges(text, this.lowered, this.literal)) : text;
     return out
       .replace(JSON_FIELD, (_m, q1: string, name: string, sep: string) => `${q1}${name}${sep}${REDACTED}`)
-      .replace(HEADER, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`)
+      .replace(
+        HEADER,
+        (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+      )
       .replace(BEARER, (_m, word: string) => `${word} ${REDACTED}`)
       .replace(ASSIGNMENT, (_m, before: string, name: string) => `${before}${name}=${REDACTED}`);
   }
@@ -218,7 +245,8 @@ export const patternRedactor = new Redactor();
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    for (const k of [...u.searchParams.keys()]) if (k.toLowerCase() === 'code' || k.toLowerCase() === 'key' || isCredentialKey(k)) u.searchParams.set(k, REDACTED);
+    for (const k of [...u.searchParams.keys()])
+      if (k.toLowerCase() === 'code' || k.toLowerCase() === 'key' || isCredentialKey(k)) u.searchParams.set(k, REDACTED);
     return u.toString().replace(/%2A%2A%2A/g, REDACTED);
   } catch {
     return patternRedactor.text(url);

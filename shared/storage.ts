@@ -50,7 +50,15 @@ export function storageDeadlineMs(env: NodeJS.ProcessEnv = process.env): number 
 const cache = new Map<string, Promise<StorageClients>>();
 
 export function getStorage(prefix = 'AzureWebJobsStorage', env: NodeJS.ProcessEnv = process.env): Promise<StorageClients> {
-  const keyParts = [prefix, env[prefix], env[`${prefix}__accountName`], env[`${prefix}__queueServiceUri`], env[`${prefix}__blobServiceUri`], env[`${prefix}__clientId`], env.ENGAGE_STORAGE_DEADLINE_MS];
+  const keyParts = [
+    prefix,
+    env[prefix],
+    env[`${prefix}__accountName`],
+    env[`${prefix}__queueServiceUri`],
+    env[`${prefix}__blobServiceUri`],
+    env[`${prefix}__clientId`],
+    env.ENGAGE_STORAGE_DEADLINE_MS,
+  ];
   const key = keyParts.map((p) => p ?? '').join('|');
   let clients = cache.get(key);
   if (!clients) {
@@ -111,7 +119,12 @@ async function createStorage(prefix: string, env: NodeJS.ProcessEnv, deadlineMs:
  * Settles by then even if the call ignores the signal: a call that ran out of time rejects with
  * StorageUnavailableError (the caller answers 503 or ends its run; nothing is acknowledged).
  */
-export function withDeadline<T>(deadlineMs: number, what: string, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+export function withDeadline<T>(
+  deadlineMs: number,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+  outer?: AbortSignal,
+): Promise<T> {
   const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(deadlineMs)]) : AbortSignal.timeout(deadlineMs);
   return untilAborted(signal.aborted ? Promise.reject(new Error('aborted')) : fn(signal), signal, what);
 }

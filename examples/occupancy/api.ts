@@ -24,7 +24,11 @@ export async function getOccupancy(request: HttpRequest, context: InvocationCont
   } catch (err) {
     if (isStorageUnavailable(err)) {
       context.warn(`occupancy: storage unavailable while reading resource ${resourceId}`);
-      return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { error: 'storage_unavailable', reason: 'occupancy storage is unavailable, retry later' } };
+      return {
+        status: 503,
+        headers: { 'Retry-After': '5' },
+        jsonBody: { error: 'storage_unavailable', reason: 'occupancy storage is unavailable, retry later' },
+      };
     }
     throw err;
   }

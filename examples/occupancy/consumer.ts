@@ -6,12 +6,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { getConfig } from '../../shared/config/settings';
 import { consumerSpec, type ConsumerEvent } from '../../shared/consumer/define';
-import {
-  deskPayload,
-  deskProgressionPayload,
-  meetingExternalPayload,
-  meetingProgressionPayload,
-} from '../../shared/engage/events';
+import { deskPayload, deskProgressionPayload, meetingExternalPayload, meetingProgressionPayload } from '../../shared/engage/events';
 import { getStorage } from '../../shared/storage';
 import {
   deskBookingChanges,
@@ -72,7 +67,8 @@ export function occupancyStore(): Promise<OccupancyStore> {
   const key = `${config.OCCUPANCY_CONTAINER}|${config.OCCUPANCY_HISTORY_HOURS}|${process.env.AzureWebJobsStorage ?? ''}`;
   if (!store || store.key !== key) {
     const created = getStorage().then(
-      (storage) => new OccupancyStore(storage, { container: config.OCCUPANCY_CONTAINER, historyMs: config.OCCUPANCY_HISTORY_HOURS * 3_600_000 }),
+      (storage) =>
+        new OccupancyStore(storage, { container: config.OCCUPANCY_CONTAINER, historyMs: config.OCCUPANCY_HISTORY_HOURS * 3_600_000 }),
     );
     created.catch(() => (store = undefined));
     store = { key, store: created };
@@ -82,7 +78,8 @@ export function occupancyStore(): Promise<OccupancyStore> {
 
 export async function handleOccupancyEvent(event: OccupancyEvent, context: InvocationContext): Promise<void> {
   const { changes, skipped } = occupancyChanges(event);
-  for (const s of skipped) context.warn(`occupancy: event ${event.id}: skipped booking ${s.bookingId} of resource ${s.resourceId}: ${s.reason}`);
+  for (const s of skipped)
+    context.warn(`occupancy: event ${event.id}: skipped booking ${s.bookingId} of resource ${s.resourceId}: ${s.reason}`);
   const target = await occupancyStore();
   for (const [resourceId, list] of byResource(changes)) {
     const result = await target.apply(resourceId, event.id, list);

@@ -100,11 +100,21 @@ export interface Skipped {
 }
 
 export function meetingProgressionChanges(event: EventRef, data: MeetingProgressionPayload, skipped: Skipped[] = []): OccupancyChange[] {
-  return progressionChanges('room', event, data.map((i) => ({ ...i, time: i.UpdatedTime, action: i.MeetingProgressionAction })), skipped);
+  return progressionChanges(
+    'room',
+    event,
+    data.map((i) => ({ ...i, time: i.UpdatedTime, action: i.MeetingProgressionAction })),
+    skipped,
+  );
 }
 
 export function deskProgressionChanges(event: EventRef, data: DeskProgressionPayload, skipped: Skipped[] = []): OccupancyChange[] {
-  return progressionChanges('desk', event, data.map((i) => ({ ...i, time: i.UpdateTime, action: i.DeskProgressionAction })), skipped);
+  return progressionChanges(
+    'desk',
+    event,
+    data.map((i) => ({ ...i, time: i.UpdateTime, action: i.DeskProgressionAction })),
+    skipped,
+  );
 }
 
 function progressionChanges(
@@ -156,7 +166,12 @@ function bookingChanges(kind: ResourceKind, event: EventRef, items: BookingItem[
 }
 
 export function deskBookingChanges(event: EventRef, data: DeskPayload, skipped: Skipped[] = []): OccupancyChange[] {
-  return bookingChanges('desk', event, data.map((i) => ({ ...i, date: i.Date, untilFurtherNotice: i.UntilFurtherNotice })), skipped);
+  return bookingChanges(
+    'desk',
+    event,
+    data.map((i) => ({ ...i, date: i.Date, untilFurtherNotice: i.UntilFurtherNotice })),
+    skipped,
+  );
 }
 
 export function meetingBookingChanges(event: EventRef, data: MeetingExternalPayload, skipped: Skipped[] = []): OccupancyChange[] {
@@ -251,7 +266,13 @@ export interface OccupancyView {
   kind: ResourceKind | null;
   occupied: boolean;
   /** The booking in progress (latest START / EXTEND), when occupied. */
-  current: { bookingId: number; since: string; lastAction: ProgressionAction; lastActionAt: string; source: 'web' | 'external' | number } | null;
+  current: {
+    bookingId: number;
+    since: string;
+    lastAction: ProgressionAction;
+    lastActionAt: string;
+    source: 'web' | 'external' | number;
+  } | null;
   bookings: {
     bookingId: number;
     status: BookingStatus | null;

@@ -52,13 +52,16 @@ export function loadApp(dir: string): Promise<string> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the app as the worker does
         require(entry);
       } catch (err) {
-        throw new Error(`Worker was unable to load entry point "${main}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`Worker was unable to load entry point "${main}": ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
       } finally {
         worker.currentEntryPoint = undefined;
       }
       // The worker asks the programming model for its capabilities once the app is loaded.
       const capabilities = await worker.programmingModel?.getCapabilities?.({});
-      if (capabilities?.HttpUri) throw new Error('HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the local host');
+      if (capabilities?.HttpUri)
+        throw new Error('HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the local host');
       return entry;
     })();
     loaded.set(entry, done);

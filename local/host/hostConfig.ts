@@ -91,7 +91,8 @@ export function readLocalSettings(dir: string): LocalSettings {
     const file = join(dir, name);
     if (!existsSync(file)) continue;
     const parsed = localSettingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) throw new Error(`${name} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(`${name} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return { values: parsed.data.Values, port: parsed.data.Host?.LocalHttpPort, file };
   }
   return { values: {} };

@@ -80,7 +80,17 @@ export function compileRoute(route: string): { pattern: RegExp; params: string[]
     }
     const [, catchAll, name, constraint, optional] = m;
     params.push(name);
-    const value = catchAll ? '(.+)' : constraint === 'int' ? '(-?\\d+)' : constraint === 'alpha' ? '([A-Za-z]+)' : constraint === 'bool' ? '(true|false)' : constraint === 'guid' ? '([0-9a-fA-F-]{36})' : '([^/]+)';
+    const value = catchAll
+      ? '(.+)'
+      : constraint === 'int'
+        ? '(-?\\d+)'
+        : constraint === 'alpha'
+          ? '([A-Za-z]+)'
+          : constraint === 'bool'
+            ? '(true|false)'
+            : constraint === 'guid'
+              ? '([0-9a-fA-F-]{36})'
+              : '([^/]+)';
     source += optional ? `(?:/${value})?` : `/${value}`;
   }
   return { pattern: new RegExp(`^${source}/?$`, 'i'), params };
@@ -150,7 +160,8 @@ export function createHttpServer(defs: HttpEndpoint[], options: HttpOptions, log
     }
 
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > options.maxBodyBytes) return send(res, 413, `Request body too large (limit ${options.maxBodyBytes} bytes)`);
+    if (Number.isFinite(declared) && declared > options.maxBodyBytes)
+      return send(res, 413, `Request body too large (limit ${options.maxBodyBytes} bytes)`);
     const body = await readBody(req, options.maxBodyBytes);
     if (body === 'aborted') return; // the client went away, or Node answered 408 and closed
     if (body === 'too-large') return send(res, 413, `Request body too large (limit ${options.maxBodyBytes} bytes)`);

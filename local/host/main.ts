@@ -48,7 +48,14 @@ function reachable(host: string, port: number): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '7071' }, dir: { type: 'string' }, functions: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '7071' },
+      dir: { type: 'string' },
+      functions: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
@@ -72,7 +79,10 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     process.stdout.write(`${signal}: stopping the host (waiting for running invocations)...\n`);
-    host.stop().then(() => process.exit(0), () => process.exit(1));
+    host.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -81,8 +91,9 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const code = (err as { code?: unknown } | null)?.code;
   const parseArgs = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
-  const usage = err instanceof HintError || (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || parseArgs;
-  process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  const usage =
+    err instanceof HintError || (err instanceof Error && (err.name === 'HostSettingsError' || err.name === 'ConfigError')) || parseArgs;
+  process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   if (parseArgs) process.stderr.write(USAGE);
   process.exit(1);
 });

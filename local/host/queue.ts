@@ -82,7 +82,11 @@ export class QueuePoller {
       const ready = this.created.ensure(this.queueName);
       try {
         await ready;
-        const res = await this.queue.receiveMessages({ numberOfMessages: this.options.batchSize, visibilityTimeout: this.processingVisibilitySeconds, abortSignal: this.deadline() });
+        const res = await this.queue.receiveMessages({
+          numberOfMessages: this.options.batchSize,
+          visibilityTimeout: this.processingVisibilitySeconds,
+          abortSignal: this.deadline(),
+        });
         messages = res.receivedMessageItems;
       } catch (err) {
         if (isQueueNotFound(err)) this.created.forget(this.queueName, ready); // created again on the next poll
@@ -119,17 +123,29 @@ export class QueuePoller {
       let ok = false;
       try {
         const text = decodeQueueMessage(m.messageText, this.options.messageEncoding);
-        await invoke(this.def, this.log, `New queue message detected on '${this.queueName}'`, queueTriggerData(this.def, m, text), this.writer);
+        await invoke(
+          this.def,
+          this.log,
+          `New queue message detected on '${this.queueName}'`,
+          queueTriggerData(this.def, m, text),
+          this.writer,
+        );
         ok = true;
       } catch (err) {
-        this.log.write('warning', scope, `message ${m.messageId} failed (dequeueCount ${m.dequeueCount}/${this.options.maxDequeueCount}): ${describe(err)}`);
+        this.log.write(
+          'warning',
+          scope,
+          `message ${m.messageId} failed (dequeueCount ${m.dequeueCount}/${this.options.maxDequeueCount}): ${describe(err)}`,
+        );
       }
       if (ok) {
         await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
       } else if (m.dequeueCount >= this.options.maxDequeueCount) {
         await this.moveToPoison(m);
       } else {
-        await this.queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.round(this.options.visibilityTimeoutMs / 1000), { abortSignal: this.deadline() });
+        await this.queue.updateMessage(m.messageId, m.popReceipt, undefined, Math.round(this.options.visibilityTimeoutMs / 1000), {
+          abortSignal: this.deadline(),
+        });
       }
     } catch (err) {
       // Storage trouble while settling: the message reappears after its visibility timeout.
@@ -140,7 +156,11 @@ export class QueuePoller {
   private async moveToPoison(m: DequeuedMessageItem): Promise<void> {
     await sendCreatingQueue(this.queues, this.created, this.poisonName, m.messageText);
     await this.queue.deleteMessage(m.messageId, m.popReceipt, { abortSignal: this.deadline() });
-    this.log.write('warning', `Functions.${this.def.name}`, `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`);
+    this.log.write(
+      'warning',
+      `Functions.${this.def.name}`,
+      `message ${m.messageId} moved to "${this.queueName}-poison" after ${m.dequeueCount} attempts`,
+    );
   }
 }
 

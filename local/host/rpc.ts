@@ -14,7 +14,16 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { DequeuedMessageItem } from '@azure/storage-queue';
 import type { QueueOutput } from './storage';
 import { connectionOf, type IndexedFunction } from './app';
-import type { CoreInvocationContext, InvocationState, PostInvocationContext, PreInvocationContext, RpcHttpData, RpcInvocationRequest, RpcInvocationResponse, RpcTypedData } from './core/types';
+import type {
+  CoreInvocationContext,
+  InvocationState,
+  PostInvocationContext,
+  PreInvocationContext,
+  RpcHttpData,
+  RpcInvocationRequest,
+  RpcInvocationResponse,
+  RpcTypedData,
+} from './core/types';
 import { hookContext, worker } from './core/worker';
 import type { HostLog } from './invocation';
 
@@ -24,7 +33,10 @@ export type WriterFor = (connection: string) => Promise<QueueOutput>;
 type TriggerData = Pick<RpcInvocationRequest, 'inputData' | 'triggerMetadata'>;
 
 /** Runs one invocation through the programming model, as the worker's InvocationHandler does. */
-export async function invokeModel(fn: IndexedFunction, request: RpcInvocationRequest & { invocationId: string }): Promise<RpcInvocationResponse> {
+export async function invokeModel(
+  fn: IndexedFunction,
+  request: RpcInvocationRequest & { invocationId: string },
+): Promise<RpcInvocationResponse> {
   const model = worker.programmingModel;
   if (!model) throw new Error('No programming model was set: the app did not load @azure/functions');
   const hookData: Record<string, unknown> = {};
@@ -33,7 +45,8 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
     invocationId: request.invocationId,
     request,
     metadata: { name: fn.name, functionId: fn.functionId, bindings: fn.metadata.bindings },
-    log: (level, category, message) => worker.log({ level, category, message, functionName: fn.name, invocationContext: current.invocationContext }, hookData),
+    log: (level, category, message) =>
+      worker.log({ level, category, message, functionName: fn.name, invocationContext: current.invocationContext }, hookData),
   };
   const invocation = await model.getInvocationModel(coreCtx);
   const { context, inputs } = await invocation.getArguments();
@@ -43,7 +56,11 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
   let callInputs = inputs;
   let callback = fn.callback;
   if (worker.hooksOf('preInvocation').length > 0) {
-    const pre = hookContext<Omit<PreInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs, functionCallback: callback });
+    const pre = hookContext<Omit<PreInvocationContext, 'hookData' | 'appHookData'>>(hookData, {
+      invocationContext: context,
+      inputs,
+      functionCallback: callback,
+    });
     await inState(coreCtx, 'preInvocationHooks', () => worker.runHooks('preInvocation', pre));
     callInputs = pre.inputs;
     callback = pre.functionCallback;
@@ -60,7 +77,12 @@ export async function invokeModel(fn: IndexedFunction, request: RpcInvocationReq
     coreCtx.state = undefined;
   }
   if (worker.hooksOf('postInvocation').length > 0) {
-    const post = hookContext<Omit<PostInvocationContext, 'hookData' | 'appHookData'>>(hookData, { invocationContext: context, inputs: callInputs, result, error });
+    const post = hookContext<Omit<PostInvocationContext, 'hookData' | 'appHookData'>>(hookData, {
+      invocationContext: context,
+      inputs: callInputs,
+      result,
+      error,
+    });
     await inState(coreCtx, 'postInvocationHooks', () => worker.runHooks('postInvocation', post));
     result = post.result;
     error = post.error;
@@ -83,7 +105,13 @@ async function inState(ctx: { state?: InvocationState }, state: InvocationState,
  * One invocation with Core Tools' "Executing / Executed" log lines; the output bindings of the
  * response are written before it counts as succeeded (a failed write fails the invocation, as on Azure).
  */
-export async function invoke(fn: IndexedFunction, log: HostLog, reason: string, data: TriggerData, writerFor: WriterFor): Promise<RpcInvocationResponse> {
+export async function invoke(
+  fn: IndexedFunction,
+  log: HostLog,
+  reason: string,
+  data: TriggerData,
+  writerFor: WriterFor,
+): Promise<RpcInvocationResponse> {
   const invocationId = randomUUID();
   const started = Date.now();
   log.write('information', 'host', `Executing 'Functions.${fn.name}' (Reason='${reason}', Id=${invocationId})`);
@@ -94,7 +122,11 @@ export async function invoke(fn: IndexedFunction, log: HostLog, reason: string, 
     return response;
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    log.write('error', 'host', `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms) ${message}`);
+    log.write(
+      'error',
+      'host',
+      `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms) ${message}`,
+    );
     throw err;
   }
 }
@@ -208,7 +240,8 @@ async function writeQueueOutputs(fn: IndexedFunction, response: RpcInvocationRes
   for (const out of response.outputData ?? []) {
     const binding = fn.outputs.find((b) => b.name === out.name);
     if (!binding || !out.data) continue;
-    if (binding.type.toLowerCase() !== 'queue') throw new Error(`output binding "${binding.name}" of type "${binding.type}" is not supported by the local host`);
+    if (binding.type.toLowerCase() !== 'queue')
+      throw new Error(`output binding "${binding.name}" of type "${binding.type}" is not supported by the local host`);
     const queue = String(binding.queueName);
     const writer = await writerFor(connectionOf(binding));
     await writer.send(queue, outputMessages(out.data));

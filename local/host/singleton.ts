@@ -34,7 +34,11 @@ export interface SingletonSettings {
 
 /** The host id rule: lowercase letters, digits and dashes, at most 32 characters, no trailing dash. */
 export function sanitizeHostId(name: string): string {
-  const id = name.toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 32).replace(/-+$/, '');
+  const id = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
   return id || 'local-host';
 }
 
@@ -42,10 +46,16 @@ export function readSingletonSettings(env: NodeJS.ProcessEnv, packageName = 'loc
   const raw = env.LOCAL_SINGLETON_LOCK_PERIOD_SECONDS;
   const period = raw === undefined || raw === '' ? DEFAULT_LOCK_PERIOD_SECONDS : Number(raw);
   if (!Number.isInteger(period) || period < 15 || period > 60) {
-    throw new Error(`LOCAL_SINGLETON_LOCK_PERIOD_SECONDS must be a whole number of seconds from 15 to 60 (a blob lease's limits), got "${raw}"`);
+    throw new Error(
+      `LOCAL_SINGLETON_LOCK_PERIOD_SECONDS must be a whole number of seconds from 15 to 60 (a blob lease's limits), got "${raw}"`,
+    );
   }
   const explicit = env.AzureFunctionsWebHost__hostid || env.AzureFunctionsWebHost__hostId;
-  return { hostId: explicit ? explicit : sanitizeHostId(packageName), lockPeriodSeconds: period, disabled: !/^(true|1)$/i.test(env.LOCAL_SINGLETON_LOCK ?? '') };
+  return {
+    hostId: explicit ? explicit : sanitizeHostId(packageName),
+    lockPeriodSeconds: period,
+    disabled: !/^(true|1)$/i.test(env.LOCAL_SINGLETON_LOCK ?? ''),
+  };
 }
 
 /** The blob name of a timer function's listener lock (inside `azure-webjobs-hosts`). */
@@ -113,7 +123,11 @@ export class ListenerLock {
     } catch (err) {
       if (this.lease !== lease) return;
       this.lease = undefined;
-      this.log.write('warning', 'Host.Singleton', `Singleton lock ${this.blobName} lost (renewal failed: ${(err as Error).message}); the timer runs again only when this instance takes the lock back`);
+      this.log.write(
+        'warning',
+        'Host.Singleton',
+        `Singleton lock ${this.blobName} lost (renewal failed: ${(err as Error).message}); the timer runs again only when this instance takes the lock back`,
+      );
     }
   }
 
@@ -126,14 +140,18 @@ export class ListenerLock {
 }
 
 /** Creates the listener locks of one host (null when the lease is switched off). */
-export function singletonLocks(connectionString: string, settings: SingletonSettings, log: SingletonLog): ((functionName: string) => ListenerLock) | null {
+export function singletonLocks(
+  connectionString: string,
+  settings: SingletonSettings,
+  log: SingletonLog,
+): ((functionName: string) => ListenerLock) | null {
   if (settings.disabled) return null; // LOCAL_SINGLETON_LOCK is not true: this host runs every timer
   const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(HOSTS_CONTAINER);
   return (name) => new ListenerLock(container, listenerLockBlob(settings.hostId, name), settings.lockPeriodSeconds, log, name);
 }
 
 function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err).statusCode) : undefined;
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number(err.statusCode) : undefined;
 }
 
 function ignoreConflict(err: unknown): void {

@@ -108,13 +108,17 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   };
   const ofType = (type: string) => indexed.filter((f) => f.trigger.type.toLowerCase() === type);
   const unsupported = indexed.filter((f) => !['httptrigger', 'timertrigger', 'queuetrigger'].includes(f.trigger.type.toLowerCase()));
-  for (const f of unsupported) log.write('warning', 'host', `'${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; not started`);
+  for (const f of unsupported)
+    log.write('warning', 'host', `'${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; not started`);
 
   const http = ofType('httptrigger').map((f) => httpEndpoint(f, log, writerFor));
   const lockFor = timerLocks(dir, log);
   const timers = ofType('timertrigger').map((f) => new TimerRunner(f, log, writerFor, lockFor?.(f.name)));
   const pollers = await Promise.all(
-    ofType('queuetrigger').map(async (f) => new QueuePoller(f, queueOptions, log, await hostQueues(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds)),
+    ofType('queuetrigger').map(
+      async (f) =>
+        new QueuePoller(f, queueOptions, log, await hostQueues(connectionOf(f.trigger)), writerFor, options.processingVisibilitySeconds),
+    ),
   );
   const appStart: Omit<AppStartContext, 'hookData' | 'appHookData'> = { functionAppDirectory: dir };
   await worker.runHooks('appStart', hookContext(worker.appLevelHookData, appStart));
@@ -131,7 +135,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
   const functions = [
     ...http.map((e) => ({ name: e.name, trigger: 'http', detail: `${e.methods.join(',')} ${url}/api/${e.route} (auth: ${e.authLevel})` })),
-    ...timers.map((t) => ({ name: t.functionName, trigger: 'timer', detail: `schedule ${t.schedule}${t.runsOnStartup ? ', runOnStartup' : ''}` })),
+    ...timers.map((t) => ({
+      name: t.functionName,
+      trigger: 'timer',
+      detail: `schedule ${t.schedule}${t.runsOnStartup ? ', runOnStartup' : ''}`,
+    })),
     ...pollers.map((p) => ({ name: p.functionName, trigger: 'storageQueue', detail: `queue ${p.queueName}` })),
   ];
 
@@ -186,6 +194,9 @@ function httpEndpoint(f: IndexedFunction, log: HostLog, writerFor: (connection: 
     route: typeof t.route === 'string' && t.route !== '' ? t.route : f.name,
     methods: (Array.isArray(t.methods) ? (t.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase()),
     authLevel: typeof t.authLevel === 'string' ? t.authLevel.toLowerCase() : 'function',
-    invoke: async (request) => httpResult(await invoke(f, log, 'This function was programmatically called via the host APIs.', httpTriggerData(f, request), writerFor)),
+    invoke: async (request) =>
+      httpResult(
+        await invoke(f, log, 'This function was programmatically called via the host APIs.', httpTriggerData(f, request), writerFor),
+      ),
   };
 }

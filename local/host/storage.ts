@@ -19,7 +19,9 @@ const cache = new Map<string, Promise<QueueServiceClient>>();
 
 /** The Queue service client of a connection (cached per prefix and value); a HostSettingsError naming the setting (never its value) when it is unusable. */
 export function hostQueues(prefix: string, env: NodeJS.ProcessEnv = process.env): Promise<QueueServiceClient> {
-  const key = [prefix, env[prefix], env[`${prefix}__accountName`], env[`${prefix}__queueServiceUri`], env[`${prefix}__clientId`]].map((p) => p ?? '').join('|');
+  const key = [prefix, env[prefix], env[`${prefix}__accountName`], env[`${prefix}__queueServiceUri`], env[`${prefix}__clientId`]]
+    .map((p) => p ?? '')
+    .join('|');
   let clients = cache.get(key);
   if (!clients) {
     clients = createQueues(prefix, env);
@@ -41,10 +43,15 @@ async function createQueues(prefix: string, env: NodeJS.ProcessEnv): Promise<Que
   }
   const account = env[`${prefix}__accountName`];
   const queueUri = env[`${prefix}__queueServiceUri`] ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
-  if (!queueUri) throw new HostSettingsError([`${prefix}: storage connection is not configured: set ${prefix} or ${prefix}__accountName (or ${prefix}__queueServiceUri)`]);
+  if (!queueUri)
+    throw new HostSettingsError([
+      `${prefix}: storage connection is not configured: set ${prefix} or ${prefix}__accountName (or ${prefix}__queueServiceUri)`,
+    ]);
   const { DefaultAzureCredential } = await import('@azure/identity');
   const clientId = env[`${prefix}__clientId`];
-  return new QueueServiceClient(queueUri, new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined), { retryOptions });
+  return new QueueServiceClient(queueUri, new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined), {
+    retryOptions,
+  });
 }
 
 /** A deadline signal for one host storage call. */

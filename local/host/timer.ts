@@ -75,7 +75,11 @@ export class TimerRunner {
   private scheduleFrom(from: Date): void {
     if (this.stopped) return;
     const next = nextOccurrence(this.schedule, from);
-    setLongTimeout(() => this.fire(next, 'Timer fired'), next.getTime(), (t) => (this.timeout = t));
+    setLongTimeout(
+      () => this.fire(next, 'Timer fired'),
+      next.getTime(),
+      (t) => (this.timeout = t),
+    );
   }
 
   private fire(scheduledAt: Date, reason: string): void {
@@ -99,7 +103,10 @@ export class TimerRunner {
         this.runs++;
         return invoke(this.def, this.log, `${reason} at ${scheduledAt.toISOString()}`, data, this.writer).then(() => undefined);
       })
-      .then(() => undefined, () => undefined) // logged by invoke; a failed run does not stop the schedule
+      .then(
+        () => undefined,
+        () => undefined,
+      ) // logged by invoke; a failed run does not stop the schedule
       .finally(() => {
         this.running = undefined;
         this.last = startedAt;

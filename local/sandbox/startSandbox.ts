@@ -4,7 +4,11 @@
  * Each source is simulated only when asked (npm start: when its real settings are absent).
  */
 import { startEngageSandbox, type EngageSandbox } from './engage/engageSandbox';
-import { startNotificationsSandbox, notificationsSandboxSettings, type NotificationsSandbox } from './notificationApiV2/notificationsSandbox';
+import {
+  startNotificationsSandbox,
+  notificationsSandboxSettings,
+  type NotificationsSandbox,
+} from './notificationApiV2/notificationsSandbox';
 import { startNoojeeSandbox, type RunningNoojeeSandbox } from './noojee/noojeeSandbox';
 
 export interface SandboxOptions {
@@ -72,13 +76,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       });
     }
     if (options.notifications !== false) {
-      const n = await startNotificationsSandbox({ port: options.ports?.notifications, generate: options.traffic ? { everyMs: 10_000, count: 3 } : undefined, log: options.log });
+      const n = await startNotificationsSandbox({
+        port: options.ports?.notifications,
+        generate: options.traffic ? { everyMs: 10_000, count: 3 } : undefined,
+        log: options.log,
+      });
       stops.push(() => n.stop());
       running.notifications = n;
       Object.assign(settings, notificationsSandboxSettings(n), options.traffic ? { NOTIFICATIONS_RUN_ON_STARTUP: 'true' } : {});
     }
     if (options.noojee !== false) {
-      const j = await startNoojeeSandbox({ port: options.ports?.noojee, traffic: options.traffic ? { intervalMs: 15_000, extensions: SANDBOX_NOOJEE_EXTENSIONS } : undefined, log: options.log });
+      const j = await startNoojeeSandbox({
+        port: options.ports?.noojee,
+        traffic: options.traffic ? { intervalMs: 15_000, extensions: SANDBOX_NOOJEE_EXTENSIONS } : undefined,
+        log: options.log,
+      });
       stops.push(() => j.stop());
       running.noojee = j;
       Object.assign(settings, { NOOJEE_BASE_URL: j.url, NOOJEE_API_KEY: j.apiKey, NOOJEE_EXTENSIONS: SANDBOX_NOOJEE_EXTENSIONS.join(',') });

@@ -12,7 +12,10 @@ export const DEFAULT_CLAIM_CHECK_CONTAINER = 'claim-checks';
  */
 export const coreSettings = z.object({
   AzureWebJobsStorage: z.string().min(1).optional(),
-  AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name').optional(),
+  AzureWebJobsStorage__accountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name')
+    .optional(),
   AzureWebJobsStorage__queueServiceUri: z.url().optional(),
   AzureWebJobsStorage__blobServiceUri: z.url().optional(),
   AzureWebJobsStorage__credential: z.enum(['managedidentity']).optional(),

@@ -13,7 +13,10 @@ export const engageSettings = z.object({
   /** Listener API host, e.g. `https://developer-api.condecosoftware.com` (hosts differ between docs and reality). */
   ENGAGE_BASE_URL: z.url().optional(),
   /** Tenant path segment after the host, e.g. `Condeco_Software_UK_Demo` (may be empty). */
-  ENGAGE_API_SUFFIX: z.string().regex(/^[A-Za-z0-9_.~-]*(\/[A-Za-z0-9_.~-]+)*$/, 'must be a URL path segment (no leading/trailing slash)').default(''),
+  ENGAGE_API_SUFFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.~-]*(\/[A-Za-z0-9_.~-]+)*$/, 'must be a URL path segment (no leading/trailing slash)')
+    .default(''),
   /** Session-token endpoint; default `<ENGAGE_BASE_URL>/tokenproviderapi/token` (usually `https://<tenant>.condecosoftware.com/tokenproviderapi/token`). */
   ENGAGE_TOKEN_URL: z.url().optional(),
   ENGAGE_CLIENT_ID: z.string().min(1).optional(),
@@ -70,7 +73,12 @@ export const engageSettings = z.object({
 export type EngageSettings = z.infer<typeof engageSettings>;
 
 /** Names of the settings above whose values are secrets. */
-export const engageSecrets: readonly string[] = ['ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET', 'ENGAGE_WEBHOOK_SECRET_PREVIOUS'];
+export const engageSecrets: readonly string[] = [
+  'ENGAGE_PASSWORD',
+  'ENGAGE_SUBSCRIPTION_KEY',
+  'ENGAGE_WEBHOOK_SECRET',
+  'ENGAGE_WEBHOOK_SECRET_PREVIOUS',
+];
 
 /**
  * Only the Engage section (the CLI needs no storage settings). Empty strings count as unset,

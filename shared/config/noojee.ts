@@ -19,13 +19,21 @@ export const noojeeSettings = z.object({
   /** Extensions to monitor, comma-separated (e.g. `400,410`). Required when Noojee is configured. */
   NOOJEE_EXTENSIONS: z
     .string()
-    .transform((s) => s.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== ''),
+    )
     .pipe(z.array(z.string().regex(/^[A-Za-z0-9/_.@+-]+$/, 'must be a comma-separated list of extensions, e.g. 400,410')).min(1))
     .optional(),
   /** NCRONTAB schedule of the callEvents timer; each run long-polls for NOOJEE_RUN_SECONDS. */
   NOOJEE_SCHEDULE: z
     .string()
-    .refine((s) => s.trim().split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields (second minute hour day month day-of-week)')
+    .refine(
+      (s) => s.trim().split(/\s+/).length === 6,
+      'must be an NCRONTAB expression with six fields (second minute hour day month day-of-week)',
+    )
     .default(DEFAULT_NOOJEE_SCHEDULE),
   /** How long one timer run keeps long-polling (keep it below the schedule's interval). */
   NOOJEE_RUN_SECONDS: intSetting(50, 1, 600),

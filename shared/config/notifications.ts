@@ -15,7 +15,12 @@ function pathTemplate(defaultValue: string, needsId: boolean) {
 /** Comma-separated list of event type ids (numeric strings such as 301), non-empty and unique. */
 const eventTypeIds = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  )
   .pipe(
     z
       .array(z.string().regex(/^[\p{L}0-9._-]+$/u, 'event type ids are letters, digits, ".", "_" or "-"'))
@@ -58,7 +63,10 @@ export const notificationsSettings = z.object({
   NOTIFICATIONS_NOTIFICATIONS_PATH: pathTemplate(DEFAULT_PATHS.notifications, true),
   /** Requested page size (query parameter NOTIFICATIONS_PAGE_SIZE_PARAM); the server may cap it. */
   NOTIFICATIONS_PAGE_SIZE: intSetting(100, 1, 10_000),
-  NOTIFICATIONS_PAGE_SIZE_PARAM: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('size'),
+  NOTIFICATIONS_PAGE_SIZE_PARAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('size'),
   /** Timer schedule (NCRONTAB, six fields). */
   NOTIFICATIONS_SCHEDULE: z.string().min(1).default(DEFAULT_DRAIN_SCHEDULE),
   NOTIFICATIONS_RUN_ON_STARTUP: boolSetting(false),

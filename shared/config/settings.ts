@@ -37,8 +37,15 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
   }
   for (const name of SECRET_SETTINGS) {
     const value = env[name];
-    if (value && !CONNECTION_SECRETS.includes(name) && [...value].length < SECRET_MIN_LENGTH && !/^\s*@Microsoft\.KeyVault\(/i.test(value)) {
-      problems.push(`${name}: is shorter than ${SECRET_MIN_LENGTH} characters; a secret this short cannot be redacted reliably from logs, so it is refused (use a longer value)`);
+    if (
+      value &&
+      !CONNECTION_SECRETS.includes(name) &&
+      [...value].length < SECRET_MIN_LENGTH &&
+      !/^\s*@Microsoft\.KeyVault\(/i.test(value)
+    ) {
+      problems.push(
+        `${name}: is shorter than ${SECRET_MIN_LENGTH} characters; a secret this short cannot be redacted reliably from logs, so it is refused (use a longer value)`,
+      );
     }
   }
   if (env.ENGAGE_SIGNATURE_MODE === 'enforce' && !set('ENGAGE_WEBHOOK_SECRET')) {

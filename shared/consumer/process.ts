@@ -23,7 +23,10 @@ export function maxDequeueCount(): number {
     maxDequeue = 5;
     for (const dir of [process.cwd(), join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')]) {
       try {
-        const n = Number((JSON.parse(readFileSync(join(dir, 'host.json'), 'utf8')) as { extensions?: { queues?: { maxDequeueCount?: unknown } } }).extensions?.queues?.maxDequeueCount);
+        const n = Number(
+          (JSON.parse(readFileSync(join(dir, 'host.json'), 'utf8')) as { extensions?: { queues?: { maxDequeueCount?: unknown } } })
+            .extensions?.queues?.maxDequeueCount,
+        );
         if (Number.isInteger(n) && n > 0) maxDequeue = n;
         break;
       } catch {
@@ -40,7 +43,12 @@ export function messageInfo(context: InvocationContext): QueueMessageInfo {
   return {
     messageId: typeof meta.id === 'string' ? meta.id : undefined,
     dequeueCount: Number.isFinite(count) && count > 0 ? count : 1,
-    insertionTime: typeof meta.insertionTime === 'string' ? meta.insertionTime : meta.insertionTime instanceof Date ? meta.insertionTime.toISOString() : undefined,
+    insertionTime:
+      typeof meta.insertionTime === 'string'
+        ? meta.insertionTime
+        : meta.insertionTime instanceof Date
+          ? meta.insertionTime.toISOString()
+          : undefined,
   };
 }
 
@@ -55,7 +63,6 @@ export function decodeTriggerItem(item: unknown): unknown {
   }
 }
 
-
 /**
  * Reads, validates and types one message, then runs the handler. Throws (so the host retries and
  * eventually poisons the message) on an invalid message or a failing handler, after one log line.
@@ -69,24 +76,40 @@ export async function processMessage(name: string, spec: AnyConsumerSpec, item: 
   const carrier = (isCloudEvent(body) || looksLikeClaimCheck(body) ? body : {}) as { traceparent?: unknown; tracestate?: unknown };
   const producer = contextFromCarrier(carrier.traceparent, carrier.tracestate);
   const info = messageInfo(context);
-  const attributes = { 'messaging.system': 'azure_storage_queues', 'messaging.operation.type': 'process', 'messaging.message.id': info.messageId ?? '', 'messaging.message.delivery_count': info.dequeueCount, 'faas.name': name };
-  return inSpan(`process ${name}`, { kind: SpanKind.CONSUMER, parent: producer ?? invocation, links: producer ? linkTo(invocation) : [], attributes }, async () => {
-    let outcome: ConsumerOutcome = 'retried';
-    try {
-      const event = await handleMessage(name, spec, item, context, info);
-      outcome = event ? 'ok' : 'ignored';
-      const upstream = event?.time ? Date.parse(event.time) : NaN;
-      if (Number.isFinite(upstream)) record('consumerLatency', Math.max(0, Date.now() - upstream), { function: name });
-    } catch (err) {
-      outcome = info.dequeueCount >= maxDequeueCount() ? 'poisoned' : 'retried';
-      throw err;
-    } finally {
-      count('consumerMessages', 1, { function: name, outcome });
-    }
-  });
+  const attributes = {
+    'messaging.system': 'azure_storage_queues',
+    'messaging.operation.type': 'process',
+    'messaging.message.id': info.messageId ?? '',
+    'messaging.message.delivery_count': info.dequeueCount,
+    'faas.name': name,
+  };
+  return inSpan(
+    `process ${name}`,
+    { kind: SpanKind.CONSUMER, parent: producer ?? invocation, links: producer ? linkTo(invocation) : [], attributes },
+    async () => {
+      let outcome: ConsumerOutcome = 'retried';
+      try {
+        const event = await handleMessage(name, spec, item, context, info);
+        outcome = event ? 'ok' : 'ignored';
+        const upstream = event?.time ? Date.parse(event.time) : NaN;
+        if (Number.isFinite(upstream)) record('consumerLatency', Math.max(0, Date.now() - upstream), { function: name });
+      } catch (err) {
+        outcome = info.dequeueCount >= maxDequeueCount() ? 'poisoned' : 'retried';
+        throw err;
+      } finally {
+        count('consumerMessages', 1, { function: name, outcome });
+      }
+    },
+  );
 }
 
-async function handleMessage(name: string, spec: AnyConsumerSpec, item: unknown, context: InvocationContext, info: QueueMessageInfo): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
+async function handleMessage(
+  name: string,
+  spec: AnyConsumerSpec,
+  item: unknown,
+  context: InvocationContext,
+  info: QueueMessageInfo,
+): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
   const where = `message ${info.messageId ?? '(no id)'} (dequeueCount ${info.dequeueCount})`;
   let event: ConsumerEvent<ConsumerSchemas> | undefined;
   try {
@@ -112,7 +135,11 @@ async function handleMessage(name: string, spec: AnyConsumerSpec, item: unknown,
 }
 
 /** The typed event of a message; undefined when its type has no schema and `unknownTypes` is `ignore`. */
-export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: QueueMessageInfo): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
+export async function readEvent(
+  spec: AnyConsumerSpec,
+  item: unknown,
+  info: QueueMessageInfo,
+): Promise<ConsumerEvent<ConsumerSchemas> | undefined> {
   let body = decodeTriggerItem(item);
   if (looksLikeClaimCheck(body)) {
     const storage = await getStorage(spec.connection ?? STORAGE_CONNECTION);
@@ -145,12 +172,16 @@ export async function readEvent(spec: AnyConsumerSpec, item: unknown, info: Queu
   const schema = schemas[attrs.type];
   if (!schema) {
     if (spec.unknownTypes === 'ignore') return undefined;
-    throw new InvalidMessageError(`event ${attrs.id} has type "${attrs.type}", which this consumer has no schema for (known: ${Object.keys(schemas).join(', ')})`);
+    throw new InvalidMessageError(
+      `event ${attrs.id} has type "${attrs.type}", which this consumer has no schema for (known: ${Object.keys(schemas).join(', ')})`,
+    );
   }
   const data = schema.safeParse(attrs.data);
   if (!data.success) {
     const hint = typeof attrs.data === 'string' ? ' (data is a string: a payload the producer left undecoded?)' : '';
-    throw new InvalidMessageError(`event ${attrs.id} (${attrs.type}): data does not match its schema: ${describeIssues(data.error)}${hint}`);
+    throw new InvalidMessageError(
+      `event ${attrs.id} (${attrs.type}): data does not match its schema: ${describeIssues(data.error)}${hint}`,
+    );
   }
   return {
     id: attrs.id,

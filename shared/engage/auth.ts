@@ -48,10 +48,18 @@ export class EngageTokenProvider extends TokenCache {
       timeoutMs: this.options.timeoutMs ?? 30_000,
       what: 'Engage token endpoint',
       redactor,
-      describe: (status) => `Engage token endpoint answered ${status}${status === 400 || status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`,
+      describe: (status) =>
+        `Engage token endpoint answered ${status}${status === 400 || status === 401 ? ' (check ENGAGE_CLIENT_ID / ENGAGE_PASSWORD)' : ''}`,
     });
     const parsed = tokenResponseSchema.safeParse(body);
-    if (!parsed.success) throw new UpstreamError('Engage token endpoint answered without a usable access_token/expires_in', 200, redactor.value(body), undefined, { retryable: false });
+    if (!parsed.success)
+      throw new UpstreamError(
+        'Engage token endpoint answered without a usable access_token/expires_in',
+        200,
+        redactor.value(body),
+        undefined,
+        { retryable: false },
+      );
     return { value: parsed.data.access_token, expiresInMs: parsed.data.expires_in * 1000 };
   }
 }

@@ -25,7 +25,10 @@ export const decoders: Record<DecoderName, Decoder> = {
   'base64-json': (s, limits) => {
     const compact = s.replace(/\s+/g, '');
     if (compact.length === 0 || !BASE64.test(compact)) return { ok: false, reason: 'is not base64' };
-    return parseJson(Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64').toString('utf8'), limits);
+    return parseJson(
+      Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64').toString('utf8'),
+      limits,
+    );
   },
 };
 

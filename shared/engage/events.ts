@@ -41,47 +41,57 @@ export function engageEventType(action: string): string {
 const dateTime = z.string(); // Condeco sends local date-times without offset ("2019-08-28T00:00:00")
 
 /** MEETINGEXTERNAL: `{"<date>": {"ChangedItems": [{Action 0=deleted 1=new/updated, BookingID, ResourceItemID}]}}` */
-export const meetingExternalPayload = z.record(
-  dateTime,
-  z.looseObject({
-    ChangedItems: z.array(
-      z.looseObject({ Action: z.number().int(), BookingID: z.number().int(), ResourceItemID: z.number().int() }),
-    ),
-  }),
-).describe('MEETINGEXTERNAL: per booking date, the changed items (Action 0 deleted, 1 new/updated).');
+export const meetingExternalPayload = z
+  .record(
+    dateTime,
+    z.looseObject({
+      ChangedItems: z.array(z.looseObject({ Action: z.number().int(), BookingID: z.number().int(), ResourceItemID: z.number().int() })),
+    }),
+  )
+  .describe('MEETINGEXTERNAL: per booking date, the changed items (Action 0 deleted, 1 new/updated).');
 
 /** MEETINGPROGRESSION: MeetingProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 WEB, 1 external. Note `UpdatedTime`. */
-export const meetingProgressionPayload = z.array(
-  z.looseObject({
-    BookingId: z.number().int(),
-    ResourceItemId: z.number().int(),
-    UpdatedTime: dateTime,
-    MeetingProgressionAction: z.number().int(),
-    ActionSource: z.number().int(),
-  }),
-).describe('MEETINGPROGRESSION: MeetingProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdatedTime local, without offset.');
+export const meetingProgressionPayload = z
+  .array(
+    z.looseObject({
+      BookingId: z.number().int(),
+      ResourceItemId: z.number().int(),
+      UpdatedTime: dateTime,
+      MeetingProgressionAction: z.number().int(),
+      ActionSource: z.number().int(),
+    }),
+  )
+  .describe(
+    'MEETINGPROGRESSION: MeetingProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdatedTime local, without offset.',
+  );
 
 /** DESK: Action 0 deleted, 1 new/updated. */
-export const deskPayload = z.array(
-  z.looseObject({
-    Date: dateTime,
-    BookingID: z.number().int(),
-    ResourceItemID: z.number().int(),
-    Action: z.number().int(),
-    UntilFurtherNotice: z.boolean(),
-  }),
-).describe('DESK: desk booking changes (Action 0 deleted, 1 new/updated); Date local, without offset.');
+export const deskPayload = z
+  .array(
+    z.looseObject({
+      Date: dateTime,
+      BookingID: z.number().int(),
+      ResourceItemID: z.number().int(),
+      Action: z.number().int(),
+      UntilFurtherNotice: z.boolean(),
+    }),
+  )
+  .describe('DESK: desk booking changes (Action 0 deleted, 1 new/updated); Date local, without offset.');
 
 /** DESKPROGRESSION: DeskProgressionAction 0 START, 1 STOP, 2 EXTEND. Note `UpdateTime` (not `UpdatedTime`). */
-export const deskProgressionPayload = z.array(
-  z.looseObject({
-    BookingId: z.number().int(),
-    ResourceItemId: z.number().int(),
-    UpdateTime: dateTime,
-    DeskProgressionAction: z.number().int(),
-    ActionSource: z.number().int(),
-  }),
-).describe('DESKPROGRESSION: DeskProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdateTime (not UpdatedTime) local, without offset.');
+export const deskProgressionPayload = z
+  .array(
+    z.looseObject({
+      BookingId: z.number().int(),
+      ResourceItemId: z.number().int(),
+      UpdateTime: dateTime,
+      DeskProgressionAction: z.number().int(),
+      ActionSource: z.number().int(),
+    }),
+  )
+  .describe(
+    'DESKPROGRESSION: DeskProgressionAction 0 START, 1 STOP, 2 EXTEND; ActionSource 0 web, 1 external; UpdateTime (not UpdatedTime) local, without offset.',
+  );
 
 /** Payload schema per Action; lenient (any JSON) for types whose shape is not documented. */
 export const payloadSchemas: Record<EventTypeName, z.ZodType> = {

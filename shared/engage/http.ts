@@ -33,7 +33,9 @@ export function engageCall(req: EngageRequest): Promise<unknown> {
     read: (res) => lenientBody(res.text),
     toError: (res: UpstreamResponse, redactor) => {
       const body = lenientBody(res.text);
-      return new UpstreamError(req.describe(res.status, body, redactor), res.status, redactor.value(body), undefined, { retryAfterMs: res.retryAfterMs });
+      return new UpstreamError(req.describe(res.status, body, redactor), res.status, redactor.value(body), undefined, {
+        retryAfterMs: res.retryAfterMs,
+      });
     },
   });
 }

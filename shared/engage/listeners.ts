@@ -46,11 +46,18 @@ export const queueProviderRef = z.union([z.number(), z.string()]).transform((v, 
   if (typeof v === 'number') n = v;
   else if (/^\d+$/.test(v.trim())) n = Number(v.trim());
   else {
-    const key = v.trim().toUpperCase().replace(/^NOTIFICATIONHUB\./, '').replace(/PROVIDER$/, '') as keyof typeof QUEUE_PROVIDERS;
+    const key = v
+      .trim()
+      .toUpperCase()
+      .replace(/^NOTIFICATIONHUB\./, '')
+      .replace(/PROVIDER$/, '') as keyof typeof QUEUE_PROVIDERS;
     n = QUEUE_PROVIDERS[key];
   }
   if (n === undefined || !PROVIDER_NUMBERS.includes(n)) {
-    ctx.addIssue({ code: 'custom', message: `unknown queue provider ${JSON.stringify(v)} (expected 2 PUBLISHNOTIFICATION, 3 AZUREQUEUE or 4 AZUREQUEUEFILTERED)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown queue provider ${JSON.stringify(v)} (expected 2 PUBLISHNOTIFICATION, 3 AZUREQUEUE or 4 AZUREQUEUEFILTERED)`,
+    });
     return z.NEVER;
   }
   return n as 2 | 3 | 4;
@@ -153,7 +160,8 @@ export function parseListeners(body: unknown): RegisteredListener[] {
     const single = num(field(o, 'eventType'));
     const many = field(o, 'eventTypes');
     if (single !== undefined) out.push({ ...base, eventType: single });
-    else if (Array.isArray(many) && many.length > 0) for (const t of many) out.push({ ...base, ...(num(t) !== undefined ? { eventType: num(t) } : {}) });
+    else if (Array.isArray(many) && many.length > 0)
+      for (const t of many) out.push({ ...base, ...(num(t) !== undefined ? { eventType: num(t) } : {}) });
     else out.push(base);
   }
   return out;
@@ -228,7 +236,8 @@ function upstreamReason(body: unknown): string {
 /** Token provider + listener client from settings; ConfigError naming what is missing. */
 export function listenerClientFromSettings(s: EngageSettings): EngageListenerClient {
   const missing: string[] = [];
-  if (!s.ENGAGE_BASE_URL) missing.push('ENGAGE_BASE_URL: required for the Engage listener API (e.g. https://developer-api.condecosoftware.com)');
+  if (!s.ENGAGE_BASE_URL)
+    missing.push('ENGAGE_BASE_URL: required for the Engage listener API (e.g. https://developer-api.condecosoftware.com)');
   if (!s.ENGAGE_CLIENT_ID) missing.push('ENGAGE_CLIENT_ID: required for Engage session tokens');
   if (!s.ENGAGE_PASSWORD) missing.push('ENGAGE_PASSWORD: required for Engage session tokens');
   if (!s.ENGAGE_SUBSCRIPTION_KEY) missing.push('ENGAGE_SUBSCRIPTION_KEY: required (Ocp-Apim-Subscription-Key)');

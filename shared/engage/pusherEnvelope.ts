@@ -21,4 +21,3 @@ export const pusherEnvelopeSchema = z.looseObject({
 
 export type PusherNotification = z.infer<typeof pusherNotificationSchema>;
 export type PusherEnvelope = z.infer<typeof pusherEnvelopeSchema>;
-

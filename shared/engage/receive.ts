@@ -57,7 +57,10 @@ export interface Received {
 }
 
 /** The setting behind a limit, named in the reason of a refusal. */
-const LIMIT_SETTINGS: Record<keyof JsonLimits, string> = { maxDepth: 'ENGAGE_WEBHOOK_MAX_DEPTH', maxElements: 'ENGAGE_WEBHOOK_MAX_ELEMENTS' };
+const LIMIT_SETTINGS: Record<keyof JsonLimits, string> = {
+  maxDepth: 'ENGAGE_WEBHOOK_MAX_DEPTH',
+  maxElements: 'ENGAGE_WEBHOOK_MAX_ELEMENTS',
+};
 
 function refusalReason(subject: string, refusal: JsonRefusal): string {
   return `${subject} ${refusal.reason}${refusal.exceeded ? ` (${LIMIT_SETTINGS[refusal.exceeded]})` : ''}`;
@@ -69,7 +72,17 @@ function isJsonContentType(value: string | null): boolean {
   return mediaType === 'application/json' || mediaType === 'text/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
-const refused = (status: Received['status'], reason: string, extra: Partial<Received> = {}): Received => ({ status, reason, notifications: 0, messages: [], deadLetters: 0, filterUnjudged: 0, unrouted: 0, warnings: [], ...extra });
+const refused = (status: Received['status'], reason: string, extra: Partial<Received> = {}): Received => ({
+  status,
+  reason,
+  notifications: 0,
+  messages: [],
+  deadLetters: 0,
+  filterUnjudged: 0,
+  unrouted: 0,
+  warnings: [],
+  ...extra,
+});
 
 /**
  * What can be judged from the headers alone, before the body is read: 415 (not JSON) and 413 (a declared
@@ -95,7 +108,11 @@ export function receive(bytes: Uint8Array, headers: ReceiveHeaders, settings: Re
   const warnings: string[] = [];
   let signature: SignatureVerdict | undefined;
   if (config.ENGAGE_SIGNATURE_MODE !== 'off' && config.ENGAGE_WEBHOOK_SECRET) {
-    signature = checkSignatureRotating({ current: config.ENGAGE_WEBHOOK_SECRET, previous: config.ENGAGE_WEBHOOK_SECRET_PREVIOUS }, bytes, headers.get(SIGNATURE_HEADER));
+    signature = checkSignatureRotating(
+      { current: config.ENGAGE_WEBHOOK_SECRET, previous: config.ENGAGE_WEBHOOK_SECRET_PREVIOUS },
+      bytes,
+      headers.get(SIGNATURE_HEADER),
+    );
     if (signature.check !== 'valid') {
       if (config.ENGAGE_SIGNATURE_MODE === 'enforce') return refused(401, `${SIGNATURE_HEADER} ${signature.check}`, { signature });
       warnings.push(`${SIGNATURE_HEADER} ${signature.check} (ENGAGE_SIGNATURE_MODE=log, accepted)`);
@@ -124,7 +141,12 @@ export function receive(bytes: Uint8Array, headers: ReceiveHeaders, settings: Re
     if (c.kind === 'dead') {
       deadLetters++;
       const location = { envelopeId: envelope.Id, index: i, ...(envelope.Attempt !== undefined ? { attempt: envelope.Attempt } : {}) };
-      const event = deadLetterEvent({ id, source: config.ENGAGE_EVENT_SOURCE, time, data: { reason: c.reason, origin: 'engage-webhook', location, received: c.received } });
+      const event = deadLetterEvent({
+        id,
+        source: config.ENGAGE_EVENT_SOURCE,
+        time,
+        data: { reason: c.reason, origin: 'engage-webhook', location, received: c.received },
+      });
       messages.push({ queue: config.DEADLETTER_QUEUE, body: event, text: messageText(event), key: id });
       warnings.push(`${c.reason}: kept in ${config.DEADLETTER_QUEUE} (Id=${envelope.Id})`);
       continue;
@@ -146,11 +168,17 @@ type EnvelopeEntry = { ok: true; notification: PusherNotification; received: unk
  * The envelope with its notifications judged one by one: problems confined to single notifications
  * (e.g. one without an Action) leave the others valid; any other problem rejects the envelope.
  */
-function readEnvelope(json: unknown): { ok: true; envelope: { Id: string; Attempt?: number }; notifications: EnvelopeEntry[] } | { ok: false; reason: string } {
+function readEnvelope(
+  json: unknown,
+): { ok: true; envelope: { Id: string; Attempt?: number }; notifications: EnvelopeEntry[] } | { ok: false; reason: string } {
   const parsed = pusherEnvelopeSchema.safeParse(json);
   if (parsed.success) {
     const list = (json as { Notifications: unknown[] }).Notifications;
-    return { ok: true, envelope: parsed.data, notifications: parsed.data.Notifications.map((notification, i) => ({ ok: true, notification, received: list[i] })) };
+    return {
+      ok: true,
+      envelope: parsed.data,
+      notifications: parsed.data.Notifications.map((notification, i) => ({ ok: true, notification, received: list[i] })),
+    };
   }
   const confined = parsed.error.issues.every((i) => i.path[0] === 'Notifications' && typeof i.path[1] === 'number');
   if (!confined) return { ok: false, reason: describeIssues(parsed.error) };
@@ -158,7 +186,9 @@ function readEnvelope(json: unknown): { ok: true; envelope: { Id: string; Attemp
   const list = (json as { Notifications: unknown[] }).Notifications;
   const notifications = list.map((raw, i): EnvelopeEntry => {
     const n = pusherNotificationSchema.safeParse(raw);
-    return n.success ? { ok: true, notification: n.data, received: raw } : { ok: false, reason: `Notifications.${i} is not a notification (${describeIssues(n.error)})`, received: raw };
+    return n.success
+      ? { ok: true, notification: n.data, received: raw }
+      : { ok: false, reason: `Notifications.${i} is not a notification (${describeIssues(n.error)})`, received: raw };
   });
   return { ok: true, envelope, notifications };
 }
@@ -173,7 +203,12 @@ function classify(s: ReceiveSettings, entry: EnvelopeEntry, id: string, i: numbe
   if (!entry.ok) return { kind: 'dead', reason: entry.reason, received: entry.received };
   const n = entry.notification;
   const decoded = s.decoder(n.DynamicParamA);
-  if (!decoded.ok) return { kind: 'dead', reason: `${refusalReason(`Notifications.${i}.DynamicParamA`, decoded)} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`, received: entry.received };
+  if (!decoded.ok)
+    return {
+      kind: 'dead',
+      reason: `${refusalReason(`Notifications.${i}.DynamicParamA`, decoded)} (ENGAGE_DECODER=${config.ENGAGE_DECODER})`,
+      received: entry.received,
+    };
   const action = n.Action.trim().toUpperCase();
   const known = EVENT_TYPE_NAMES.includes(action as EventTypeName) ? (action as EventTypeName) : undefined;
   if (known && decoded.structured) {

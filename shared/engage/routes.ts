@@ -12,7 +12,10 @@ import { EVENT_TYPES, EVENT_TYPE_NAMES, eventTypeName, type EventTypeName } from
 export const eventTypeRef = z.union([z.string(), z.number()]).transform((v, ctx): EventTypeName => {
   const name = typeof v === 'number' ? eventTypeName(v) : EVENT_TYPE_NAMES.find((n) => n === v.toUpperCase());
   if (!name) {
-    ctx.addIssue({ code: 'custom', message: `unknown event type ${JSON.stringify(v)} (expected one of ${EVENT_TYPE_NAMES.map((n) => `${n}=${EVENT_TYPES[n]}`).join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown event type ${JSON.stringify(v)} (expected one of ${EVENT_TYPE_NAMES.map((n) => `${n}=${EVENT_TYPES[n]}`).join(', ')})`,
+    });
     return z.NEVER;
   }
   return name;
@@ -22,7 +25,10 @@ export const engageRouteSchema = z.strictObject({
   eventTypes: z.array(eventTypeRef).min(1, 'a route needs at least one event type'),
   queue: queueName(),
   /** AzureQueueFiltered mode: only notifications about these resources pass. */
-  resourceIds: z.array(z.union([z.number().int(), z.string().min(1)]).transform(String)).min(1).optional(),
+  resourceIds: z
+    .array(z.union([z.number().int(), z.string().min(1)]).transform(String))
+    .min(1)
+    .optional(),
   /** Overrides ENGAGE_MESSAGE_FORMAT for this route. */
   format: z.enum(['cloudevents', 'raw']).optional(),
 });
@@ -68,8 +74,11 @@ export function compileRoutes(routes: readonly EngageRoute[], unroutedQueue: str
   return { byAction, unroutedQueue, queues };
 }
 
-export type RouteDecision =
-  | { queue: string; format: 'cloudevents' | 'raw' | undefined; reason: 'route' | 'filter-match' | 'filter-unjudged' | 'unrouted' };
+export type RouteDecision = {
+  queue: string;
+  format: 'cloudevents' | 'raw' | undefined;
+  reason: 'route' | 'filter-match' | 'filter-unjudged' | 'unrouted';
+};
 
 /**
  * Where one notification goes. `resourceIds` are the ids found in its payload (`undefined` when the

@@ -16,7 +16,10 @@ export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'mismatch';
 export function checkSignature(secret: string, body: Uint8Array, header: string | null | undefined): SignatureCheck {
   if (!header) return 'missing';
   // The header may list several values (`sha256=a,sha256=b`); any valid one passes.
-  const candidates = header.split(',').map((p) => p.trim()).filter(Boolean);
+  const candidates = header
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const expected = createHmac('sha256', secret).update(body).digest();
   let sawWellFormed = false;
   for (const c of candidates) {
@@ -33,7 +36,11 @@ export function checkSignature(secret: string, body: Uint8Array, header: string 
  * always computed and compared (no early exit), so the answer's timing does not tell which one matched.
  * `previous` is true when only the previous secret matched (the pusher still signs with it).
  */
-export function checkSignatureRotating(secrets: { current: string; previous?: string | undefined }, body: Uint8Array, header: string | null | undefined): { check: SignatureCheck; previous: boolean } {
+export function checkSignatureRotating(
+  secrets: { current: string; previous?: string | undefined },
+  body: Uint8Array,
+  header: string | null | undefined,
+): { check: SignatureCheck; previous: boolean } {
   const current = checkSignature(secrets.current, body, header);
   const previous = secrets.previous !== undefined ? checkSignature(secrets.previous, body, header) : undefined;
   if (current === 'valid') return { check: 'valid', previous: false };

@@ -37,7 +37,17 @@ interface WebhookState extends ReceiveSettings {
 }
 
 /** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
-export const webhookCounters = { requests: 0, notifications: 0, messages: 0, filterUnjudged: 0, unrouted: 0, deadLettered: 0, rejected: 0, storageUnavailable: 0, writeFailed: 0 };
+export const webhookCounters = {
+  requests: 0,
+  notifications: 0,
+  messages: 0,
+  filterUnjudged: 0,
+  unrouted: 0,
+  deadLettered: 0,
+  rejected: 0,
+  storageUnavailable: 0,
+  writeFailed: 0,
+};
 
 let state: WebhookState | undefined;
 
@@ -46,7 +56,13 @@ function getState(): WebhookState {
   if (!state || state.config !== config) {
     // (ENGAGE_SIGNATURE_MODE=enforce without ENGAGE_WEBHOOK_SECRET is refused by loadConfig.)
     const limits = { maxDepth: config.ENGAGE_WEBHOOK_MAX_DEPTH, maxElements: config.ENGAGE_WEBHOOK_MAX_ELEMENTS };
-    state = { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits), admission: new Admission(config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES) };
+    state = {
+      config,
+      routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE),
+      limits,
+      decoder: getDecoder(config.ENGAGE_DECODER, limits),
+      admission: new Admission(config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES),
+    };
   }
   return state;
 }
@@ -158,8 +174,12 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
   if (raw === undefined) return reject(413, `body larger than ${config.ENGAGE_WEBHOOK_MAX_BYTES} bytes`, context);
 
   const r = receive(raw, req.headers, s);
-  if (r.signature && r.signature.check !== 'valid') count('signatureFailures', 1, { reason: r.signature.check, mode: config.ENGAGE_SIGNATURE_MODE });
-  if (r.signature?.previous) context.log(`engage webhook: ${SIGNATURE_HEADER} matches ENGAGE_WEBHOOK_SECRET_PREVIOUS (rotation under way: re-register the listeners with the new secret)`);
+  if (r.signature && r.signature.check !== 'valid')
+    count('signatureFailures', 1, { reason: r.signature.check, mode: config.ENGAGE_SIGNATURE_MODE });
+  if (r.signature?.previous)
+    context.log(
+      `engage webhook: ${SIGNATURE_HEADER} matches ENGAGE_WEBHOOK_SECRET_PREVIOUS (rotation under way: re-register the listeners with the new secret)`,
+    );
   for (const w of r.warnings) context.warn(`engage webhook: ${w}`);
   if (r.status !== 200) return reject(r.status, r.reason!, context);
   const envelope = r.envelope!;
@@ -172,7 +192,11 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
     context.warn(
       `engage webhook: ${messages.length} message(s) refused before any write (${admitted.reason === 'budget' ? `${s.admission.inFlight} in flight, ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES=${config.ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES}` : `estimated ${Math.round(admitted.estimateMs ?? 0)} ms to write, past the deadline`}), answering 503 (Id=${envelope.Id})`,
     );
-    return { status: 503, headers: { 'retry-after': String(admitted.retryAfterSeconds) }, jsonBody: { error: 'too many messages in flight, retry later' } };
+    return {
+      status: 503,
+      headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+      jsonBody: { error: 'too many messages in flight, retry later' },
+    };
   }
   record('webhookInFlight', s.admission.inFlight);
   let succeeded = false;
@@ -203,13 +227,29 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
   webhookCounters.filterUnjudged += unjudged;
   webhookCounters.unrouted += unrouted;
   webhookCounters.deadLettered += deadLettered;
-  if (unjudged > 0) context.warn(`engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`);
-  if (unrouted > 0) context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
-  if (deadLettered > 0) context.warn(`engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE} (total ${webhookCounters.deadLettered})`);
-  context.log(`engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications} notification(s) → ${messages.length - deadLettered} message(s)`);
+  if (unjudged > 0)
+    context.warn(
+      `engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`,
+    );
+  if (unrouted > 0)
+    context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
+  if (deadLettered > 0)
+    context.warn(
+      `engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE} (total ${webhookCounters.deadLettered})`,
+    );
+  context.log(
+    `engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications} notification(s) → ${messages.length - deadLettered} message(s)`,
+  );
   return {
     status: 200,
-    jsonBody: { id: envelope.Id, notifications, messages: messages.length - deadLettered, filterUnjudged: unjudged, unrouted, deadLettered },
+    jsonBody: {
+      id: envelope.Id,
+      notifications,
+      messages: messages.length - deadLettered,
+      filterUnjudged: unjudged,
+      unrouted,
+      deadLettered,
+    },
   };
 }
 

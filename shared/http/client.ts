@@ -52,7 +52,7 @@ export interface UpstreamRequest<T> {
 export async function upstreamCall<T>(req: UpstreamRequest<T>): Promise<T> {
   const now = req.now ?? Date.now;
   let renewed = false;
-  for (let retry = 0; ; ) {
+  for (let retry = 0; ;) {
     const token = req.tokens ? await req.tokens.get() : undefined;
     const redactor = (req.redactor ?? new Redactor()).with([token]);
     let error: UpstreamError;
@@ -89,8 +89,16 @@ export async function upstreamCall<T>(req: UpstreamRequest<T>): Promise<T> {
   }
 }
 
-async function attempt<T>(req: UpstreamRequest<T>, token: string | undefined, redactor: Redactor, now: () => number): Promise<UpstreamResponse> {
-  const transport = req.transportError ?? ((message: string, code: string, cause: unknown) => new UpstreamError(message, undefined, undefined, code, { cause, retryable: code !== 'ABORTED' }));
+async function attempt<T>(
+  req: UpstreamRequest<T>,
+  token: string | undefined,
+  redactor: Redactor,
+  now: () => number,
+): Promise<UpstreamResponse> {
+  const transport =
+    req.transportError ??
+    ((message: string, code: string, cause: unknown) =>
+      new UpstreamError(message, undefined, undefined, code, { cause, retryable: code !== 'ABORTED' }));
   const left = req.deadline === undefined ? req.timeoutMs : Math.min(req.timeoutMs, req.deadline - now());
   if (left <= 0) throw transport(`${req.what}: no time left before the deadline`, TIMEOUT, undefined);
   const timeout = AbortSignal.timeout(left);
@@ -110,7 +118,9 @@ async function attempt<T>(req: UpstreamRequest<T>, token: string | undefined, re
 
 function defaultError(what: string) {
   return (res: UpstreamResponse, redactor: Redactor) =>
-    new UpstreamError(`${what} answered HTTP ${res.status}`, res.status, redactor.text(res.text.slice(0, 2000)), undefined, { retryAfterMs: res.retryAfterMs });
+    new UpstreamError(`${what} answered HTTP ${res.status}`, res.status, redactor.text(res.text.slice(0, 2000)), undefined, {
+      retryAfterMs: res.retryAfterMs,
+    });
 }
 
 /** "fetch failed" says nothing: names the underlying cause (ECONNRESET, socket closed, ...). */

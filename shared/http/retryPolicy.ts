@@ -39,7 +39,11 @@ const DEFAULT_MAX_DELAY_MS = 60_000;
 const DEFAULT_MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** Back-off before retry number `retry` (0 = the first retry), without Retry-After. */
-export function backoffDelay(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const exponential = policy.baseDelayMs * 2 ** Math.min(retry, 30) * (0.8 + random() * 0.4);
   return Math.round(Math.min(policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, exponential));
 }
@@ -59,7 +63,8 @@ export function decideRetry(err: unknown, retry: number, policy: RetryPolicy, co
   } else {
     decision = { retry: true, delayMs: backoffDelay(retry, policy, context.random), reason: 'backoff' };
   }
-  if (context.deadline !== undefined && (context.now ?? Date.now)() + decision.delayMs >= context.deadline) return { retry: false, reason: 'deadline' };
+  if (context.deadline !== undefined && (context.now ?? Date.now)() + decision.delayMs >= context.deadline)
+    return { retry: false, reason: 'deadline' };
   return decision;
 }
 

@@ -21,7 +21,9 @@ export async function runCallEvents(context: InvocationContext, config: Config =
   const extensions = monitoredExtensions(config);
   const redact = secretRedactor();
   const log: PollLog = { info: (m) => context.log(redact.text(m)), warn: (m) => context.warn(redact.text(m)) };
-  const client = createNoojeeClient(config, (method, code, message) => context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`));
+  const client = createNoojeeClient(config, (method, code, message) =>
+    context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`),
+  );
   const storage = await getStorage();
   const cursor = new CursorStore(new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER));
   const writer = new QueueWriter(storage, writerOptions(config));
@@ -45,7 +47,11 @@ export async function runCallEvents(context: InvocationContext, config: Config =
     );
   } catch (err) {
     // Reading the cursor failed (storage down): record it if we can, and fail the invocation.
-    await saveLastRun(cursor, { startedAt, finishedAt: new Date().toISOString(), events: 0, error: redact.text((err as Error).message) }, log);
+    await saveLastRun(
+      cursor,
+      { startedAt, finishedAt: new Date().toISOString(), events: 0, error: redact.text((err as Error).message) },
+      log,
+    );
     throw err;
   } finally {
     run.end();

@@ -107,7 +107,11 @@ export class NoojeeClient {
     try {
       return parseSubscribeResponse(body);
     } catch (err) {
-      throw unreadable(`Noojee subscribe answered an unexpected body: ${this.redactor.text((err as Error).message)}`, 200, this.redactor.value(body));
+      throw unreadable(
+        `Noojee subscribe answered an unexpected body: ${this.redactor.text((err as Error).message)}`,
+        200,
+        this.redactor.value(body),
+      );
     }
   }
 
@@ -151,8 +155,12 @@ export class NoojeeClient {
       timeoutMs,
       signal,
       redactor: this.redactor,
-      transportError: (message, code, cause) => new NoojeeUnavailableError(message, undefined, undefined, { code, cause, retryable: code !== 'ABORTED' }),
-      toError: (res, r) => new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, r.text(res.text.slice(0, 500)), { retryAfterMs: res.retryAfterMs }),
+      transportError: (message, code, cause) =>
+        new NoojeeUnavailableError(message, undefined, undefined, { code, cause, retryable: code !== 'ABORTED' }),
+      toError: (res, r) =>
+        new NoojeeUnavailableError(`Noojee ${method} answered HTTP ${res.status}`, res.status, r.text(res.text.slice(0, 500)), {
+          retryAfterMs: res.retryAfterMs,
+        }),
       read: (res, r) => {
         let body: unknown;
         try {

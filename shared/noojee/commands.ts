@@ -58,7 +58,11 @@ export function parseCallCommand(body: unknown): CallCommand {
   return parsed.data;
 }
 
-export function executeCallCommand(client: Pick<NoojeeClient, 'answer' | 'hangup' | 'dial'>, command: CallCommand, defaultAnswerString?: string): Promise<CommandResponse> {
+export function executeCallCommand(
+  client: Pick<NoojeeClient, 'answer' | 'hangup' | 'dial'>,
+  command: CallCommand,
+  defaultAnswerString?: string,
+): Promise<CommandResponse> {
   switch (command.action) {
     case 'answer':
       return client.answer({ uniqueId: command.uniqueId, exten: command.exten, answerString: command.answerString ?? defaultAnswerString });
@@ -72,11 +76,22 @@ export function executeCallCommand(client: Pick<NoojeeClient, 'answer' | 'hangup
 }
 
 /** Queue-trigger entry: decode, validate, execute; throws on anything that should be retried / poisoned. */
-export async function handleCallCommand(queueEntry: unknown, context: InvocationContext, config: Config = getConfig()): Promise<CommandResponse> {
+export async function handleCallCommand(
+  queueEntry: unknown,
+  context: InvocationContext,
+  config: Config = getConfig(),
+): Promise<CommandResponse> {
   const body = await readMessageBody(queueEntry, await getStorage());
   const command = parseCallCommand(body);
-  const client = createNoojeeClient(config, (method, code, message) => context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`));
-  const target = command.action === 'answer' ? `${command.uniqueId} on ${command.exten}` : command.action === 'hangup' ? command.extenOrUniqueId : `${command.number} from ${command.extenOrUniqueId}`;
+  const client = createNoojeeClient(config, (method, code, message) =>
+    context.warn(`noojee: ${method} answered warning Code ${code}: ${message ?? ''}`),
+  );
+  const target =
+    command.action === 'answer'
+      ? `${command.uniqueId} on ${command.exten}`
+      : command.action === 'hangup'
+        ? command.extenOrUniqueId
+        : `${command.number} from ${command.extenOrUniqueId}`;
   const response = await executeCallCommand(client, command, config.NOOJEE_ANSWER_STRING || undefined);
   const session = response.SessionID ? `, SessionID ${response.SessionID}` : '';
   context.log(`callCommands: ${command.action} ${target}: Code ${response.Code} ${response.Message ?? ''}${session}`.trim());

@@ -5,4 +5,3 @@
 export const DEFAULT_NOOJEE_SCHEDULE = '0 * * * * *';
 export const DEFAULT_NOOJEE_EVENTS_QUEUE = 'noojee-call-events';
 export const DEFAULT_NOOJEE_COMMANDS_QUEUE = 'noojee-call-commands';
-

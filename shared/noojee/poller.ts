@@ -78,7 +78,15 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
   const deadline = Date.now() + options.budgetMs;
   const minInterval = options.minPollIntervalMs ?? 100;
   let held: HeldCursor = await cursor.load();
-  const result: PollResult = { events: 0, deadLettered: 0, polls: 0, failures: 0, unreadableAnswers: 0, seq: held.seq, stoppedBy: 'budget' };
+  const result: PollResult = {
+    events: 0,
+    deadLettered: 0,
+    polls: 0,
+    failures: 0,
+    unreadableAnswers: 0,
+    seq: held.seq,
+    stoppedBy: 'budget',
+  };
   log.info(`noojee: polling extensions ${options.extensions.join(',')} from seq ${held.seq} for ${Math.round(options.budgetMs / 1000)} s`);
 
   let lastPollStart = 0;
@@ -102,7 +110,9 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
 
     let response;
     try {
-      response = await trace.run(() => client.subscribe({ exten: options.extensions, lastSequenceNumber: held.seq, timeOut }, options.signal));
+      response = await trace.run(() =>
+        client.subscribe({ exten: options.extensions, lastSequenceNumber: held.seq, timeOut }, options.signal),
+      );
     } catch (err) {
       trace.end(options.signal?.aborted ? undefined : err);
       if (options.signal?.aborted) {
@@ -113,7 +123,12 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       result.error = err as Error;
       if (err instanceof UpstreamError && err.code === INVALID_RESPONSE) result.unreadableAnswers++;
       // The upstream retry policy (shared/http): back-off from retryDelayMs, or the answer's Retry-After, within the budget.
-      const retry = decideRetry(err, consecutiveFailures++, { maxRetries: Infinity, baseDelayMs: options.retryDelayMs, maxDelayMs: options.retryDelayMs * 4 }, { deadline });
+      const retry = decideRetry(
+        err,
+        consecutiveFailures++,
+        { maxRetries: Infinity, baseDelayMs: options.retryDelayMs, maxDelayMs: options.retryDelayMs * 4 },
+        { deadline },
+      );
       if (retry.retry) {
         log.warn(`noojee: subscribe failed, polling again in ${retry.delayMs} ms: ${(err as Error).message}`);
         await sleep(retry.delayMs, options.signal);
@@ -133,12 +148,21 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     const receivedAt = Date.now();
 
     const nextSeq = response.seq ?? held.seq;
-    if (response.seq === undefined && response.events.length > 0) log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
+    if (response.seq === undefined && response.events.length > 0)
+      log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
     const envelopes = callEventEnvelopes(response, nextSeq, options.source);
-    const messages: OutgoingMessage[] = envelopes.map((e) => ({ queue: options.queue, body: formatBody(e, options.format ?? 'cloudevents'), key: e.id }));
+    const messages: OutgoingMessage[] = envelopes.map((e) => ({
+      queue: options.queue,
+      body: formatBody(e, options.format ?? 'cloudevents'),
+      key: e.id,
+    }));
     // Entries without CallData are kept (dead-letter queue), written with the events, before the cursor moves.
     const deadLetterQueue = options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE;
-    const unreadable = unreadableEnvelopes(response, nextSeq, options.source).map((e): OutgoingMessage => ({ queue: deadLetterQueue, body: e, key: e.id }));
+    const unreadable = unreadableEnvelopes(response, nextSeq, options.source).map((e): OutgoingMessage => ({
+      queue: deadLetterQueue,
+      body: e,
+      key: e.id,
+    }));
     messages.push(...unreadable);
     if (messages.length > 0) {
       try {
@@ -153,7 +177,10 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       }
       result.events += messages.length - unreadable.length;
       result.deadLettered += unreadable.length;
-      if (unreadable.length > 0) log.warn(`noojee: ${unreadable.length} Data entr${unreadable.length === 1 ? 'y' : 'ies'} without a CallData object kept in ${deadLetterQueue} (total this run ${result.deadLettered})`);
+      if (unreadable.length > 0)
+        log.warn(
+          `noojee: ${unreadable.length} Data entr${unreadable.length === 1 ? 'y' : 'ies'} without a CallData object kept in ${deadLetterQueue} (total this run ${result.deadLettered})`,
+        );
       count('noojeeEvents', messages.length - unreadable.length);
     }
     if (nextSeq !== held.seq || held.etag === undefined) {

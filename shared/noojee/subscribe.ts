@@ -33,7 +33,10 @@ const subscribeResponse = z.looseObject({
   seq: z.coerce.number().int().nonnegative().optional(),
   Data: z.preprocess(
     (d) => (typeof d === 'object' && d !== null && !Array.isArray(d) ? d : {}),
-    z.record(z.string(), z.preprocess((list): unknown[] => (Array.isArray(list) ? (list as unknown[]) : []), z.array(z.unknown()))),
+    z.record(
+      z.string(),
+      z.preprocess((list): unknown[] => (Array.isArray(list) ? (list as unknown[]) : []), z.array(z.unknown())),
+    ),
   ),
 });
 
@@ -74,7 +77,12 @@ export function parseSubscribeResponse(body: unknown): SubscribeResponse {
     for (const [index, raw] of list.entries()) {
       const entry = callEntrySchema.safeParse(raw);
       if (!entry.success) {
-        unreadable.push({ exten, index, entry: raw, reason: `Data.${exten}.${index} is not a call entry (${describeIssues(entry.error)})` });
+        unreadable.push({
+          exten,
+          index,
+          entry: raw,
+          reason: `Data.${exten}.${index} is not a call entry (${describeIssues(entry.error)})`,
+        });
         continue;
       }
       events.push({
@@ -105,7 +113,9 @@ export function callEventType(status: string | undefined): string {
  * entry without uniqueCallId uses `call-<CallID>`.
  */
 export function callEventIds(events: readonly CallEvent[], seq: number): string[] {
-  const base = events.map((e) => `${e.uniqueCallId ?? `call-${typeof e.entry.CallID === 'number' ? e.entry.CallID : 'unknown'}`}:${e.status ?? 'unknown'}:${seq}`);
+  const base = events.map(
+    (e) => `${e.uniqueCallId ?? `call-${typeof e.entry.CallID === 'number' ? e.entry.CallID : 'unknown'}`}:${e.status ?? 'unknown'}:${seq}`,
+  );
   const byExten = disambiguate(base, (i) => `:${events[i].exten}`);
   return disambiguate(byExten, (i) => `:${events[i].index}`);
 }
@@ -118,7 +128,12 @@ function disambiguate(ids: readonly string[], suffix: (i: number) => string): st
 }
 
 /** Dead-letter messages for the entries of a response that are not call events (ids `unreadable:<seq>:<exten>:<index>`). */
-export function unreadableEnvelopes(response: SubscribeResponse, seq: number, source: string, time = new Date().toISOString()): CloudEvent[] {
+export function unreadableEnvelopes(
+  response: SubscribeResponse,
+  seq: number,
+  source: string,
+  time = new Date().toISOString(),
+): CloudEvent[] {
   return response.unreadable.map((u) =>
     deadLetterEvent({
       id: `unreadable:${seq}:${u.exten}:${u.index}`,
@@ -130,7 +145,12 @@ export function unreadableEnvelopes(response: SubscribeResponse, seq: number, so
 }
 
 /** One CloudEvent per CallData: subject = extension, data = the upstream entry untouched. */
-export function callEventEnvelopes(response: SubscribeResponse, seq: number, source: string, time = new Date().toISOString()): CloudEvent[] {
+export function callEventEnvelopes(
+  response: SubscribeResponse,
+  seq: number,
+  source: string,
+  time = new Date().toISOString(),
+): CloudEvent[] {
   const ids = callEventIds(response.events, seq);
   return response.events.map((e, i) =>
     cloudEvent({ id: ids[i], source, type: callEventType(e.status), subject: e.exten, time, data: e.entry }),

@@ -110,7 +110,8 @@ export class NotificationApiClient {
       throw new UnreadablePageError(res.text, 'not JSON');
     }
     const parsed = notificationsPageSchema.safeParse(json);
-    if (!parsed.success) throw new UnreadablePageError(res.text, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new UnreadablePageError(res.text, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     return { ...parsed.data, text: res.text };
   }
 
@@ -123,7 +124,12 @@ export class NotificationApiClient {
     return template.replace(/\{id\}/g, encodeURIComponent(id));
   }
 
-  private call(role: 'consumer' | 'administrator', method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  private call(
+    role: 'consumer' | 'administrator',
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
     const what = `${method} ${path}`;
     return upstreamCall({
       url: `${this.base}${path}`,
@@ -185,7 +191,9 @@ function tokenKey(c: ClientCredentials): string {
 
 function parseJson<T>(
   res: { status: number; text: string },
-  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
   what: string,
   redactor: Redactor,
 ): T {

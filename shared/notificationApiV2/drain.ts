@@ -35,7 +35,10 @@ import { isStorageUnavailable } from '../errors';
 import { ensureSubscription, type SubscriptionSpec } from './subscription';
 import { activeContext, count, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
 
-export type DrainApi = Pick<NotificationApiClient, 'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'>;
+export type DrainApi = Pick<
+  NotificationApiClient,
+  'source' | 'readNotifications' | 'getSubscription' | 'createSubscription' | 'deleteSubscription'
+>;
 
 export interface DrainDeps {
   api: DrainApi;
@@ -101,7 +104,18 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   const started = Date.now();
   const log = deps.log ?? { info: noop, warn: noop, error: noop };
   const runId = newRunId();
-  const result: DrainResult = { runId, subscriptionCreated: false, replayedEntries: 0, replayedMessages: 0, pages: 0, drained: 0, stoppedBy: 'empty', deadLettered: 0, quarantined: 0, lost: 0 };
+  const result: DrainResult = {
+    runId,
+    subscriptionCreated: false,
+    replayedEntries: 0,
+    replayedMessages: 0,
+    pages: 0,
+    drained: 0,
+    stoppedBy: 'empty',
+    deadLettered: 0,
+    quarantined: 0,
+    lost: 0,
+  };
   const heldUntil = started + Math.max(options.heldPageDeadlineMs ?? 0, options.timeBudgetMs);
   const limits = options.limits ?? DEFAULT_JSON_LIMITS;
   const deadLetterQueue = options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE;
@@ -109,7 +123,8 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     ...options.retry,
     // Retries (Retry-After included) end with the read budget.
     deadline: started + options.timeBudgetMs,
-    onRetry: (err, attempt, delay) => log.warn(`notifications: ${describe(err)}; retry ${attempt}/${options.retry.attempts} in ${delay} ms`),
+    onRetry: (err, attempt, delay) =>
+      log.warn(`notifications: ${describe(err)}; retry ${attempt}/${options.retry.attempts} in ${delay} ms`),
   };
 
   const links = linkTo(activeContext());
@@ -119,18 +134,25 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
   result.quarantined += replay.quarantined;
   result.replayedEntries = replay.entries;
   result.replayedMessages = replay.messages;
-  if (replay.entries > 0) log.warn(`notifications: replayed ${replay.entries} journal entr${replay.entries === 1 ? 'y' : 'ies'} (${replay.messages} messages) left by an interrupted run`);
+  if (replay.entries > 0)
+    log.warn(
+      `notifications: replayed ${replay.entries} journal entr${replay.entries === 1 ? 'y' : 'ies'} (${replay.messages} messages) left by an interrupted run`,
+    );
 
   // 2. The subscription.
   let subscriptionId: string;
   let backlogBefore: number | undefined;
   try {
-    const ensured = await ensureSubscription({ api: deps.api, checkpoints: deps.checkpoints, retry, log: (message) => log.warn(message) }, options.subscription);
+    const ensured = await ensureSubscription(
+      { api: deps.api, checkpoints: deps.checkpoints, retry, log: (message) => log.warn(message) },
+      options.subscription,
+    );
     subscriptionId = ensured.id;
     result.subscriptionId = ensured.id;
     result.subscriptionCreated = ensured.created;
     backlogBefore = ensured.subscription.subscription_status?.number_of_remaining_notifications ?? undefined;
-    if (ensured.created) log.info(`notifications: created subscription ${ensured.id}${ensured.replaced ? ` (replacing ${ensured.replaced})` : ''}`);
+    if (ensured.created)
+      log.info(`notifications: created subscription ${ensured.id}${ensured.replaced ? ` (replacing ${ensured.replaced})` : ''}`);
     if (ensured.createdWithoutState) {
       result.warning = `created subscription ${ensured.id} because none was recorded: if storage was reset, a previous subscription may still hold unread notifications (pin one with NOTIFICATIONS_SUBSCRIPTION_ID)`;
       // Info, not a warning: a first run looks the same (a clean first start stays warning-free); `status` shows it.
@@ -210,13 +232,17 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
     };
     if (bounded.rejected.length) {
       result.deadLettered += bounded.rejected.length;
-      log.warn(`notifications: page ${pageNo}: ${bounded.rejected.map((r) => r.reason).join('; ')}; dead-lettered to ${deadLetterQueue}, the rest of the page goes on`);
+      log.warn(
+        `notifications: page ${pageNo}: ${bounded.rejected.map((r) => r.reason).join('; ')}; dead-lettered to ${deadLetterQueue}, the rest of the page goes on`,
+      );
     }
     const journalFailure = await trace.run(() => journalPage(deps, name, entry, heldUntil, retry, log));
     if (journalFailure !== undefined) {
       // The page is consumed upstream and exists only in memory: enqueue it directly rather than drop it.
       log.error(`notifications: could not journal page ${pageNo} (${describe(journalFailure)}); enqueuing it without a journal entry`);
-      const sendFailure = await trace.run(() => untilDeadline(() => deps.writer.sendAll(messagesFor(name, entry, options)), heldUntil, retry, log, `enqueuing page ${pageNo}`));
+      const sendFailure = await trace.run(() =>
+        untilDeadline(() => deps.writer.sendAll(messagesFor(name, entry, options)), heldUntil, retry, log, `enqueuing page ${pageNo}`),
+      );
       if (sendFailure === undefined) {
         const valid = entry.results.length - (entry.rejected?.length ?? 0);
         result.drained += valid;
@@ -264,7 +290,14 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
  * again with back-off until the run's time budget ends (at least `retry.attempts` times), since this
  * page has no other copy. Returns the last error when it could not be journaled.
  */
-function journalPage(deps: DrainDeps, name: string, entry: JournalEntry, until: number, retry: RetryOptions, log: NonNullable<DrainDeps['log']>): Promise<unknown> {
+function journalPage(
+  deps: DrainDeps,
+  name: string,
+  entry: JournalEntry,
+  until: number,
+  retry: RetryOptions,
+  log: NonNullable<DrainDeps['log']>,
+): Promise<unknown> {
   return untilDeadline(() => deps.journal.write(name, entry), until, retry, log, `journaling ${name}`);
 }
 
@@ -273,7 +306,13 @@ function journalPage(deps: DrainDeps, name: string, entry: JournalEntry, until: 
  * until `until` (at least `retry.attempts` times); any other error is returned at once (trying it
  * again would fail the same way). Returns the last error, or undefined on success.
  */
-async function untilDeadline(fn: () => Promise<unknown>, until: number, retry: RetryOptions, log: NonNullable<DrainDeps['log']>, what: string): Promise<unknown> {
+async function untilDeadline(
+  fn: () => Promise<unknown>,
+  until: number,
+  retry: RetryOptions,
+  log: NonNullable<DrainDeps['log']>,
+  what: string,
+): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
       await fn();
@@ -326,7 +365,9 @@ export async function replayJournal(
         const parsed = JSON.parse(raw.value) as JournalEntry;
         if (!parsed || !Array.isArray(parsed.results)) throw new TypeError('journal entry has no results array');
         // An entry written before the limits existed: bound it now (its over-limit notifications are dead-lettered).
-        const entry = parsed.rejected ? parsed : { ...parsed, ...withRejected(boundPage(parsed.results, options.limits ?? DEFAULT_JSON_LIMITS)) };
+        const entry = parsed.rejected
+          ? parsed
+          : { ...parsed, ...withRejected(boundPage(parsed.results, options.limits ?? DEFAULT_JSON_LIMITS)) };
         await deps.writer.sendAll(messagesFor(name, entry, options));
         await deps.journal.delete(name, { ifMatch: raw.etag });
         entries++;
@@ -342,17 +383,29 @@ export async function replayJournal(
       const raw = await deps.journal.readText(name);
       if (!raw) continue;
       const reason = `replay failed ${attempts} time(s): ${describe(lastError)}`;
-      await deps.journal.writeText(`quarantine/${name}`, JSON.stringify({ reason, from: name, quarantinedAt: new Date().toISOString(), text: raw.value }));
+      await deps.journal.writeText(
+        `quarantine/${name}`,
+        JSON.stringify({ reason, from: name, quarantinedAt: new Date().toISOString(), text: raw.value }),
+      );
       await deps.journal.delete(name, { ifMatch: raw.etag });
       quarantined++;
       count('drainQuarantined', 1, { reason: 'replay' });
-      deps.log?.error(`notifications: journal entry ${name} could not be replayed (${reason}); moved to quarantine/${name} so the drain goes on`);
+      deps.log?.error(
+        `notifications: journal entry ${name} could not be replayed (${reason}); moved to quarantine/${name} so the drain goes on`,
+      );
     }
   }
   return { entries, messages, quarantined };
 }
 
-async function quarantine(deps: DrainDeps, runId: string, pageNo: number, subscriptionId: string, text: string, log: NonNullable<DrainDeps['log']>) {
+async function quarantine(
+  deps: DrainDeps,
+  runId: string,
+  pageNo: number,
+  subscriptionId: string,
+  text: string,
+  log: NonNullable<DrainDeps['log']>,
+) {
   const name = quarantineName(runId, pageNo);
   try {
     await deps.journal.write(name, { subscriptionId, receivedAt: new Date().toISOString(), text });

@@ -11,7 +11,14 @@ import { patternRedactor } from '../redact';
 export class NotificationApiError extends UpstreamError {
   readonly description?: string;
 
-  constructor(message: string, status: number | undefined, body: unknown, code: string | undefined, description?: string, options?: UpstreamErrorOptions) {
+  constructor(
+    message: string,
+    status: number | undefined,
+    body: unknown,
+    code: string | undefined,
+    description?: string,
+    options?: UpstreamErrorOptions,
+  ) {
     super(message, status, body, code, options);
     this.name = 'NotificationApiError';
     if (description !== undefined) this.description = patternRedactor.text(description);

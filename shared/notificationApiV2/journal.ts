@@ -62,7 +62,12 @@ export function messagesFor(name: string, entry: JournalEntry, options: MessageO
         id,
         source: entry.source,
         time: entry.readAt,
-        data: { reason: reject.reason, origin: 'notifications-drain', location: { journalEntry: name, index, subscriptionId: entry.subscriptionId }, received: reject.summary },
+        data: {
+          reason: reject.reason,
+          origin: 'notifications-drain',
+          location: { journalEntry: name, index, subscriptionId: entry.subscriptionId },
+          received: reject.summary,
+        },
       });
       return { queue: options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE, body: formatBody(event, 'cloudevents'), key: id };
     }

@@ -13,5 +13,10 @@ export interface RetryOptions {
 
 /** Runs `fn`, retrying transient upstream failures (5xx, 429, timeouts, network) with the upstream retry policy (shared/http). */
 export function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
-  return retrying(fn, { maxRetries: options.attempts, baseDelayMs: options.baseDelayMs, deadline: options.deadline, onRetry: options.onRetry });
+  return retrying(fn, {
+    maxRetries: options.attempts,
+    baseDelayMs: options.baseDelayMs,
+    deadline: options.deadline,
+    onRetry: options.onRetry,
+  });
 }

@@ -55,7 +55,11 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
   const writer = new QueueWriter(storage, writerOptions(config, config.NOTIFICATIONS_ENQUEUE_CONCURRENCY));
   const redact = secretRedactor();
-  const log = { info: (m: string) => context.log(redact.text(m)), warn: (m: string) => context.warn(redact.text(m)), error: (m: string) => context.error(redact.text(m)) };
+  const log = {
+    info: (m: string) => context.log(redact.text(m)),
+    warn: (m: string) => context.warn(redact.text(m)),
+    error: (m: string) => context.error(redact.text(m)),
+  };
 
   let result: DrainResult;
   try {
@@ -63,7 +67,9 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   } catch (err) {
     // Replaying the journal failed (storage): record if possible, fail the invocation.
     if (err instanceof StorageUnavailableError) count('storageUnavailable', 1, { function: 'notificationsDrain' });
-    await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: redact.text(describe(err)) }).catch(() => undefined);
+    await recordRun(checkpoints, { startedAt, finishedAt: new Date().toISOString(), drained: 0, error: redact.text(describe(err)) }).catch(
+      () => undefined,
+    );
     throw err;
   }
   const finishedAt = new Date().toISOString();
@@ -80,7 +86,9 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
     ...(result.subscriptionId ? { subscriptionId: result.subscriptionId } : {}),
     ...(result.error ? { error: redact.text(result.error) } : {}),
   };
-  await recordRun(checkpoints, lastRun).catch((err: unknown) => context.warn(`notifications drain: could not record the run (${describe(err)})`));
+  await recordRun(checkpoints, lastRun).catch((err: unknown) =>
+    context.warn(`notifications drain: could not record the run (${describe(err)})`),
+  );
   const summary = `notifications drain: ${result.drained} drained in ${result.pages} page(s)${result.replayedMessages ? `, ${result.replayedMessages} replayed from the journal` : ''}, backlog ${result.backlog ?? 'unknown'} (subscription ${result.subscriptionId ?? 'none'}, stopped: ${result.stoppedBy})`;
   if (result.error) {
     context.warn(redact.text(`${summary}: ${result.error}`));

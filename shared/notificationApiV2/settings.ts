@@ -29,7 +29,11 @@ export function clientOptions(config: Config): NotificationApiOptions {
     if (!config.NOTIFICATIONS_USERNAME) problems.push('NOTIFICATIONS_USERNAME: required for NOTIFICATIONS_GRANT_TYPE=password');
     if (!config.NOTIFICATIONS_PASSWORD) problems.push('NOTIFICATIONS_PASSWORD: required for NOTIFICATIONS_GRANT_TYPE=password');
   }
-  if (config.NOTIFICATIONS_ADMIN_CLIENT_ID && config.NOTIFICATIONS_GRANT_TYPE === 'client_credentials' && !config.NOTIFICATIONS_ADMIN_CLIENT_SECRET) {
+  if (
+    config.NOTIFICATIONS_ADMIN_CLIENT_ID &&
+    config.NOTIFICATIONS_GRANT_TYPE === 'client_credentials' &&
+    !config.NOTIFICATIONS_ADMIN_CLIENT_SECRET
+  ) {
     problems.push('NOTIFICATIONS_ADMIN_CLIENT_SECRET: required when NOTIFICATIONS_ADMIN_CLIENT_ID is set');
   }
   if (problems.length) throw new ConfigError(problems);
@@ -41,10 +45,18 @@ export function clientOptions(config: Config): NotificationApiOptions {
     grantType: config.NOTIFICATIONS_GRANT_TYPE,
     username: config.NOTIFICATIONS_USERNAME,
     password: config.NOTIFICATIONS_PASSWORD,
-    consumer: { clientId: config.NOTIFICATIONS_CLIENT_ID!, clientSecret: config.NOTIFICATIONS_CLIENT_SECRET, scope: config.NOTIFICATIONS_CONSUMER_SCOPE },
+    consumer: {
+      clientId: config.NOTIFICATIONS_CLIENT_ID!,
+      clientSecret: config.NOTIFICATIONS_CLIENT_SECRET,
+      scope: config.NOTIFICATIONS_CONSUMER_SCOPE,
+    },
     administrator: adminId
       ? { clientId: adminId, clientSecret: config.NOTIFICATIONS_ADMIN_CLIENT_SECRET, scope: config.NOTIFICATIONS_ADMIN_SCOPE }
-      : { clientId: config.NOTIFICATIONS_CLIENT_ID!, clientSecret: config.NOTIFICATIONS_CLIENT_SECRET, scope: config.NOTIFICATIONS_ADMIN_SCOPE },
+      : {
+          clientId: config.NOTIFICATIONS_CLIENT_ID!,
+          clientSecret: config.NOTIFICATIONS_CLIENT_SECRET,
+          scope: config.NOTIFICATIONS_ADMIN_SCOPE,
+        },
     paths: {
       subscriptions: config.NOTIFICATIONS_SUBSCRIPTIONS_PATH,
       subscription: config.NOTIFICATIONS_SUBSCRIPTION_PATH,

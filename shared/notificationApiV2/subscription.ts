@@ -52,7 +52,9 @@ export async function ensureSubscription(deps: EnsureDeps, spec: SubscriptionSpe
       return { id: spec.fixedId, subscription, created: false };
     } catch (err) {
       if (isSubscriptionNotFound(err)) {
-        throw new ConfigError([`NOTIFICATIONS_SUBSCRIPTION_ID: subscription "${spec.fixedId}" does not exist upstream (or belongs to another client)`]);
+        throw new ConfigError([
+          `NOTIFICATIONS_SUBSCRIPTION_ID: subscription "${spec.fixedId}" does not exist upstream (or belongs to another client)`,
+        ]);
       }
       throw err;
     }
@@ -83,16 +85,22 @@ export async function ensureSubscription(deps: EnsureDeps, spec: SubscriptionSpe
 /** Creates a subscription for the configured event types and client (administrator scope). */
 export async function createSubscription(deps: Pick<EnsureDeps, 'api' | 'retry'>, spec: SubscriptionSpec): Promise<Subscription> {
   const problems: string[] = [];
-  if (!spec.eventTypeIds?.length) problems.push('NOTIFICATIONS_EVENT_TYPE_IDS: required to create a subscription (comma-separated event type ids, e.g. 101,301)');
+  if (!spec.eventTypeIds?.length)
+    problems.push('NOTIFICATIONS_EVENT_TYPE_IDS: required to create a subscription (comma-separated event type ids, e.g. 101,301)');
   if (!spec.clientId) problems.push('NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID (or NOTIFICATIONS_CLIENT_ID): required to create a subscription');
   if (problems.length) throw new ConfigError(problems);
   // Not retried on timeouts: a lost answer may have created it; the next run then creates another
   // (the orphan expires upstream) rather than risking two here.
-  const created = await withRetry(() => deps.api.createSubscription({ event_type_ids: spec.eventTypeIds!, client_id: spec.clientId! }), { ...deps.retry, attempts: 0 });
+  const created = await withRetry(() => deps.api.createSubscription({ event_type_ids: spec.eventTypeIds!, client_id: spec.clientId! }), {
+    ...deps.retry,
+    attempts: 0,
+  });
   if (!SUBSCRIPTION_ID.test(created.id)) {
     // Every later call would put it in a URL path and fail; withdraw it rather than orphan one per run.
     await deps.api.deleteSubscription(created.id).catch(() => undefined);
-    throw new ConfigError([`the Notification API created a subscription whose id does not match ${SUBSCRIPTION_ID} (the documented pattern); it was deleted again. Check NOTIFICATIONS_API_BASE_URL and the API version.`]);
+    throw new ConfigError([
+      `the Notification API created a subscription whose id does not match ${SUBSCRIPTION_ID} (the documented pattern); it was deleted again. Check NOTIFICATIONS_API_BASE_URL and the API version.`,
+    ]);
   }
   return created;
 }

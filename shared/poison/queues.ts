@@ -37,7 +37,10 @@ export async function listQueueDepths(queues: QueueServiceClient, abortSignal?: 
     for await (const q of queues.listQueues({ abortSignal })) names.push(q.name);
     names.sort();
     return await Promise.all(
-      names.map(async (name) => ({ name, depth: (await queues.getQueueClient(name).getProperties({ abortSignal })).approximateMessagesCount ?? 0 })),
+      names.map(async (name) => ({
+        name,
+        depth: (await queues.getQueueClient(name).getProperties({ abortSignal })).approximateMessagesCount ?? 0,
+      })),
     );
   } catch (err) {
     throw wrap(err);
@@ -68,7 +71,8 @@ export interface PoisonMessage {
 
 export function decodePoisonText(messageText: string): unknown {
   const compact = messageText.replace(/\s/g, '');
-  const text = /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 === 0 ? Buffer.from(compact, 'base64').toString('utf8') : messageText;
+  const text =
+    /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 === 0 ? Buffer.from(compact, 'base64').toString('utf8') : messageText;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -91,7 +95,11 @@ export function summarize(body: unknown): string {
 }
 
 /** The first messages of a poison queue without changing them (the service returns at most 32). */
-export async function peekPoison(queues: QueueServiceClient, queue: string, max = 32): Promise<{ pair: PoisonPair; depth: number; messages: PoisonMessage[] }> {
+export async function peekPoison(
+  queues: QueueServiceClient,
+  queue: string,
+  max = 32,
+): Promise<{ pair: PoisonPair; depth: number; messages: PoisonMessage[] }> {
   const pair = poisonPair(queue);
   const client = queues.getQueueClient(pair.poison);
   try {
@@ -194,7 +202,12 @@ function expires(m: { expiresOn?: Date }): boolean {
  * already (the first 32, peeked, when that is all there is) is left untouched. Returns how many
  * messages were re-sent.
  */
-export async function keepPoisonForever(queues: QueueServiceClient, poisonQueue: string, abortSignal?: AbortSignal, max = 1000): Promise<number> {
+export async function keepPoisonForever(
+  queues: QueueServiceClient,
+  poisonQueue: string,
+  abortSignal?: AbortSignal,
+  max = 1000,
+): Promise<number> {
   const client = queues.getQueueClient(poisonQueue);
   try {
     const depth = (await client.getProperties({ abortSignal })).approximateMessagesCount ?? 0;
@@ -239,6 +252,6 @@ export async function purgePoison(queues: QueueServiceClient, queue: string): Pr
 function wrap(err: unknown): unknown {
   if (!isStorageUnavailable(err) || err instanceof StorageUnavailableError) return err;
   const e = err as { code?: string; statusCode?: number };
-  const why = e.statusCode ? `HTTP ${e.statusCode}` : e.code ?? 'no answer';
+  const why = e.statusCode ? `HTTP ${e.statusCode}` : (e.code ?? 'no answer');
   return new StorageUnavailableError(`queue storage unavailable (${why})`, { cause: err });
 }

@@ -28,7 +28,9 @@ export const claimCheckPointerSchema = z
       .max(1100)
       .refine((p) => {
         const [container, ...rest] = p.split('/');
-        return CONTAINER.test(container ?? '') && rest.length > 0 && rest.every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\'));
+        return (
+          CONTAINER.test(container ?? '') && rest.length > 0 && rest.every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\'))
+        );
       }, 'must be "<container>/<blob>" (no empty, "." or ".." segments)')
       .describe('Where the message body is stored: "<claim-check container>/<blob name>"'),
     claimcheckby: z.literal(CLAIM_CHECK_MARKER).describe('Marks a pointer written by engage-bridge'),
@@ -77,20 +79,30 @@ export class InvalidClaimCheckError extends Error {
  * Loads the body a pointer refers to, after checking the pointer (schema, container) and the blob's
  * metadata. Storage failures other than 404 are rethrown as they are (the caller retries).
  */
-export async function resolveClaimCheck(candidate: unknown, storage: StorageClients, container: string = claimCheckContainer()): Promise<unknown> {
+export async function resolveClaimCheck(
+  candidate: unknown,
+  storage: StorageClients,
+  container: string = claimCheckContainer(),
+): Promise<unknown> {
   const parsed = claimCheckPointerSchema.safeParse(candidate);
   const shown = looksLikeClaimCheck(candidate) ? JSON.stringify(candidate.claimcheck)?.slice(0, 200) : '?';
   if (!parsed.success) {
-    throw new InvalidClaimCheckError(`claimcheck ${shown} is not a claim-check pointer of engage-bridge (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+    throw new InvalidClaimCheckError(
+      `claimcheck ${shown} is not a claim-check pointer of engage-bridge (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+    );
   }
   const pointer = parsed.data.claimcheck;
   const slash = pointer.indexOf('/');
-  if (pointer.slice(0, slash) !== container) throw new InvalidClaimCheckError(`claimcheck ${shown} points outside the claim-check container "${container}"`);
+  if (pointer.slice(0, slash) !== container)
+    throw new InvalidClaimCheckError(`claimcheck ${shown} points outside the claim-check container "${container}"`);
   const blob = storage.blobs.getContainerClient(container).getBlockBlobClient(pointer.slice(slash + 1));
   let etag: string | undefined;
   try {
-    const props = await withDeadline(storage.deadlineMs, `read claim check ${pointer}`, (abortSignal) => blob.getProperties({ abortSignal }));
-    if (props.metadata?.claimcheckby !== CLAIM_CHECK_MARKER) throw new InvalidClaimCheckError(`claim-check blob "${pointer}" was not written by engage-bridge (no claimcheckby metadata)`);
+    const props = await withDeadline(storage.deadlineMs, `read claim check ${pointer}`, (abortSignal) =>
+      blob.getProperties({ abortSignal }),
+    );
+    if (props.metadata?.claimcheckby !== CLAIM_CHECK_MARKER)
+      throw new InvalidClaimCheckError(`claim-check blob "${pointer}" was not written by engage-bridge (no claimcheckby metadata)`);
     etag = props.etag;
     const buf = await withDeadline(storage.deadlineMs, `read claim check ${pointer}`, (abortSignal) =>
       blob.downloadToBuffer(0, undefined, { conditions: etag ? { ifMatch: etag } : undefined, abortSignal }),
@@ -98,7 +110,8 @@ export async function resolveClaimCheck(candidate: unknown, storage: StorageClie
     return JSON.parse(buf.toString('utf8')) as unknown;
   } catch (err) {
     if (err instanceof InvalidClaimCheckError) throw err;
-    if ((err as { statusCode?: number }).statusCode === 404) throw new InvalidClaimCheckError(`claim-check blob "${pointer}" does not exist`);
+    if ((err as { statusCode?: number }).statusCode === 404)
+      throw new InvalidClaimCheckError(`claim-check blob "${pointer}" does not exist`);
     if (err instanceof SyntaxError) throw new InvalidClaimCheckError(`claim-check blob "${pointer}" is not JSON`);
     throw err;
   }

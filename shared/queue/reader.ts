@@ -10,7 +10,11 @@ import { claimCheckContainer, looksLikeClaimCheck, resolveClaimCheck } from './c
  * Parses a trigger payload (object or JSON string) and, for a claim check, loads the full body from
  * blob storage. Throws InvalidClaimCheckError for a pointer that is not the bridge's.
  */
-export async function readMessageBody(payload: unknown, storage: StorageClients, container: string = claimCheckContainer()): Promise<unknown> {
+export async function readMessageBody(
+  payload: unknown,
+  storage: StorageClients,
+  container: string = claimCheckContainer(),
+): Promise<unknown> {
   let body = payload;
   if (typeof body === 'string') {
     try {

@@ -56,7 +56,10 @@ export const DEFAULT_MESSAGE_TTL_SECONDS = 7 * 24 * 3600;
 export const NEVER_EXPIRES = -1;
 
 /** The options every producer of the app writes with (claim-check container, explicit TTLs). */
-export function writerOptions(config: Pick<Config, 'CLAIM_CHECK_CONTAINER' | 'QUEUE_MESSAGE_TTL_SECONDS' | 'DEADLETTER_QUEUE'>, concurrency?: number): QueueWriterOptions {
+export function writerOptions(
+  config: Pick<Config, 'CLAIM_CHECK_CONTAINER' | 'QUEUE_MESSAGE_TTL_SECONDS' | 'DEADLETTER_QUEUE'>,
+  concurrency?: number,
+): QueueWriterOptions {
   return {
     claimCheckContainer: config.CLAIM_CHECK_CONTAINER,
     messageTimeToLive: config.QUEUE_MESSAGE_TTL_SECONDS,
@@ -111,7 +114,12 @@ function withTraceContext(m: OutgoingMessage, carrier: TraceCarrier | undefined)
 /** One PRODUCER span around writing `messages`, which then carry its context. */
 function producing(messages: readonly OutgoingMessage[], write: (stamped: readonly OutgoingMessage[]) => Promise<void>): Promise<void> {
   const queues = [...new Set(messages.map((m) => m.queue))];
-  const attributes = { 'messaging.system': 'azure_storage_queues', 'messaging.operation.type': 'send', 'messaging.batch.message_count': messages.length, 'messaging.destination.name': queues.join(',') };
+  const attributes = {
+    'messaging.system': 'azure_storage_queues',
+    'messaging.operation.type': 'send',
+    'messaging.batch.message_count': messages.length,
+    'messaging.destination.name': queues.join(','),
+  };
   return inSpan(queues.length === 1 ? `send ${queues[0]}` : 'send', { kind: SpanKind.PRODUCER, attributes }, async () => {
     const carrier = traceCarrier();
     await write(carrier ? messages.map((m) => withTraceContext(m, carrier)) : messages);
@@ -134,7 +142,9 @@ export class QueueWriter {
       withDeadline(storage.deadlineMs, `create queue ${name}`, (abortSignal) => this.queue(name).createIfNotExists({ abortSignal })),
     );
     this.createdContainer = new CreateOnce((name) =>
-      withDeadline(storage.deadlineMs, `create container ${name}`, (abortSignal) => storage.blobs.getContainerClient(name).createIfNotExists({ abortSignal })),
+      withDeadline(storage.deadlineMs, `create container ${name}`, (abortSignal) =>
+        storage.blobs.getContainerClient(name).createIfNotExists({ abortSignal }),
+      ),
     );
   }
 
@@ -194,7 +204,8 @@ export class QueueWriter {
       const pointer = await this.claimCheck(m, signal);
       encoded = encodeMessage(pointer);
       // Envelope attributes themselves too large (pathological): send the bare pointer.
-      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES) encoded = encodeMessage({ claimcheck: pointer.claimcheck, claimcheckby: CLAIM_CHECK_MARKER });
+      if (encoded.length > MAX_QUEUE_MESSAGE_BYTES)
+        encoded = encodeMessage({ claimcheck: pointer.claimcheck, claimcheckby: CLAIM_CHECK_MARKER });
     }
     const ttl = { messageTimeToLive: this.timeToLive(m.queue) };
     await this.withCreated(this.createdQueues, m.queue, 'QueueNotFound', signal, (abortSignal) =>
@@ -236,7 +247,8 @@ export class QueueWriter {
     if (!(await this.writeOnce(container, blobName, text, hash, signal))) {
       // The same key with other content (e.g. a pusher retry stamped with a new time): a fresh name, never an overwrite.
       blobName = claimCheckBlobName(m.queue, `${m.key ?? ''}#${globalThis.crypto.randomUUID()}`);
-      if (!(await this.writeOnce(container, blobName, text, hash, signal))) throw new Error(`claim-check blob "${blobName}" exists with other content`);
+      if (!(await this.writeOnce(container, blobName, text, hash, signal)))
+        throw new Error(`claim-check blob "${blobName}" exists with other content`);
     }
     const pointer = { claimcheck: `${containerName}/${blobName}`, claimcheckby: CLAIM_CHECK_MARKER };
     count('claimChecks', 1, { queue: m.queue });
@@ -248,7 +260,13 @@ export class QueueWriter {
   }
 
   /** Creates the blob unless it exists (`If-None-Match: *`); true when it now holds this content (written, or already there). */
-  private async writeOnce(container: ContainerClient, name: string, text: string, hash: string, signal: AbortSignal | undefined): Promise<boolean> {
+  private async writeOnce(
+    container: ContainerClient,
+    name: string,
+    text: string,
+    hash: string,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     const blob = container.getBlockBlobClient(name);
     try {
       await this.withCreated(this.createdContainer, container.containerName, 'ContainerNotFound', signal, (abortSignal) =>
@@ -263,7 +281,12 @@ export class QueueWriter {
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== 409 && status !== 412) throw err;
-      const existing = await withDeadline(this.storage.deadlineMs, `read ${name}`, (abortSignal) => blob.getProperties({ abortSignal }), signal);
+      const existing = await withDeadline(
+        this.storage.deadlineMs,
+        `read ${name}`,
+        (abortSignal) => blob.getProperties({ abortSignal }),
+        signal,
+      );
       return existing.metadata?.sha256 === hash;
     }
   }

@@ -31,7 +31,9 @@ export class JsonBlobStore {
   ) {
     this.client = storage.blobs.getContainerClient(containerName);
     this.created = new CreateOnce(() =>
-      withDeadline(storage.deadlineMs, `create container ${containerName}`, (abortSignal) => this.client.createIfNotExists({ abortSignal })),
+      withDeadline(storage.deadlineMs, `create container ${containerName}`, (abortSignal) =>
+        this.client.createIfNotExists({ abortSignal }),
+      ),
     );
   }
 
@@ -94,7 +96,9 @@ export class JsonBlobStore {
   async delete(name: string, condition: { ifMatch?: string } = {}): Promise<void> {
     try {
       await this.call(name, (abortSignal) =>
-        this.client.getBlockBlobClient(name).deleteIfExists({ conditions: condition.ifMatch ? { ifMatch: condition.ifMatch } : undefined, abortSignal }),
+        this.client
+          .getBlockBlobClient(name)
+          .deleteIfExists({ conditions: condition.ifMatch ? { ifMatch: condition.ifMatch } : undefined, abortSignal }),
       );
     } catch (err) {
       if (isMissing(err, 'ContainerNotFound')) return; // nothing left to delete
@@ -125,6 +129,6 @@ function wrap(err: unknown, name: string): unknown {
 async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {
   if (!stream) return '';
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk));
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }

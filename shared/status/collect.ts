@@ -63,7 +63,11 @@ export interface StatusReport {
   noojee: { cursor: NoojeeCursor | null; lastRun: NoojeeLastRun | null };
 }
 
-export async function collectStatus(storage: StorageClients, containers: { checkpoint: string; journal: string }, deadLetterQueue?: string): Promise<StatusReport> {
+export async function collectStatus(
+  storage: StorageClients,
+  containers: { checkpoint: string; journal: string },
+  deadLetterQueue?: string,
+): Promise<StatusReport> {
   const state = new JsonBlobStore(storage, containers.checkpoint);
   const journal = new JsonBlobStore(storage, containers.journal);
   const read = async <T>(name: string) => (await state.read<T>(name))?.value ?? null;
@@ -108,7 +112,12 @@ export function formatStatus(s: StatusReport): string {
     ...rows(s.queues),
     `Poison queues${s.poisonQueues.some((q) => q.depth > 0) ? ' (replay with: engage-bridge poison replay --queue <queue>)' : ''}:`,
     ...rows(s.poisonQueues),
-    ...(s.deadLetter ? ['Dead-letter queue (input that could not be decoded or validated, kept with the reason):', `  ${s.deadLetter.name.padEnd(width)}${s.deadLetter.depth}`] : []),
+    ...(s.deadLetter
+      ? [
+          'Dead-letter queue (input that could not be decoded or validated, kept with the reason):',
+          `  ${s.deadLetter.name.padEnd(width)}${s.deadLetter.depth}`,
+        ]
+      : []),
     'Notification API v2 drain:',
     `  subscription: ${n.subscription?.id ? `${n.subscription.id}${n.subscription.createdAt ? ` (created ${n.subscription.createdAt})` : ''}` : 'none'}`,
     `  last run: ${run(n.lastRun, `drained ${n.lastRun?.drained ?? '?'}`)}`,

@@ -25,7 +25,12 @@ function instrument(key: MetricKey): Instrument {
     const spec = METRICS[key];
     const meter = current.getMeter(METER_NAME, version);
     const options = { unit: spec.unit, description: spec.description };
-    i = spec.kind === 'counter' ? meter.createCounter(spec.name, options) : spec.kind === 'histogram' ? meter.createHistogram(spec.name, options) : meter.createGauge(spec.name, options);
+    i =
+      spec.kind === 'counter'
+        ? meter.createCounter(spec.name, options)
+        : spec.kind === 'histogram'
+          ? meter.createHistogram(spec.name, options)
+          : meter.createGauge(spec.name, options);
     instruments.set(key, i);
   }
   return i;

@@ -79,7 +79,10 @@ function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void>
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
     const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
     useAzureMonitor({
-      azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), ...(credential ? { credential } : {}) },
+      azureMonitorExporterOptions: {
+        connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(),
+        ...(credential ? { credential } : {}),
+      },
     });
     functionsInstrumentation();
     return shutdownAzureMonitor;
@@ -89,10 +92,16 @@ function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void>
     const { NodeSDK, tracing, metrics } = require('@opentelemetry/sdk-node') as typeof NodeSdk;
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME?.trim() || 'engage-bridge',
-      spanProcessors: env.OTEL_TRACES_EXPORTER?.trim() === 'console' ? [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())] : [],
+      spanProcessors:
+        env.OTEL_TRACES_EXPORTER?.trim() === 'console' ? [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())] : [],
       metricReaders:
         env.OTEL_METRICS_EXPORTER?.trim() === 'console'
-          ? [new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000 })]
+          ? [
+              new metrics.PeriodicExportingMetricReader({
+                exporter: new metrics.ConsoleMetricExporter(),
+                exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000,
+              }),
+            ]
           : [],
       // The host prints the logs already.
       logRecordProcessors: [],

@@ -68,7 +68,11 @@ export interface OpenSpan {
 }
 
 export function openSpan(name: string, spec: SpanSpec): OpenSpan {
-  const span = tracer().startSpan(name, { kind: spec.kind ?? SpanKind.INTERNAL, attributes: spec.attributes, links: spec.links }, spec.parent ?? context.active());
+  const span = tracer().startSpan(
+    name,
+    { kind: spec.kind ?? SpanKind.INTERNAL, attributes: spec.attributes, links: spec.links },
+    spec.parent ?? context.active(),
+  );
   const ctx = trace.setSpan(spec.parent ?? context.active(), span);
   let ended = false;
   return {
@@ -90,7 +94,9 @@ function fail(span: Span, err: unknown): void {
   const { secretRedactor } = require('../config/settings') as typeof import('../config/settings');
   const r = secretRedactor();
   const message = r.text(err instanceof Error ? err.message : String(err));
-  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack === undefined ? undefined : r.text(err.stack) } : message);
+  span.recordException(
+    err instanceof Error ? { name: err.name, message, stack: err.stack === undefined ? undefined : r.text(err.stack) } : message,
+  );
   span.setStatus({ code: SpanStatusCode.ERROR, message: message.split('\n')[0] });
 }
 

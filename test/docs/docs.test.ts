@@ -82,7 +82,8 @@ test('every relative link of README.md and docs/*.md resolves (file and heading)
         problems.push(`${file}: ${link} does not exist in the repository`);
         continue;
       }
-      if (anchor && target.endsWith('.md') && !headingAnchors(readFileSync(target, 'utf8')).has(anchor)) problems.push(`${file}: ${link}: no such heading`);
+      if (anchor && target.endsWith('.md') && !headingAnchors(readFileSync(target, 'utf8')).has(anchor))
+        problems.push(`${file}: ${link}: no such heading`);
     }
   }
   expect(problems).toEqual([]);
@@ -115,9 +116,15 @@ describe('against Azurite and the sandbox', () => {
     env = { PATH: process.env.PATH, HOME: process.env.HOME, AzureWebJobsStorage: azurite.connectionString, ...sandbox.settings };
     const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
     for (const [name, event] of [
-      ['engage-visitor', cloudEvent({ id: 'doc-visitor-1', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: [{ VisitorID: 7 }] })],
+      [
+        'engage-visitor',
+        cloudEvent({ id: 'doc-visitor-1', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: [{ VisitorID: 7 }] }),
+      ],
       ['engage-desk', cloudEvent({ id: 'doc-desk-1', source: '/eptura/engage', type: 'com.eptura.engage.desk', data: [{ BookingID: 1 }] })],
-      ['engage-desk-poison', cloudEvent({ id: 'doc-desk-2', source: '/eptura/engage', type: 'com.eptura.engage.desk', data: [{ BookingID: 2 }] })],
+      [
+        'engage-desk-poison',
+        cloudEvent({ id: 'doc-desk-2', source: '/eptura/engage', type: 'com.eptura.engage.desk', data: [{ BookingID: 2 }] }),
+      ],
     ] as const) {
       const q = queues.getQueueClient(name);
       await q.createIfNotExists();
@@ -168,7 +175,14 @@ describe('against Azurite and the sandbox', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(ran).toEqual(expect.arrayContaining(['status', 'queue peek engage-visitor', expect.stringMatching(/^poison replay/), expect.stringMatching(/^listeners unregister/)]));
+    expect(ran).toEqual(
+      expect.arrayContaining([
+        'status',
+        'queue peek engage-visitor',
+        expect.stringMatching(/^poison replay/),
+        expect.stringMatching(/^listeners unregister/),
+      ]),
+    );
   }, 300_000);
 
   test("the README's consumer example, copied into an app, processes the event the banner's curl posts", async () => {
@@ -179,14 +193,37 @@ describe('against Azurite and the sandbox', () => {
     for (const f of ['package.json', 'host.json', 'local.settings.sample.json']) cpSync(join(REPO_ROOT, f), join(app, f));
     for (const d of ['functions', 'shared']) cpSync(join(REPO_ROOT, 'dist', d), join(app, 'dist', d), { recursive: true });
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-    const js = ts.transpileModule(block.code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    const js = ts.transpileModule(block.code, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
     writeFileSync(join(app, 'dist', file.replace(/\.ts$/, '.js')), js);
 
     let out = '';
-    host = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'), '--port', String(hostPort), '--dir', app, '--functions', name, '--functions', 'engageWebhook'], {
-      env: { PATH: process.env.PATH, AzureWebJobsStorage: azurite.connectionString, LOCAL_FUNCTION_KEY: functionKey, ENGAGE_WEBHOOK_SECRET: secret, ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_DECODER: 'base64-json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    host = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'),
+        '--port',
+        String(hostPort),
+        '--dir',
+        app,
+        '--functions',
+        name,
+        '--functions',
+        'engageWebhook',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          AzureWebJobsStorage: azurite.connectionString,
+          LOCAL_FUNCTION_KEY: functionKey,
+          ENGAGE_WEBHOOK_SECRET: secret,
+          ENGAGE_SIGNATURE_MODE: 'enforce',
+          ENGAGE_DECODER: 'base64-json',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     host.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     host.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     await waitFor(() => out.includes(`${name} [storageQueue]`) || host!.exitCode !== null, 'the host to start', 60_000, 50);

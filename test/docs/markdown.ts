@@ -13,7 +13,12 @@ export interface CodeBlock {
 }
 
 export function markdownFiles(root: string): string[] {
-  return ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  return [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
 }
 
 export function codeBlocks(root: string, file: string): CodeBlock[] {
@@ -40,7 +45,14 @@ export function headingAnchors(text: string): Set<string> {
   for (const line of text.split('\n')) {
     if (/^```/.test(line)) fenced = !fenced;
     const h = !fenced && /^#{1,6}\s+(.*)$/.exec(line);
-    if (h) anchors.add(h[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+    if (h)
+      anchors.add(
+        h[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+          .replace(/\s/g, '-'),
+      );
   }
   return anchors;
 }

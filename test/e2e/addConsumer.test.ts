@@ -41,7 +41,9 @@ beforeAll(async () => {
   for (const f of ['package.json', 'host.json', 'local.settings.sample.json']) cpSync(join(REPO_ROOT, f), join(app, f));
   for (const d of ['functions', 'shared']) cpSync(join(REPO_ROOT, 'dist', d), join(app, 'dist', d), { recursive: true });
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-  const js = ts.transpileModule(NEW_FILE, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+  const js = ts.transpileModule(NEW_FILE, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  }).outputText;
   writeFileSync(join(app, 'dist', 'functions', 'deskAudit.js'), js);
 });
 
@@ -58,10 +60,14 @@ afterAll(async () => {
 test('the new consumer file runs under the local host with no other edit', async () => {
   const port = await freePort();
   let out = '';
-  host = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'), '--port', String(port), '--dir', app, '--functions', 'deskAudit'], {
-    env: { PATH: process.env.PATH, AzureWebJobsStorage: azurite.connectionString },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  host = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'), '--port', String(port), '--dir', app, '--functions', 'deskAudit'],
+    {
+      env: { PATH: process.env.PATH, AzureWebJobsStorage: azurite.connectionString },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   host.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   host.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   // main.js prints `Host listening on ...`, then one line per function it runs.
@@ -70,7 +76,9 @@ test('the new consumer file runs under the local host with no other edit', async
 
   const queue = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('desk-audit');
   await queue.createIfNotExists();
-  await queue.sendMessage(encodeMessage(cloudEvent({ id: 'audit-1', source: '/test', type: 'com.example.desk.audit', data: { desk: 42 } })));
+  await queue.sendMessage(
+    encodeMessage(cloudEvent({ id: 'audit-1', source: '/test', type: 'com.example.desk.audit', data: { desk: 42 } })),
+  );
   await waitFor(() => out.includes('audited desk 42'), 'the consumer to handle the message', 45_000, 50);
   expect(out).toMatch(/info Functions\.deskAudit: audited desk 42 \(event audit-1, attempt 1\)/);
   expect(out).toMatch(/Executed 'Functions\.deskAudit' \(Succeeded/);

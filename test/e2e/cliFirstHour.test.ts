@@ -35,7 +35,10 @@ beforeAll(async () => {
   sandbox = await startSandbox({ notifications: true, noojee: false });
   dir = mkdtempSync(join(tmpdir(), 'cli-first-hour-'));
   // Everything in local.settings.json, nothing in the environment: as a user configures it.
-  writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString, ...sandbox.settings } }));
+  writeFileSync(
+    join(dir, 'local.settings.json'),
+    JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString, ...sandbox.settings } }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -45,7 +48,9 @@ afterAll(async () => {
 });
 
 test('the CLI has its own settings reader (cli/ imports nothing of local/)', () => {
-  const offenders = readdirSync(join(REPO_ROOT, 'cli')).filter((f) => f.endsWith('.ts') && /from '\.\.\/local\//.test(readFileSync(join(REPO_ROOT, 'cli', f), 'utf8')));
+  const offenders = readdirSync(join(REPO_ROOT, 'cli')).filter(
+    (f) => f.endsWith('.ts') && /from '\.\.\/local\//.test(readFileSync(join(REPO_ROOT, 'cli', f), 'utf8')),
+  );
   expect(offenders).toEqual([]);
 });
 
@@ -64,17 +69,26 @@ test('subscriptions create / --replace / status read local.settings.json, and --
 test('poison show / replay / purge and queue peek refuse a queue that does not exist (exit 1, the queues there)', async () => {
   const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
   await queues.getQueueClient('engage-desk').createIfNotExists();
-  for (const args of [['poison', 'show', '--queue', 'no-such-queue'], ['poison', 'replay', '--queue', 'no-such-queue'], ['poison', 'purge', '--queue', 'no-such-queue', '--yes'], ['queue', 'peek', 'no-such-queue']]) {
+  for (const args of [
+    ['poison', 'show', '--queue', 'no-such-queue'],
+    ['poison', 'replay', '--queue', 'no-such-queue'],
+    ['poison', 'purge', '--queue', 'no-such-queue', '--yes'],
+    ['queue', 'peek', 'no-such-queue'],
+  ]) {
     const res = await cli(args);
     expect({ args, code: res.code }).toEqual({ args, code: 1 });
-    expect(res.err).toMatch(/^error: no queue "no-such-queue" \(nor "no-such-queue-poison"\) in storage at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1; queues there: .*engage-desk/m);
+    expect(res.err).toMatch(
+      /^error: no queue "no-such-queue" \(nor "no-such-queue-poison"\) in storage at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1; queues there: .*engage-desk/m,
+    );
   }
 }, 120_000);
 
 test('queue peek <name> shows the messages of a main queue, decoded, and leaves them there', async () => {
   const q = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('engage-visitor');
   await q.createIfNotExists();
-  await q.sendMessage(encodeMessage(cloudEvent({ id: 'peek-1', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: [{ VisitorID: 501 }] })));
+  await q.sendMessage(
+    encodeMessage(cloudEvent({ id: 'peek-1', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: [{ VisitorID: 501 }] })),
+  );
   const res = await cli(['queue', 'peek', 'engage-visitor']);
   expect(res.code).toBe(0);
   expect(res.out).toMatch(/^engage-visitor: 1 message\(s\)$/m);
@@ -86,10 +100,15 @@ test('storage down: the error names the endpoint it tried, where the setting cam
   const dead = await freePort();
   const down = mkdtempSync(join(tmpdir(), 'cli-down-'));
   try {
-    writeFileSync(join(down, 'local.settings.json'), JSON.stringify({ Values: { AzureWebJobsStorage: azuriteConnectionString(dead, dead) } }));
+    writeFileSync(
+      join(down, 'local.settings.json'),
+      JSON.stringify({ Values: { AzureWebJobsStorage: azuriteConnectionString(dead, dead) } }),
+    );
     const res = await cli(['status'], { ENGAGE_STORAGE_DEADLINE_MS: '3000' }, down);
     expect(res.code).toBe(1);
-    expect(res.err).toContain(`storage did not answer at http://127.0.0.1:${dead}/devstoreaccount1 (AzureWebJobsStorage in ${join(down, 'local.settings.json')})`);
+    expect(res.err).toContain(
+      `storage did not answer at http://127.0.0.1:${dead}/devstoreaccount1 (AzureWebJobsStorage in ${join(down, 'local.settings.json')})`,
+    );
     expect(res.err).toContain('`npm start` starts Azurite');
   } finally {
     rmSync(down, { recursive: true, force: true });
@@ -99,8 +118,11 @@ test('storage down: the error names the endpoint it tried, where the setting cam
 test('the local host alone, storage not running: one hint, exit 1; --help prints the usage', async () => {
   const dead = await freePort();
   const res = await new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(process.execPath, [join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'), '--port', '0'], { env: { PATH: process.env.PATH, AzureWebJobsStorage: azuriteConnectionString(dead, dead) }, timeout: 60_000 }, (e, so, se) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: `${so}${se}` }),
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'dist', 'local', 'host', 'main.js'), '--port', '0'],
+      { env: { PATH: process.env.PATH, AzureWebJobsStorage: azuriteConnectionString(dead, dead) }, timeout: 60_000 },
+      (e, so, se) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: `${so}${se}` }),
     ),
   );
   expect(res.code).toBe(1);
@@ -122,8 +144,11 @@ test('the poison monitor over many queues prints no MaxListenersExceededWarning'
     runPoisonMonitor(context, QueueServiceClient.fromConnectionString(process.env.CS))
       .then((p) => setTimeout(() => console.log('poison queues: ' + p.map((q) => q.name).join(',')), 100));`;
   const res = await new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(process.execPath, ['-e', script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, CS: azurite.connectionString }, timeout: 60_000 }, (e, so, se) =>
-      resolve({ code: e ? 1 : 0, out: `${so}${se}` }),
+    execFile(
+      process.execPath,
+      ['-e', script],
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH, CS: azurite.connectionString }, timeout: 60_000 },
+      (e, so, se) => resolve({ code: e ? 1 : 0, out: `${so}${se}` }),
     ),
   );
   expect(res.code).toBe(0);

@@ -31,12 +31,24 @@ const saved = { ...process.env };
 beforeAll(async () => {
   azurite = await startAzurite();
   dir = mkdtempSync(join(tmpdir(), 'consumer-e2e-'));
-  writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString } }));
+  writeFileSync(
+    join(dir, 'local.settings.json'),
+    JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString } }),
+  );
   host = await startHost({
-    functions: ['occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi', 'poisonMonitor'],
+    functions: [
+      'occupancyMeetingProgression',
+      'occupancyDeskProgression',
+      'occupancyMeetingExternal',
+      'occupancyDesk',
+      'occupancyApi',
+      'poisonMonitor',
+    ],
     settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, POISON_MONITOR_SCHEDULE: '*/1 * * * * *' },
     useLocalSettings: false,
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
+    hostJson: {
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } },
+    },
     log: (line) => logs.push(line),
   });
   writer = new QueueWriter(await getStorage(), { claimCheckContainer: 'claim-checks' });
@@ -52,15 +64,34 @@ afterAll(async () => {
 
 /** An Engage notification as the webhook enqueues it (contract: id `<Id>:<index>`, subject = first resource id). */
 function engageEvent(action: string, notificationId: string, data: unknown, subject: number, time: string): CloudEvent {
-  const event = cloudEvent({ id: `${notificationId}:0`, source: SOURCE, type: engageEventType(action), subject: String(subject), data, time });
+  const event = cloudEvent({
+    id: `${notificationId}:0`,
+    source: SOURCE,
+    type: engageEventType(action),
+    subject: String(subject),
+    data,
+    time,
+  });
   expectMatchesContract(`engage-${action.toLowerCase()}`, event);
   return event;
 }
 
 const meetingProgression = (n: string, booking: number, resource: number, action: number, at: string) =>
-  engageEvent('MEETINGPROGRESSION', n, [{ BookingId: booking, ResourceItemId: resource, UpdatedTime: at, MeetingProgressionAction: action, ActionSource: 1 }], resource, `${at}Z`);
+  engageEvent(
+    'MEETINGPROGRESSION',
+    n,
+    [{ BookingId: booking, ResourceItemId: resource, UpdatedTime: at, MeetingProgressionAction: action, ActionSource: 1 }],
+    resource,
+    `${at}Z`,
+  );
 const deskProgression = (n: string, booking: number, resource: number, action: number, at: string) =>
-  engageEvent('DESKPROGRESSION', n, [{ BookingId: booking, ResourceItemId: resource, UpdateTime: at, DeskProgressionAction: action, ActionSource: 0 }], resource, `${at}Z`);
+  engageEvent(
+    'DESKPROGRESSION',
+    n,
+    [{ BookingId: booking, ResourceItemId: resource, UpdateTime: at, DeskProgressionAction: action, ActionSource: 0 }],
+    resource,
+    `${at}Z`,
+  );
 
 async function occupancy(resourceId: number | string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${host.url}/api/occupancy/${resourceId}`, { headers: { 'x-functions-key': host.functionKey } });
@@ -68,7 +99,12 @@ async function occupancy(resourceId: number | string): Promise<{ status: number;
 }
 
 async function idle(...queues: string[]): Promise<void> {
-  await waitFor(async () => (await Promise.all(queues.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0), `queues ${queues.join(', ')} to drain`, 30_000, 100);
+  await waitFor(
+    async () => (await Promise.all(queues.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0),
+    `queues ${queues.join(', ')} to drain`,
+    30_000,
+    100,
+  );
 }
 
 async function cli(...args: string[]): Promise<string> {
@@ -100,11 +136,36 @@ describe('occupancy consumer end to end', () => {
       deskProgression('d-3', 8, 103, 0, '2026-11-23T08:45:00'),
     ];
     const deskBookings = [
-      engageEvent('DESK', 'b-1', [{ Date: '2026-11-24T00:00:00', BookingID: 9, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false }], 101, '2026-11-23T07:00:00Z'),
-      engageEvent('DESK', 'b-2', [{ Date: '2026-11-24T00:00:00', BookingID: 9, ResourceItemID: 101, Action: 0, UntilFurtherNotice: false }], 101, '2026-11-23T07:05:00Z'),
+      engageEvent(
+        'DESK',
+        'b-1',
+        [{ Date: '2026-11-24T00:00:00', BookingID: 9, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false }],
+        101,
+        '2026-11-23T07:00:00Z',
+      ),
+      engageEvent(
+        'DESK',
+        'b-2',
+        [{ Date: '2026-11-24T00:00:00', BookingID: 9, ResourceItemID: 101, Action: 0, UntilFurtherNotice: false }],
+        101,
+        '2026-11-23T07:05:00Z',
+      ),
     ];
     const roomBookings = [
-      engageEvent('MEETINGEXTERNAL', 'r-1', { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 102, ResourceItemID: 96 }, { Action: 1, BookingID: 300, ResourceItemID: 97 }] } }, 96, '2026-11-23T06:00:00Z'),
+      engageEvent(
+        'MEETINGEXTERNAL',
+        'r-1',
+        {
+          '2026-11-23T00:00:00': {
+            ChangedItems: [
+              { Action: 1, BookingID: 102, ResourceItemID: 96 },
+              { Action: 1, BookingID: 300, ResourceItemID: 97 },
+            ],
+          },
+        },
+        96,
+        '2026-11-23T06:00:00Z',
+      ),
     ];
     // The deletion (b-2) is written first, the booking (b-1) after: out-of-order redelivery.
     await writer.sendAll([
@@ -137,12 +198,20 @@ describe('occupancy consumer end to end', () => {
         { bookingId: 9, status: 'deleted', date: '2026-11-24T00:00:00' },
       ],
     });
-    expect((await occupancy(103)).body).toMatchObject({ occupied: true, current: { bookingId: 8, since: '2026-11-23T08:45:00', lastAction: 'extend', lastActionAt: '2026-11-23T12:45:00', source: 'web' } });
+    expect((await occupancy(103)).body).toMatchObject({
+      occupied: true,
+      current: { bookingId: 8, since: '2026-11-23T08:45:00', lastAction: 'extend', lastActionAt: '2026-11-23T12:45:00', source: 'web' },
+    });
     expect((await occupancy(97)).body).toMatchObject({ occupied: false, bookings: [{ bookingId: 300, status: 'active' }] });
 
     // A redelivery of everything changes nothing.
     const before = await Promise.all([96, 101, 103, 97].map(occupancy));
-    await writer.sendAll([...room, ...desks].map((body) => ({ queue: body.type.endsWith('deskprogression') ? 'engage-deskprogression' : 'engage-meetingprogression', body })));
+    await writer.sendAll(
+      [...room, ...desks].map((body) => ({
+        queue: body.type.endsWith('deskprogression') ? 'engage-deskprogression' : 'engage-meetingprogression',
+        body,
+      })),
+    );
     await idle('engage-meetingprogression', 'engage-deskprogression');
     expect(await Promise.all([96, 101, 103, 97].map(occupancy))).toEqual(before);
 
@@ -165,7 +234,11 @@ describe('occupancy consumer end to end', () => {
     delete (invalid.data as Record<string, unknown>[])[0].DeskProgressionAction;
     await writer.send({ queue: 'engage-deskprogression', body: invalid });
 
-    await waitFor(async () => (await queueDepth(azurite.connectionString, 'engage-deskprogression-poison')) === 2, 'two messages in engage-deskprogression-poison', 30_000);
+    await waitFor(
+      async () => (await queueDepth(azurite.connectionString, 'engage-deskprogression-poison')) === 2,
+      'two messages in engage-deskprogression-poison',
+      30_000,
+    );
     const failures = logs.filter((l) => l.includes('consumer occupancyDeskProgression: handler failed for event f-2:0'));
     expect(failures).toHaveLength(5);
     const invalidLines = logs.filter((l) => l.includes('consumer occupancyDeskProgression: invalid message') && l.includes('f-bad:0'));
@@ -174,7 +247,14 @@ describe('occupancy consumer end to end', () => {
     expect((await occupancy(777)).body.occupied).toBe(true);
 
     // The poison monitor reports it.
-    await waitFor(() => logs.some((l) => l.includes('PoisonQueueDepth {"queue":"engage-deskprogression-poison","sourceQueue":"engage-deskprogression","depth":2}')), 'the poison monitor metric line', 10_000);
+    await waitFor(
+      () =>
+        logs.some((l) =>
+          l.includes('PoisonQueueDepth {"queue":"engage-deskprogression-poison","sourceQueue":"engage-deskprogression","depth":2}'),
+        ),
+      'the poison monitor metric line',
+      10_000,
+    );
 
     const shown = await cli('poison', 'show', '--queue', 'engage-deskprogression');
     expect(shown).toContain('engage-deskprogression-poison: 2 message(s)');
@@ -186,9 +266,15 @@ describe('occupancy consumer end to end', () => {
     const replay = await cli('poison', 'replay', '--queue', 'engage-deskprogression-poison');
     expect(replay).toContain('replayed 2 message(s) from engage-deskprogression-poison to engage-deskprogression');
     await waitFor(async () => (await occupancy(777)).body?.occupied === false, 'desk 777 to be free after the replayed STOP', 30_000);
-    expect((await occupancy(777)).body).toMatchObject({ bookings: [{ bookingId: 70, progress: { action: 'stop', at: '2026-11-23T10:00:00' } }] });
+    expect((await occupancy(777)).body).toMatchObject({
+      bookings: [{ bookingId: 70, progress: { action: 'stop', at: '2026-11-23T10:00:00' } }],
+    });
     // The invalid one fails again and returns to poison: it never vanishes.
-    await waitFor(async () => (await queueDepth(azurite.connectionString, 'engage-deskprogression-poison')) === 1, 'the invalid message back in poison', 30_000);
+    await waitFor(
+      async () => (await queueDepth(azurite.connectionString, 'engage-deskprogression-poison')) === 1,
+      'the invalid message back in poison',
+      30_000,
+    );
     expect(logs.slice(logMark).filter((l) => l.includes('handler failed for event f-2:0'))).toHaveLength(0);
   });
 });

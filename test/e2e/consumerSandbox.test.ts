@@ -26,10 +26,25 @@ const saved = { ...process.env };
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    functions: ['engageWebhook', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi'],
-    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_SECRET: SECRET, ENGAGE_SIGNATURE_MODE: 'enforce' },
+    functions: [
+      'engageWebhook',
+      'occupancyMeetingProgression',
+      'occupancyDeskProgression',
+      'occupancyMeetingExternal',
+      'occupancyDesk',
+      'occupancyApi',
+    ],
+    settings: {
+      ...sampleTriggerSettings(),
+      AzureWebJobsStorage: azurite.connectionString,
+      ENGAGE_DECODER: 'base64-json',
+      ENGAGE_WEBHOOK_SECRET: SECRET,
+      ENGAGE_SIGNATURE_MODE: 'enforce',
+    },
     useLocalSettings: false,
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
+    hostJson: {
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } },
+    },
     log: () => undefined,
   });
   // Forwards to the webhook; the answer to each first attempt is lost (500 to the pusher).
@@ -91,7 +106,10 @@ test('sandbox push → webhook → queues → occupancy, with redeliveries and o
     ],
   });
   // STOPs first, then the STARTs and EXTENDs they follow.
-  await sandbox.push([progression('MEETINGPROGRESSION', 501, 96, 1, `${D}T10:00:00`), progression('DESKPROGRESSION', 601, 101, 1, `${D}T17:00:00`)]);
+  await sandbox.push([
+    progression('MEETINGPROGRESSION', 501, 96, 1, `${D}T10:00:00`),
+    progression('DESKPROGRESSION', 601, 101, 1, `${D}T17:00:00`),
+  ]);
   await sandbox.idle();
   await sandbox.push([
     progression('MEETINGPROGRESSION', 501, 96, 0, `${D}T09:00:00`),
@@ -113,7 +131,11 @@ test('sandbox push → webhook → queues → occupancy, with redeliveries and o
   for (const attempts of byId.values()) expect(attempts.sort()).toEqual([1, 2]);
   expect(forwarded.every((f) => f.status === 200)).toBe(true);
 
-  await waitFor(async () => (await Promise.all(QUEUES.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0), 'the queues to drain', 30_000);
+  await waitFor(
+    async () => (await Promise.all(QUEUES.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0),
+    'the queues to drain',
+    30_000,
+  );
 
   expect(await occupancy(96)).toMatchObject({
     status: 200,
@@ -125,7 +147,12 @@ test('sandbox push → webhook → queues → occupancy, with redeliveries and o
       { bookingId: 502, status: 'active', date: `${D}T00:00:00`, progress: { action: 'start' } },
     ],
   });
-  expect(await occupancy(101)).toMatchObject({ kind: 'desk', occupied: false, current: null, bookings: [{ bookingId: 601, progress: { action: 'stop', at: `${D}T17:00:00` } }] });
+  expect(await occupancy(101)).toMatchObject({
+    kind: 'desk',
+    occupied: false,
+    current: null,
+    bookings: [{ bookingId: 601, progress: { action: 'stop', at: `${D}T17:00:00` } }],
+  });
   expect(await occupancy(102)).toMatchObject({
     occupied: true,
     current: { bookingId: 602, since: `${D}T08:10:00`, lastAction: 'extend', lastActionAt: `${D}T12:10:00` },

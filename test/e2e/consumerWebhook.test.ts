@@ -18,10 +18,19 @@ const QUEUES = ['engage-meetingprogression', 'engage-deskprogression', 'engage-d
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    functions: ['engageWebhook', 'occupancyMeetingProgression', 'occupancyDeskProgression', 'occupancyMeetingExternal', 'occupancyDesk', 'occupancyApi'],
+    functions: [
+      'engageWebhook',
+      'occupancyMeetingProgression',
+      'occupancyDeskProgression',
+      'occupancyMeetingExternal',
+      'occupancyDesk',
+      'occupancyApi',
+    ],
     settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json' },
     useLocalSettings: false,
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
+    hostJson: {
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } },
+    },
     log: () => undefined,
   });
 });
@@ -63,23 +72,52 @@ test('pusher → webhook → queues → occupancy consumer', async () => {
   expect(
     await push('a2', [
       desk(11, 301, 0, '2026-11-23T09:00:00'),
-      { Action: 'MEETINGPROGRESSION', payload: [{ BookingId: 21, ResourceItemId: 401, UpdatedTime: '2026-11-23T09:30:00', MeetingProgressionAction: 0, ActionSource: 0 }] },
+      {
+        Action: 'MEETINGPROGRESSION',
+        payload: [{ BookingId: 21, ResourceItemId: 401, UpdatedTime: '2026-11-23T09:30:00', MeetingProgressionAction: 0, ActionSource: 0 }],
+      },
     ]),
   ).toBe(200);
   // Booking changes: a desk booked then cancelled, and the pusher retrying the booking afterwards.
-  const booked = [{ Action: 'DESK', payload: [{ Date: '2026-11-24T00:00:00', BookingID: 31, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false }] }];
+  const booked = [
+    {
+      Action: 'DESK',
+      payload: [{ Date: '2026-11-24T00:00:00', BookingID: 31, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false }],
+    },
+  ];
   expect(await push('b1', booked)).toBe(200);
   await waitFor(async () => (await occupancy(302)).status === 200, 'the desk booking to be applied');
-  expect(await push('b2', [{ Action: 'DESK', payload: [{ Date: '2026-11-24T00:00:00', BookingID: 31, ResourceItemID: 302, Action: 0, UntilFurtherNotice: false }] }])).toBe(200);
+  expect(
+    await push('b2', [
+      {
+        Action: 'DESK',
+        payload: [{ Date: '2026-11-24T00:00:00', BookingID: 31, ResourceItemID: 302, Action: 0, UntilFurtherNotice: false }],
+      },
+    ]),
+  ).toBe(200);
   await waitFor(async () => (await occupancy(302)).bookings?.[0]?.status === 'deleted', 'the cancellation to be applied');
   expect(await push('b1', booked, 2)).toBe(200); // retry of the same envelope: same event ids
   expect(
-    await push('c1', [{ Action: 'MEETINGEXTERNAL', payload: { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 21, ResourceItemID: 401 }] } } }]),
+    await push('c1', [
+      {
+        Action: 'MEETINGEXTERNAL',
+        payload: { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 21, ResourceItemID: 401 }] } },
+      },
+    ]),
   ).toBe(200);
 
-  await waitFor(async () => (await Promise.all(QUEUES.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0), 'the queues to drain', 30_000);
+  await waitFor(
+    async () => (await Promise.all(QUEUES.map((q) => queueDepth(azurite.connectionString, q)))).every((d) => d === 0),
+    'the queues to drain',
+    30_000,
+  );
 
-  expect(await occupancy(301)).toMatchObject({ status: 200, kind: 'desk', occupied: false, bookings: [{ bookingId: 11, progress: { action: 'stop', at: '2026-11-23T11:00:00' } }] });
+  expect(await occupancy(301)).toMatchObject({
+    status: 200,
+    kind: 'desk',
+    occupied: false,
+    bookings: [{ bookingId: 11, progress: { action: 'stop', at: '2026-11-23T11:00:00' } }],
+  });
   expect(await occupancy(401)).toMatchObject({
     kind: 'room',
     occupied: true,

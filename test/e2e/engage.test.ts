@@ -45,7 +45,9 @@ beforeAll(async () => {
       ]),
     },
     useLocalSettings: false,
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } } },
+    hostJson: {
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 5, batchSize: 16 } },
+    },
     log: () => undefined,
   });
 });
@@ -71,11 +73,27 @@ test('CLI registers a listener → sandbox pushes → right queues → queue-tri
   registerListenerCommands(program);
   const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    await program.parseAsync(['node', 'engage-bridge', 'listeners', 'register', '--url', notificationUrl, '--event-types', 'MEETINGEXTERNAL,DESK,DESKPROGRESSION,VISITOR', '--provider', '3']);
+    await program.parseAsync([
+      'node',
+      'engage-bridge',
+      'listeners',
+      'register',
+      '--url',
+      notificationUrl,
+      '--event-types',
+      'MEETINGEXTERNAL,DESK,DESKPROGRESSION,VISITOR',
+      '--provider',
+      '3',
+    ]);
   } finally {
     write.mockRestore();
   }
-  expect(sandbox.listeners().map((l) => l.eventType).sort()).toEqual([2, 3, 6, 8]);
+  expect(
+    sandbox
+      .listeners()
+      .map((l) => l.eventType)
+      .sort(),
+  ).toEqual([2, 3, 6, 8]);
 
   // The echo check the WebHooks sender may do on registration.
   const echo = await fetch(`${notificationUrl}&echo=check-42`);
@@ -83,9 +101,18 @@ test('CLI registers a listener → sandbox pushes → right queues → queue-tri
 
   const ids = await sandbox.push([
     { action: 'MEETINGEXTERNAL', payload: { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }] } } },
-    { action: 'DESK', payload: [{ Date: '2026-11-24T00:00:00', BookingID: 102, ResourceItemID: 205, Action: 1, UntilFurtherNotice: false }] },
-    { action: 'DESKPROGRESSION', payload: [{ BookingId: 102, ResourceItemId: 101, UpdateTime: '2026-11-23T09:00:00', DeskProgressionAction: 0, ActionSource: 0 }] },
-    { action: 'DESKPROGRESSION', payload: [{ BookingId: 103, ResourceItemId: 310, UpdateTime: '2026-11-23T09:05:00', DeskProgressionAction: 0, ActionSource: 0 }] },
+    {
+      action: 'DESK',
+      payload: [{ Date: '2026-11-24T00:00:00', BookingID: 102, ResourceItemID: 205, Action: 1, UntilFurtherNotice: false }],
+    },
+    {
+      action: 'DESKPROGRESSION',
+      payload: [{ BookingId: 102, ResourceItemId: 101, UpdateTime: '2026-11-23T09:00:00', DeskProgressionAction: 0, ActionSource: 0 }],
+    },
+    {
+      action: 'DESKPROGRESSION',
+      payload: [{ BookingId: 103, ResourceItemId: 310, UpdateTime: '2026-11-23T09:05:00', DeskProgressionAction: 0, ActionSource: 0 }],
+    },
     { action: 'VISITOR', payload: [{ VisitorID: 7, Status: 'Arrived' }] },
   ]);
   expect(ids).toHaveLength(1);
@@ -112,10 +139,21 @@ test('a wrongly signed envelope is refused (401) and the pusher retries it, then
   await sandbox.stop();
   sandbox = await startEngageSandbox({
     timeScale: 0.001,
-    listeners: [{ secretkey: 'not-the-configured-secret', eventTypes: [2], notificationUrl: `${host.url}/api/engage/webhook?code=${host.functionKey}` }],
+    listeners: [
+      {
+        secretkey: 'not-the-configured-secret',
+        eventTypes: [2],
+        notificationUrl: `${host.url}/api/engage/webhook?code=${host.functionKey}`,
+      },
+    ],
   });
   const [id] = await sandbox.push([{ action: 'DESK' }]);
   await sandbox.idle();
-  expect(sandbox.deliveries().filter((d) => d.envelopeId === id).map((d) => d.status)).toEqual([401, 401, 401]);
+  expect(
+    sandbox
+      .deliveries()
+      .filter((d) => d.envelopeId === id)
+      .map((d) => d.status),
+  ).toEqual([401, 401, 401]);
   expect(await drainQueue(azurite.connectionString, 'engage-desk')).toEqual([]);
 });

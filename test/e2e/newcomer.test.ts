@@ -30,11 +30,18 @@ let copy: string;
 const started: Started[] = [];
 
 function npmStart(env: NodeJS.ProcessEnv = {}): Started {
-  const npm = spawn('npm', ['start'], { cwd: copy, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', ...env } });
+  const npm = spawn('npm', ['start'], {
+    cwd: copy,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', ...env },
+  });
   let out = '';
   npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
   npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const s = { npm, output: () => out, exited };
   started.push(s);
   return s;
@@ -42,8 +49,11 @@ function npmStart(env: NodeJS.ProcessEnv = {}): Started {
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: copy, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 180_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    execFile(
+      command,
+      args,
+      { cwd: copy, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 180_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
 }
@@ -106,7 +116,12 @@ afterAll(async () => {
 });
 
 async function banner(s: Started): Promise<string> {
-  await waitFor(() => s.output().includes('Ctrl-C stops everything.') || s.npm.exitCode !== null, 'npm start to print its banner', 240_000, 200);
+  await waitFor(
+    () => s.output().includes('Ctrl-C stops everything.') || s.npm.exitCode !== null,
+    'npm start to print its banner',
+    240_000,
+    200,
+  );
   expect(s.output()).toContain('engage-bridge is running locally');
   return s.output();
 }
@@ -114,7 +129,9 @@ async function banner(s: Started): Promise<string> {
 async function expectAllGone(s: Started, ports: number[], expected?: RegExp): Promise<void> {
   const exit = await s.exited;
   expect(exit).toEqual({ code: 0, signal: null });
-  await waitFor(() => processesOfCopy().length === 0 || undefined, 'every process of npm start to exit', 30_000, 200).catch(() => undefined);
+  await waitFor(() => processesOfCopy().length === 0 || undefined, 'every process of npm start to exit', 30_000, 200).catch(
+    () => undefined,
+  );
   expect(processesOfCopy()).toEqual([]);
   const busy: number[] = [];
   for (const p of ports) if (!(await portIsFree(p))) busy.push(p);
@@ -147,7 +164,9 @@ test('fresh copy: npm start, the banner curl lands an event, the consumer runs, 
   const second = npmStart();
   const secondExit = await second.exited;
   expect(secondExit.code).not.toBe(0);
-  expect(second.output()).toMatch(new RegExp(`npm start is already running in this folder \\(pid \\d+, host http://127\\.0\\.0\\.1:${ports[0]}\\)`));
+  expect(second.output()).toMatch(
+    new RegExp(`npm start is already running in this folder \\(pid \\d+, host http://127\\.0\\.0\\.1:${ports[0]}\\)`),
+  );
 
   // Ctrl-C in the terminal: SIGINT to the whole foreground process group.
   process.kill(-first.npm.pid!, 'SIGINT');
@@ -163,7 +182,12 @@ test("the user's ENGAGE_SIGNATURE_MODE wins; SIGTERM to the npm process stops st
   // An unsigned post (the banner's curl without its ms-signature header) is accepted in log mode.
   const unsigned = /^\s*(curl -sS .*)$/m.exec(out)![1].replace(/ -H 'ms-signature: [^']*'/, '');
   expect(await run('sh', ['-c', unsigned])).toEqual({ code: 0, out: expect.stringContaining('"messages":1') });
-  await waitFor(() => /Executed 'Functions\.occupancy\w+' \(Succeeded/.test(s.output()) || undefined, 'a consumer to run on a sandbox push', 60_000, 200);
+  await waitFor(
+    () => /Executed 'Functions\.occupancy\w+' \(Succeeded/.test(s.output()) || undefined,
+    'a consumer to run on a sandbox push',
+    60_000,
+    200,
+  );
   process.kill(s.npm.pid!, 'SIGTERM');
   // The one warning is the one log mode exists for: the unsigned post, accepted.
   await expectAllGone(s, ports, /ms-signature missing \(ENGAGE_SIGNATURE_MODE=log, accepted\)/);
@@ -179,7 +203,10 @@ test('npm start says when a port it prefers is taken, and which one it uses inst
   try {
     const s = npmStart();
     const out = await banner(s);
-    const note = new RegExp(`^\\s*note: port ${SANDBOX_PORTS.engage} \\(Engage sandbox\\) is taken by another program; using (\\d+) instead$`, 'm').exec(out);
+    const note = new RegExp(
+      `^\\s*note: port ${SANDBOX_PORTS.engage} \\(Engage sandbox\\) is taken by another program; using (\\d+) instead$`,
+      'm',
+    ).exec(out);
     expect(note).not.toBeNull();
     expect(out).toContain(`Sandbox Engage   http://127.0.0.1:${note![1]}`);
     const ports = bannerPorts(out.slice(out.indexOf('engage-bridge is running locally')));

@@ -44,11 +44,20 @@ async function startHostProcess(): Promise<{ child: ChildProcess; output: () => 
     NOOJEE_ANSWER_STRING: 'Call-info:answer-after=0',
   };
   // Only the functions under test run in this host.
-  const child = spawn(process.execPath, [HOST_MAIN, '--port', String(port), '--dir', dir, '--functions', 'callEvents', '--functions', 'callCommands'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [HOST_MAIN, '--port', String(port), '--dir', dir, '--functions', 'callEvents', '--functions', 'callCommands'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(() => output.includes(`Host listening on http://127.0.0.1:${port}`) || child.exitCode !== null, 'the host to start', 20_000, 50);
+  await waitFor(
+    () => output.includes(`Host listening on http://127.0.0.1:${port}`) || child.exitCode !== null,
+    'the host to start',
+    20_000,
+    50,
+  );
   if (child.exitCode !== null) throw new Error(`host exited (${child.exitCode}):\n${output}`);
   return { child, output: () => output };
 }
@@ -76,7 +85,10 @@ beforeAll(async () => {
   if (!existsSync(HOST_MAIN)) throw new Error(`${HOST_MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test builds first)`);
   // Fast queue polling and retries so that the command tests take seconds.
   dir = appDir('noojee-e2e-', {
-    'host.json': { version: '2.0', extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } } },
+    'host.json': {
+      version: '2.0',
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } },
+    },
   });
   [azurite, sandbox] = await Promise.all([startAzurite(), startNoojeeSandbox()]);
 });
@@ -134,14 +146,24 @@ it('a callCommands answer reaches Noojee with the right fields; an invalid comma
   const queue = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(COMMANDS);
   await queue.createIfNotExists();
   await queue.sendMessage(encodeMessage({ action: 'answer', uniqueId: legs.callee, exten: 'SIP/410' }));
-  const answer = await waitFor(() => sandbox.commands.find((c) => c.method === 'answer' && c.params.uniqueId === legs.callee), 'the answer command at the sandbox');
+  const answer = await waitFor(
+    () => sandbox.commands.find((c) => c.method === 'answer' && c.params.uniqueId === legs.callee),
+    'the answer command at the sandbox',
+  );
   expect(answer.params).toEqual({ uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' });
   expect(answer.response).toEqual({ Message: 'Call answered', Code: 0 });
   // The answer shows up as Connected events through callEvents.
-  await waitFor(async () => (await collect()).some((id) => id.startsWith(`${legs.callee}:Connected:`)), 'the Connected event of the answered call');
+  await waitFor(
+    async () => (await collect()).some((id) => id.startsWith(`${legs.callee}:Connected:`)),
+    'the Connected event of the answered call',
+  );
 
   await queue.sendMessage(encodeMessage({ action: 'transfer', to: '420' }));
-  await waitFor(async () => (await queueDepth(azurite.connectionString, `${COMMANDS}-poison`)) === 1, 'the invalid command in the poison queue', 20_000);
+  await waitFor(
+    async () => (await queueDepth(azurite.connectionString, `${COMMANDS}-poison`)) === 1,
+    'the invalid command in the poison queue',
+    20_000,
+  );
   expect(host.output()).toContain('invalid call command: action: action must be one of answer, hangup, dial');
   expect(host.output()).not.toContain(sandbox.apiKey);
   await killHost('SIGKILL');

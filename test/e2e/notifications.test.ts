@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
-import { notificationsSandboxSettings, sampleEvent, startNotificationsSandbox, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  notificationsSandboxSettings,
+  sampleEvent,
+  startNotificationsSandbox,
+  SANDBOX_CLIENT_SECRET,
+  type NotificationsSandbox,
+} from '../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { getStorage } from '../../shared/storage';
 import { JsonBlobStore } from '../../shared/state/jsonBlobStore';
 import { SUBSCRIPTION_BLOB } from '../../shared/notificationApiV2/defaults';
@@ -40,7 +46,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startHostProcess(extra: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<void> }> {
+async function startHostProcess(
+  extra: Record<string, string>,
+): Promise<{ child: ChildProcess; output: () => string; exited: Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN, '--port', String(port), '--dir', dir, '--functions', 'notificationsDrain'], {
     cwd: ROOT,
@@ -83,14 +91,23 @@ it('loses nothing when the host is SIGKILLed after a page was read and journaled
 
   // Run 1: the drain creates the subscription; then every journaled page pauses for a minute.
   const first = await startHostProcess({ NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS: '60000' });
-  const subscriptionId = await waitFor(async () => (await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id, 'the subscription to be created', 20_000);
+  const subscriptionId = await waitFor(
+    async () => (await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id,
+    'the subscription to be created',
+    20_000,
+  );
   const published = Array.from({ length: 300 }, (_, i) => sampleEvent(i % 2 ? '301' : '101', new Date(), i));
   sandbox.publish({ subscriptionId, events: published });
 
-  const entries = await waitFor(async () => {
-    const names = await journal.list('notifications/');
-    return names.length > 0 ? names : undefined;
-  }, 'a journal entry', 20_000, 50);
+  const entries = await waitFor(
+    async () => {
+      const names = await journal.list('notifications/');
+      return names.length > 0 ? names : undefined;
+    },
+    'a journal entry',
+    20_000,
+    50,
+  );
   first.child.kill('SIGKILL');
   await first.exited;
   expect(first.output()).toMatch(/test pause of 60000 ms after journaling/);
@@ -102,7 +119,14 @@ it('loses nothing when the host is SIGKILLed after a page was read and journaled
 
   // Run 2: a fresh host replays the journal, then drains the rest.
   const second = await startHostProcess({});
-  await waitFor(async () => (await queueDepth(azurite.connectionString, QUEUE)) >= 300 && sandbox.pending(subscriptionId) === 0 && (await journal.list('notifications/')).length === 0, 'all 300 notifications in the queue', 30_000);
+  await waitFor(
+    async () =>
+      (await queueDepth(azurite.connectionString, QUEUE)) >= 300 &&
+      sandbox.pending(subscriptionId) === 0 &&
+      (await journal.list('notifications/')).length === 0,
+    'all 300 notifications in the queue',
+    30_000,
+  );
   second.child.kill('SIGTERM');
   await second.exited;
   expect(second.output()).toMatch(/replayed 1 journal entry \(100 messages\)/);

@@ -46,7 +46,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (process.env.SCALE_OUT_DUMP) for (const h of hosts?.instances ?? []) writeFileSync(`${process.env.SCALE_OUT_DUMP}-${h.index}.log`, h.output());
+  if (process.env.SCALE_OUT_DUMP)
+    for (const h of hosts?.instances ?? []) writeFileSync(`${process.env.SCALE_OUT_DUMP}-${h.index}.log`, h.output());
   await hosts?.stop();
   await Promise.all([sandbox?.stop(), azurite?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -82,11 +83,12 @@ function timerRuns(instances: RunningInstances, fn: string, killedAt: Map<number
 /** Pairs of runs on different instances that overlap in time. */
 function overlaps(runs: Run[]): [Run, Run][] {
   const out: [Run, Run][] = [];
-  for (let i = 0; i < runs.length; i++) for (let j = i + 1; j < runs.length; j++) {
-    const a = runs[i];
-    const b = runs[j];
-    if (a.instance !== b.instance && a.start < b.end && b.start < a.end) out.push([a, b]);
-  }
+  for (let i = 0; i < runs.length; i++)
+    for (let j = i + 1; j < runs.length; j++) {
+      const a = runs[i];
+      const b = runs[j];
+      if (a.instance !== b.instance && a.start < b.end && b.start < a.end) out.push([a, b]);
+    }
   return out;
 }
 
@@ -161,10 +163,23 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   const engage = sandbox.engage!;
   const pushed: string[] = [];
   for (let i = 0; i < 30; i++) {
-    pushed.push(...(await engage.push([{ action: 'DESK', payload: [{ Date: '2026-11-24T00:00:00', BookingID: 1000 + i, ResourceItemID: 5000 + i, Action: 1, UntilFurtherNotice: false }] }])));
+    pushed.push(
+      ...(await engage.push([
+        {
+          action: 'DESK',
+          payload: [{ Date: '2026-11-24T00:00:00', BookingID: 1000 + i, ResourceItemID: 5000 + i, Action: 1, UntilFurtherNotice: false }],
+        },
+      ])),
+    );
   }
   await engage.idle();
-  expect(engage.deliveries().filter((d) => pushed.includes(d.envelopeId) && d.status === 200).map((d) => d.envelopeId).sort()).toEqual([...pushed].sort());
+  expect(
+    engage
+      .deliveries()
+      .filter((d) => pushed.includes(d.envelopeId) && d.status === 200)
+      .map((d) => d.envelopeId)
+      .sort(),
+  ).toEqual([...pushed].sort());
   const handled = () => hosts!.instances.flatMap((h) => [...h.output().matchAll(/occupancy: event (\w+):0 /g)].map((m) => m[1]));
   await waitFor(() => pushed.every((id) => handled().includes(id)), 'every pushed desk event consumed', 60_000, 200);
   expect(handled().sort()).toEqual([...pushed].sort()); // each exactly once
@@ -175,16 +190,28 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   const subscriptionId = await waitFor(() => notifications.subscriptionIds()[0], 'the drain to create its subscription', 60_000, 100);
   const published = Array.from({ length: 300 }, (_, i) => sampleEvent(i % 2 ? '301' : '101', new Date(), i));
   notifications.publish({ subscriptionId, events: published });
-  const drainer = (await waitFor(() => hosts!.instances.find((h) => /test pause of 1500 ms after journaling/.test(h.output())), 'a page journaled', 60_000, 20)).index;
+  const drainer = (
+    await waitFor(
+      () => hosts!.instances.find((h) => /test pause of 1500 ms after journaling/.test(h.output())),
+      'a page journaled',
+      60_000,
+      20,
+    )
+  ).index;
   killedAt.set(drainer, Date.now());
   await hosts.kill(drainer, 'SIGKILL');
   const v2Bodies: { id: string; data: Record<string, unknown> }[] = [];
-  const v2 = await waitFor(async () => {
-    const bodies = await peekAll(V2_QUEUE).catch(() => []);
-    v2Bodies.push(...bodies);
-    const users = new Set(v2Bodies.map((b) => (b.data.user as { id: string }).id));
-    return notifications.pending(subscriptionId) === 0 && published.every((e) => users.has(e.user.id)) ? v2Bodies : undefined;
-  }, 'all 300 v2 notifications in the queue after the kill', 90_000, 500);
+  const v2 = await waitFor(
+    async () => {
+      const bodies = await peekAll(V2_QUEUE).catch(() => []);
+      v2Bodies.push(...bodies);
+      const users = new Set(v2Bodies.map((b) => (b.data.user as { id: string }).id));
+      return notifications.pending(subscriptionId) === 0 && published.every((e) => users.has(e.user.id)) ? v2Bodies : undefined;
+    },
+    'all 300 v2 notifications in the queue after the kill',
+    90_000,
+    500,
+  );
 
   // 3. Noojee: a run holds the callEvents lock; the test breaks its lease; a second instance starts a run
   //    while the first still polls. Events emitted before, during and after the overlap.
@@ -197,14 +224,23 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
       noojee.emit([{ exten: i % 2 ? '400' : '410', callData: { status: 'Ringing', uniqueCallId: id } }]);
     }
   };
-  const acquiredBy = (fn: string) => hosts!.instances.filter((h) => h.output().includes(`Singleton lock acquired (${listenerLockBlob(HOST_ID, fn)})`)).map((h) => h.index);
+  const acquiredBy = (fn: string) =>
+    hosts!.instances.filter((h) => h.output().includes(`Singleton lock acquired (${listenerLockBlob(HOST_ID, fn)})`)).map((h) => h.index);
   const polling = (h: { output(): string }) => /Functions\.callEvents: noojee: polling extensions/.test(h.output());
-  await waitFor(() => hosts!.instances.some((h) => !killedAt.has(h.index) && polling(h)) || undefined, 'a callEvents run polling', 60_000, 100);
+  await waitFor(
+    () => hosts!.instances.some((h) => !killedAt.has(h.index) && polling(h)) || undefined,
+    'a callEvents run polling',
+    60_000,
+    100,
+  );
   emit(10);
   const before = acquiredBy('callEvents').length;
   const breakAt = Date.now();
   if (!NO_LEASE) {
-    const lease = blobs.getContainerClient(HOSTS_CONTAINER).getBlockBlobClient(listenerLockBlob(HOST_ID, 'callEvents')).getBlobLeaseClient();
+    const lease = blobs
+      .getContainerClient(HOSTS_CONTAINER)
+      .getBlockBlobClient(listenerLockBlob(HOST_ID, 'callEvents'))
+      .getBlobLeaseClient();
     await lease.breakLease(0);
     await waitFor(() => acquiredBy('callEvents').length > before || undefined, 'a second instance to take the broken lock', 60_000, 100);
   }
@@ -212,11 +248,20 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   await new Promise((r) => setTimeout(r, 1500));
   emit(10);
   const noojeeBodies: { id: string; data: Record<string, unknown> }[] = [];
-  await waitFor(async () => {
-    noojeeBodies.push(...(await peekAll(NOOJEE_QUEUE)));
-    const seen = new Set(noojeeBodies.map((b) => `${(b.data.CallData as { uniqueCallId: string }).uniqueCallId}:${(b.data.CallData as { status: string }).status}`));
-    return emitted.every((e) => seen.has(e)) || undefined;
-  }, 'every Noojee event in the queue', 60_000, 300);
+  await waitFor(
+    async () => {
+      noojeeBodies.push(...(await peekAll(NOOJEE_QUEUE)));
+      const seen = new Set(
+        noojeeBodies.map(
+          (b) => `${(b.data.CallData as { uniqueCallId: string }).uniqueCallId}:${(b.data.CallData as { status: string }).status}`,
+        ),
+      );
+      return emitted.every((e) => seen.has(e)) || undefined;
+    },
+    'every Noojee event in the queue',
+    60_000,
+    300,
+  );
   sampling = false;
   await sampler;
 
@@ -232,7 +277,9 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
   const v2DuplicateIds = v2.length - v2ById.size;
   expect(v2Duplicates).toBe(v2DuplicateIds); // every duplicate carries the id of its first copy
   // Noojee: 0 lost; every duplicate is the same upstream event (same call, same status).
-  const noojeeEvents = noojeeBodies.map((b) => `${(b.data.CallData as { uniqueCallId: string }).uniqueCallId}:${(b.data.CallData as { status: string }).status}`);
+  const noojeeEvents = noojeeBodies.map(
+    (b) => `${(b.data.CallData as { uniqueCallId: string }).uniqueCallId}:${(b.data.CallData as { status: string }).status}`,
+  );
   const noojeeById = new Map<string, string>();
   for (const [i, b] of noojeeBodies.entries()) {
     expect(noojeeById.get(b.id) ?? noojeeEvents[i]).toBe(noojeeEvents[i]);

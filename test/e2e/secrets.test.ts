@@ -116,7 +116,11 @@ function settings(): Record<string, string> {
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   const bin = join(__dirname, '..', '..', 'dist', 'cli', 'index.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: cliDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...settings(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: cliDir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...settings(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -135,7 +139,11 @@ async function startTokenProxy(target: string): Promise<Server> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      fetch(target, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' }, body: Buffer.concat(chunks) })
+      fetch(target, {
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' },
+        body: Buffer.concat(chunks),
+      })
         .then(async (upstream) => {
           const text = await upstream.text();
           try {
@@ -162,31 +170,45 @@ function envelope(id: string): string {
     Id: id,
     Attempt: 1,
     Properties: { StaticParamA: 'DateTime' },
-    Notifications: [{ Action: 'DESK', DynamicParamA: encodeBase64Json([{ Date: '2026-11-23T00:00:00', BookingID: 7, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false }]) }],
+    Notifications: [
+      {
+        Action: 'DESK',
+        DynamicParamA: encodeBase64Json([
+          { Date: '2026-11-23T00:00:00', BookingID: 7, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false },
+        ]),
+      },
+    ],
   });
 }
 
 async function postWebhook(body: string, headers: Record<string, string>, query = ''): Promise<number> {
-  const res = await fetch(`${host.url}/api/engage/webhook${query}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(`${host.url}/api/engage/webhook${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   captured.push({ source: `webhook response ${res.status}`, text: await res.text() });
   return res.status;
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(__dirname, '..', '..', 'dist', 'cli', 'index.js'))) throw new Error('dist/cli/index.js is missing: run `npm run build` first');
+  if (!existsSync(join(__dirname, '..', '..', 'dist', 'cli', 'index.js')))
+    throw new Error('dist/cli/index.js is missing: run `npm run build` first');
   // Anything the code under test writes to this process's streams or console is captured too.
   for (const stream of [process.stdout, process.stderr] as const) {
     const original = stream.write.bind(stream);
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
       captured.push({ source: 'process stream', text: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') });
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback) process.nextTick(callback);
       return true;
-    });
+    };
     restoreSpies.push(() => (stream.write = original));
   }
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    const spy = jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void captured.push({ source: `console.${level}`, text: args.map(String).join(' ') }));
+    const spy = jest
+      .spyOn(console, level)
+      .mockImplementation((...args: unknown[]) => void captured.push({ source: `console.${level}`, text: args.map(String).join(' ') }));
     restoreSpies.push(() => spy.mockRestore());
   }
 
@@ -256,14 +278,20 @@ test('traffic through every path, with failures, never puts a configured secret 
   expect(await postWebhook(good, { ...key, 'ms-signature': signBody('not-the-secret', good) })).toBe(401);
   expect(await postWebhook(good, { ...key })).toBe(401);
   expect(await postWebhook(good, { 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, good) })).toBe(401);
-  expect(await postWebhook(good, { 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, good) }, `?code=${SECRETS.LOCAL_FUNCTION_KEY}`)).toBe(200);
+  expect(
+    await postWebhook(good, { 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, good) }, `?code=${SECRETS.LOCAL_FUNCTION_KEY}`),
+  ).toBe(200);
   expect(await postWebhook(good, { 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, good) }, '?code=wrong-key')).toBe(401);
   const notJson = '{"Id":';
   expect(await postWebhook(notJson, { ...key, 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, notJson) })).toBe(400);
   const invalid = JSON.stringify({ Id: '', Notifications: [] });
   expect(await postWebhook(invalid, { ...key, 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, invalid) })).toBe(400);
   // engage-desk is consumed by the occupancy consumer: its runs show the messages landed.
-  await waitFor(() => hostLogHas(/Executed 'Functions\.occupancyDesk' \(Succeeded/), 'the occupancy consumer to process the accepted envelope', 15_000);
+  await waitFor(
+    () => hostLogHas(/Executed 'Functions\.occupancyDesk' \(Succeeded/),
+    'the occupancy consumer to process the accepted envelope',
+    15_000,
+  );
 
   // --- v2 drain (host timer, every second): events land; then upstream 5xx; then bad credentials.
   await waitFor(() => v2.subscriptionIds().length === 1, 'the drain to create its subscription', 15_000);
@@ -280,7 +308,11 @@ test('traffic through every path, with failures, never puts a configured secret 
     'a drain run to log the rejected client credentials',
     15_000,
   );
-  v2.addClient({ clientId: V2_CLIENT_ID, clientSecret: SECRETS.NOTIFICATIONS_CLIENT_SECRET, scopes: [CONSUMER_SCOPE, ADMINISTRATOR_SCOPE] });
+  v2.addClient({
+    clientId: V2_CLIENT_ID,
+    clientSecret: SECRETS.NOTIFICATIONS_CLIENT_SECRET,
+    scopes: [CONSUMER_SCOPE, ADMINISTRATOR_SCOPE],
+  });
 
   // --- Noojee (host timer, every 3 s): the seed's sample call lands; a command runs; then upstream 5xx.
   noojee.playSeedSample(1);
@@ -297,7 +329,14 @@ test('traffic through every path, with failures, never puts a configured secret 
   // --- CLI commands that exist, normal and with bad credentials.
   const status = await cli(['status']);
   expect(status.code).toBe(0);
-  for (const args of [['status', '--json'], ['poison', 'list'], ['poison', 'show', '--queue', 'noojee-call-commands'], ['subscriptions', 'status'], ['subscriptions', 'status', '--json'], ['subscriptions', 'create', '--json']]) {
+  for (const args of [
+    ['status', '--json'],
+    ['poison', 'list'],
+    ['poison', 'show', '--queue', 'noojee-call-commands'],
+    ['subscriptions', 'status'],
+    ['subscriptions', 'status', '--json'],
+    ['subscriptions', 'create', '--json'],
+  ]) {
     await cli(args);
   }
   const badCredentials = await cli(['subscriptions', 'status'], { NOTIFICATIONS_CLIENT_SECRET: WRONG_CLI_SECRET });
@@ -305,10 +344,19 @@ test('traffic through every path, with failures, never puts a configured secret 
 
   // --- Storage down: the webhook answers 503, timers fail, the CLI fails.
   await azurite.stop();
-  expect(await postWebhook(envelope('e2e-secrets-2'), { ...key, 'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, envelope('e2e-secrets-2')) })).toBe(503);
+  expect(
+    await postWebhook(envelope('e2e-secrets-2'), {
+      ...key,
+      'ms-signature': signBody(SECRETS.ENGAGE_WEBHOOK_SECRET, envelope('e2e-secrets-2')),
+    }),
+  ).toBe(503);
   const storageFailure = await cli(['status']);
   expect(storageFailure.code).not.toBe(0);
-  await waitFor(() => hostLogHas(/Executed 'Functions\.(notificationsDrain|callEvents)' \(Failed/), 'a timer run to fail while storage is down', 15_000);
+  await waitFor(
+    () => hostLogHas(/Executed 'Functions\.(notificationsDrain|callEvents)' \(Failed/),
+    'a timer run to fail while storage is down',
+    15_000,
+  );
   await host.stop();
 
   // The traffic really happened (the check below is not vacuous).

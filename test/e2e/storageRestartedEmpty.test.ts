@@ -23,9 +23,16 @@ const saved = { ...process.env };
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    settings: { ...sampleTriggerSettings(), AzureWebJobsStorage: azurite.connectionString, ENGAGE_DECODER: 'base64-json', ENGAGE_STORAGE_DEADLINE_MS: '2000' },
+    settings: {
+      ...sampleTriggerSettings(),
+      AzureWebJobsStorage: azurite.connectionString,
+      ENGAGE_DECODER: 'base64-json',
+      ENGAGE_STORAGE_DEADLINE_MS: '2000',
+    },
     useLocalSettings: false,
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } } },
+    hostJson: {
+      extensions: { queues: { maxPollingInterval: '00:00:00.200', visibilityTimeout: '00:00:00', maxDequeueCount: 3, batchSize: 16 } },
+    },
     log: (line) => lines.push(line),
   });
 });
@@ -39,11 +46,27 @@ afterAll(async () => {
 
 /** A sender that retries until it gets 200 (as the Engage pusher does); resolves with the time of the 200. */
 async function pushUntilStored(n: number): Promise<number> {
-  const payload = [{ BookingId: 5000 + n, ResourceItemId: 1000 + n, UpdateTime: new Date().toISOString().slice(0, 19), DeskProgressionAction: 0, ActionSource: 1 }];
-  const body = JSON.stringify({ Id: `restart-${n}`, Attempt: 1, Notifications: [{ Action: 'DESKPROGRESSION', DynamicParamA: encodeBase64Json(payload) }] });
+  const payload = [
+    {
+      BookingId: 5000 + n,
+      ResourceItemId: 1000 + n,
+      UpdateTime: new Date().toISOString().slice(0, 19),
+      DeskProgressionAction: 0,
+      ActionSource: 1,
+    },
+  ];
+  const body = JSON.stringify({
+    Id: `restart-${n}`,
+    Attempt: 1,
+    Notifications: [{ Action: 'DESKPROGRESSION', DynamicParamA: encodeBase64Json(payload) }],
+  });
   const until = Date.now() + 60_000;
   for (;;) {
-    const res = await fetch(`${host.url}/api/engage/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': host.functionKey }, body });
+    const res = await fetch(`${host.url}/api/engage/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': host.functionKey },
+      body,
+    });
     await res.arrayBuffer();
     if (res.status === 200) return Date.now();
     expect(res.status).toBe(503);
@@ -63,7 +86,11 @@ async function poisonCommand(text: string): Promise<void> {
   const q = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('noojee-call-commands');
   await waitFor(() => q.exists(), 'the command queue', 10_000);
   await q.sendMessage(encodeMessage(text));
-  await waitFor(async () => (await queueDepth(azurite.connectionString, 'noojee-call-commands-poison')) === 1, `"${text}" in the poison queue`, 20_000);
+  await waitFor(
+    async () => (await queueDepth(azurite.connectionString, 'noojee-call-commands-poison')) === 1,
+    `"${text}" in the poison queue`,
+    20_000,
+  );
 }
 
 test('queues, poison queues and containers come back; nothing acknowledged after the restart is lost or poisoned', async () => {
@@ -108,7 +135,11 @@ test('queues, poison queues and containers come back; nothing acknowledged after
   expect(await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('occupancy').exists()).toBe(true);
   // No good message was poisoned: every poison queue of the new storage is empty.
   for await (const q of queues.listQueues()) {
-    if (q.name.endsWith('-poison')) expect({ queue: q.name, depth: (await queues.getQueueClient(q.name).getProperties()).approximateMessagesCount }).toEqual({ queue: q.name, depth: 0 });
+    if (q.name.endsWith('-poison'))
+      expect({ queue: q.name, depth: (await queues.getQueueClient(q.name).getProperties()).approximateMessagesCount }).toEqual({
+        queue: q.name,
+        depth: 0,
+      });
   }
   // Recovered for good: the listeners poll without errors from now on.
   const mark = lines.length;

@@ -11,7 +11,8 @@ import { EVENT_TYPE_NAMES, payloadSchemas, type EventTypeName } from '../../shar
 import type { JsonLimits } from '../../shared/engage/jsonLimits';
 import { pusherNotificationSchema } from '../../shared/engage/pusherEnvelope';
 
-export type BodyFamily = 'valid' | 'nearValid' | 'anyJson' | 'garbage' | 'contentType' | 'deepNesting' | 'hugeArray' | 'duplicateKeys' | 'protoKeys';
+export type BodyFamily =
+  'valid' | 'nearValid' | 'anyJson' | 'garbage' | 'contentType' | 'deepNesting' | 'hugeArray' | 'duplicateKeys' | 'protoKeys';
 
 export interface FuzzBody {
   family: BodyFamily;
@@ -26,10 +27,37 @@ const JSON_TYPE = 'application/json';
 
 /** A documented-shape payload per Action (lenient types get any JSON). */
 const payloadFor: Record<string, fc.Arbitrary<unknown>> = {
-  DESK: fc.array(fc.record({ Date: date, BookingID: int, ResourceItemID: int, Action: fc.constantFrom(0, 1), UntilFurtherNotice: fc.boolean() }), { maxLength: 3 }),
-  DESKPROGRESSION: fc.array(fc.record({ BookingId: int, ResourceItemId: int, UpdateTime: date, DeskProgressionAction: fc.constantFrom(0, 1, 2), ActionSource: fc.constantFrom(0, 1) }), { maxLength: 3 }),
-  MEETINGPROGRESSION: fc.array(fc.record({ BookingId: int, ResourceItemId: int, UpdatedTime: date, MeetingProgressionAction: fc.constantFrom(0, 1, 2), ActionSource: fc.constantFrom(0, 1) }), { maxLength: 3 }),
-  MEETINGEXTERNAL: fc.dictionary(date, fc.record({ ChangedItems: fc.array(fc.record({ Action: fc.constantFrom(0, 1), BookingID: int, ResourceItemID: int }), { maxLength: 3 }) }), { maxKeys: 2 }),
+  DESK: fc.array(
+    fc.record({ Date: date, BookingID: int, ResourceItemID: int, Action: fc.constantFrom(0, 1), UntilFurtherNotice: fc.boolean() }),
+    { maxLength: 3 },
+  ),
+  DESKPROGRESSION: fc.array(
+    fc.record({
+      BookingId: int,
+      ResourceItemId: int,
+      UpdateTime: date,
+      DeskProgressionAction: fc.constantFrom(0, 1, 2),
+      ActionSource: fc.constantFrom(0, 1),
+    }),
+    { maxLength: 3 },
+  ),
+  MEETINGPROGRESSION: fc.array(
+    fc.record({
+      BookingId: int,
+      ResourceItemId: int,
+      UpdatedTime: date,
+      MeetingProgressionAction: fc.constantFrom(0, 1, 2),
+      ActionSource: fc.constantFrom(0, 1),
+    }),
+    { maxLength: 3 },
+  ),
+  MEETINGEXTERNAL: fc.dictionary(
+    date,
+    fc.record({
+      ChangedItems: fc.array(fc.record({ Action: fc.constantFrom(0, 1), BookingID: int, ResourceItemID: int }), { maxLength: 3 }),
+    }),
+    { maxKeys: 2 },
+  ),
 };
 const anyJson = fc.jsonValue({ maxDepth: 3 });
 /** Actions whose payload has no documented schema: any JSON is taken. */
@@ -40,7 +68,9 @@ const action = fc.oneof(
   fc.constantFrom(...EVENT_TYPE_NAMES).map((n) => n.toLowerCase()),
   fc.constantFrom('FUTURETYPE', ' Desk ', 'x'),
 );
-const validNotification = action.chain((a) => (payloadFor[a.trim().toUpperCase()] ?? anyJson).map((p) => ({ Action: a, DynamicParamA: b64(p) })));
+const validNotification = action.chain((a) =>
+  (payloadFor[a.trim().toUpperCase()] ?? anyJson).map((p) => ({ Action: a, DynamicParamA: b64(p) })),
+);
 export const validEnvelope = fc.record({
   Id: fc.uuid().map((u) => u.replace(/-/g, '')),
   Attempt: fc.integer({ min: 1, max: 3 }),
@@ -68,12 +98,18 @@ const nearValid = fc.tuple(validEnvelope, fc.oneof(...mutations)).map(([e, m]) =
 
 /** An envelope around one notification whose DynamicParamA is the base64 of `payloadText`. */
 function envelopeText(id: string, notifications: { Action: string; payloadText: string }[]): string {
-  return JSON.stringify({ Id: id, Attempt: 1, Properties: { StaticParamA: 'DateTime' }, Notifications: notifications.map((n) => ({ Action: n.Action, DynamicParamA: b64(n.payloadText) })) });
+  return JSON.stringify({
+    Id: id,
+    Attempt: 1,
+    Properties: { StaticParamA: 'DateTime' },
+    Notifications: notifications.map((n) => ({ Action: n.Action, DynamicParamA: b64(n.payloadText) })),
+  });
 }
 const id = fc.uuid().map((u) => u.replace(/-/g, ''));
 
 /** Nested arrays/objects `depth` deep, as text (never built as a value: it may be far deeper than the stack). */
-const nestedText = (depth: number, objects: boolean) => (objects ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}${']'.repeat(depth)}`);
+const nestedText = (depth: number, objects: boolean) =>
+  objects ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}${']'.repeat(depth)}`;
 /** The limits the webhook runs with (ENGAGE_WEBHOOK_MAX_DEPTH is the default, 64, everywhere). */
 export interface BodyOptions {
   /** Weight of the hostile families against the rest (an integer, default 1). */
@@ -84,52 +120,56 @@ export interface BodyOptions {
   maxNesting?: number;
 }
 
-const deepNesting = (maxNesting: number): fc.Arbitrary<FuzzBody> => fc
-  .tuple(
-    id,
-    lenientAction,
-    fc.oneof(
-      { weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) }, // within ENGAGE_WEBHOOK_MAX_DEPTH (the envelope adds a level or two)
-      { weight: 3, arbitrary: fc.integer({ min: 65, max: 2_000 }) },
-      { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000, 250_000).map((d) => Math.min(d, maxNesting)) },
-    ),
-    fc.boolean(),
-    fc.constantFrom('payload', 'notification', 'properties', 'root'),
-  )
-  .map(([envId, a, d, objects, where]) => {
-    const nested = nestedText(where === 'payload' ? d : Math.min(d, 150_000), objects && d <= 100_000);
-    if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: nested }]);
-    const base = envelopeText(envId, [{ Action: a, payloadText: '{}' }]);
-    if (where === 'notification') return base.replace('{"Action":', `{"Extra":${nested},"Action":`);
-    if (where === 'properties') return base.replace('"StaticParamA":', `"Deep":${nested},"StaticParamA":`);
-    return base.replace(/\}$/, `,"Extra":${nested}}`);
-  })
-  .map((text) => ({ family: 'deepNesting', text, contentType: JSON_TYPE }));
+const deepNesting = (maxNesting: number): fc.Arbitrary<FuzzBody> =>
+  fc
+    .tuple(
+      id,
+      lenientAction,
+      fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) }, // within ENGAGE_WEBHOOK_MAX_DEPTH (the envelope adds a level or two)
+        { weight: 3, arbitrary: fc.integer({ min: 65, max: 2_000 }) },
+        { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000, 250_000).map((d) => Math.min(d, maxNesting)) },
+      ),
+      fc.boolean(),
+      fc.constantFrom('payload', 'notification', 'properties', 'root'),
+    )
+    .map(([envId, a, d, objects, where]) => {
+      const nested = nestedText(where === 'payload' ? d : Math.min(d, 150_000), objects && d <= 100_000);
+      if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: nested }]);
+      const base = envelopeText(envId, [{ Action: a, payloadText: '{}' }]);
+      if (where === 'notification') return base.replace('{"Action":', `{"Extra":${nested},"Action":`);
+      if (where === 'properties') return base.replace('"StaticParamA":', `"Deep":${nested},"StaticParamA":`);
+      return base.replace(/\}$/, `,"Extra":${nested}}`);
+    })
+    .map((text) => ({ family: 'deepNesting', text, contentType: JSON_TYPE }));
 
 /** `count` elements as JSON array text (zeros or small objects naming a resource). */
-const arrayText = (count: number, objects: boolean) => (objects ? `[${'{"ResourceItemID":7},'.repeat(count - 1)}{"ResourceItemID":8}]` : `[${'0,'.repeat(count - 1)}0]`);
-const hugeArray = (maxElements: number): fc.Arbitrary<FuzzBody> => fc
-  .tuple(
-    id,
-    lenientAction,
-    fc.oneof(
-      { weight: 3, arbitrary: fc.integer({ min: Math.ceil(maxElements / 100), max: Math.floor(maxElements / 5) }) },
-      { weight: 3, arbitrary: fc.integer({ min: maxElements + 1, max: Math.floor(Math.min(maxElements * 3.5, 350_000)) }) },
-      { weight: 1, arbitrary: fc.integer({ min: 400_000, max: 600_000 }) }, // over ENGAGE_WEBHOOK_MAX_BYTES: 413
-    ),
-    fc.boolean(),
-    fc.constantFrom('payload', 'envelope', 'notifications'),
-  )
-  .map(([envId, a, count, objects, where]) => {
-    if (where === 'payload') return envelopeText(envId, [{ Action: a, payloadText: arrayText(count, objects && count <= maxElements / 5) }]);
-    if (where === 'notifications') {
-      const one = JSON.stringify({ Action: a, DynamicParamA: b64({}) });
-      // More than the 1,000 notifications an envelope may hold (or than the element limit): refused, never 1,000s of writes.
-      return `{"Id":"${envId}","Notifications":[${`${one},`.repeat(Math.max(1_001, Math.min(count, 20_000)) - 1)}${one}]}`;
-    }
-    return envelopeText(envId, [{ Action: a, payloadText: '[]' }]).replace(/\}$/, `,"Extra":${arrayText(count, false)}}`);
-  })
-  .map((text) => ({ family: 'hugeArray', text, contentType: JSON_TYPE }));
+const arrayText = (count: number, objects: boolean) =>
+  objects ? `[${'{"ResourceItemID":7},'.repeat(count - 1)}{"ResourceItemID":8}]` : `[${'0,'.repeat(count - 1)}0]`;
+const hugeArray = (maxElements: number): fc.Arbitrary<FuzzBody> =>
+  fc
+    .tuple(
+      id,
+      lenientAction,
+      fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: Math.ceil(maxElements / 100), max: Math.floor(maxElements / 5) }) },
+        { weight: 3, arbitrary: fc.integer({ min: maxElements + 1, max: Math.floor(Math.min(maxElements * 3.5, 350_000)) }) },
+        { weight: 1, arbitrary: fc.integer({ min: 400_000, max: 600_000 }) }, // over ENGAGE_WEBHOOK_MAX_BYTES: 413
+      ),
+      fc.boolean(),
+      fc.constantFrom('payload', 'envelope', 'notifications'),
+    )
+    .map(([envId, a, count, objects, where]) => {
+      if (where === 'payload')
+        return envelopeText(envId, [{ Action: a, payloadText: arrayText(count, objects && count <= maxElements / 5) }]);
+      if (where === 'notifications') {
+        const one = JSON.stringify({ Action: a, DynamicParamA: b64({}) });
+        // More than the 1,000 notifications an envelope may hold (or than the element limit): refused, never 1,000s of writes.
+        return `{"Id":"${envId}","Notifications":[${`${one},`.repeat(Math.max(1_001, Math.min(count, 20_000)) - 1)}${one}]}`;
+      }
+      return envelopeText(envId, [{ Action: a, payloadText: '[]' }]).replace(/\}$/, `,"Extra":${arrayText(count, false)}}`);
+    })
+    .map((text) => ({ family: 'hugeArray', text, contentType: JSON_TYPE }));
 
 const duplicateKeys: fc.Arbitrary<FuzzBody> = fc
   .tuple(validEnvelope, id, fc.constantFrom('shadowed-id', 'overriding-id', 'shadowed-notifications', 'action', 'payload'))
@@ -164,7 +204,9 @@ const protoKeys: fc.Arbitrary<FuzzBody> = fc
       case 'properties':
         return text.replace('"StaticParamA":', '"__proto__":{"isAdmin":true},"StaticParamA":');
       case 'payload':
-        return envelopeText(other, [{ Action: 'VISITOR', payloadText: '{"__proto__":{"ResourceItemID":5},"constructor":{"prototype":{"x":1}},"ResourceItemID":6}' }]);
+        return envelopeText(other, [
+          { Action: 'VISITOR', payloadText: '{"__proto__":{"ResourceItemID":5},"constructor":{"prototype":{"x":1}},"ResourceItemID":6}' },
+        ]);
       default:
         return text.replace(/^\{/, '{"constructor":{"prototype":{"polluted":true}},');
     }
@@ -174,14 +216,31 @@ const protoKeys: fc.Arbitrary<FuzzBody> = fc
 /** Every family. */
 export function fuzzBodies({ hostile = 1, maxElements = 100_000, maxNesting = 250_000 }: BodyOptions = {}): fc.Arbitrary<FuzzBody> {
   return fc.oneof(
-    { weight: 8, arbitrary: validEnvelope.map((e): FuzzBody => ({ family: 'valid', text: JSON.stringify(e), contentType: 'application/json; charset=utf-8' })) },
-    { weight: 8, arbitrary: nearValid.map((e): FuzzBody => ({ family: 'nearValid', text: JSON.stringify(e) ?? '', contentType: JSON_TYPE })) },
+    {
+      weight: 8,
+      arbitrary: validEnvelope.map((e): FuzzBody => ({
+        family: 'valid',
+        text: JSON.stringify(e),
+        contentType: 'application/json; charset=utf-8',
+      })),
+    },
+    {
+      weight: 8,
+      arbitrary: nearValid.map((e): FuzzBody => ({ family: 'nearValid', text: JSON.stringify(e) ?? '', contentType: JSON_TYPE })),
+    },
     { weight: 2, arbitrary: anyJson.map((v): FuzzBody => ({ family: 'anyJson', text: JSON.stringify(v), contentType: JSON_TYPE })) },
     { weight: 1, arbitrary: fc.string().map((s): FuzzBody => ({ family: 'garbage', text: s, contentType: JSON_TYPE })) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b): FuzzBody => ({ family: 'garbage', text: Buffer.from(b), contentType: JSON_TYPE })) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.string(), fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data')).map(([s, contentType]): FuzzBody => ({ family: 'contentType', text: s, contentType })),
+      arbitrary: fc
+        .uint8Array({ maxLength: 200 })
+        .map((b): FuzzBody => ({ family: 'garbage', text: Buffer.from(b), contentType: JSON_TYPE })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.string(), fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data'))
+        .map(([s, contentType]): FuzzBody => ({ family: 'contentType', text: s, contentType })),
     },
     { weight: 2 * hostile, arbitrary: deepNesting(maxNesting) },
     { weight: 2 * hostile, arbitrary: hugeArray(maxElements) },
@@ -211,7 +270,8 @@ export function expectedMessages(text: string | Buffer, o: OracleOptions): strin
     const decoded = n.success ? decoders['base64-json'](n.data.DynamicParamA, o.limits) : undefined;
     const action = n.success ? n.data.Action.trim().toUpperCase() : '';
     const known = (EVENT_TYPE_NAMES as readonly string[]).includes(action) ? (action as EventTypeName) : undefined;
-    if (!decoded?.ok || (known && !payloadSchemas[known].safeParse(decoded.value).success)) return messageKey(o.deadLetterQueue, id, JSON.stringify(raw));
+    if (!decoded?.ok || (known && !payloadSchemas[known].safeParse(decoded.value).success))
+      return messageKey(o.deadLetterQueue, id, JSON.stringify(raw));
     return messageKey(o.queueOf(action), id, JSON.stringify(decoded.value));
   });
 }

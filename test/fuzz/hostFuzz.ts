@@ -63,7 +63,9 @@ type Status = number | `no answer${string}`;
 type Outcome = { family: string; status: Status; body?: FuzzBody };
 
 /** What one request of the run sends. */
-type Case = { kind: 'body'; body: FuzzBody; chunked: boolean; auth: 'signed' | 'badSignature' | 'unsigned' | 'noKey' } | { kind: 'raw'; family: string; parts: (string | Buffer)[]; gapMs?: number; body?: FuzzBody };
+type Case =
+  | { kind: 'body'; body: FuzzBody; chunked: boolean; auth: 'signed' | 'badSignature' | 'unsigned' | 'noKey' }
+  | { kind: 'raw'; family: string; parts: (string | Buffer)[]; gapMs?: number; body?: FuzzBody };
 
 const hostHeader = 'Host: 127.0.0.1\r\n';
 const signedRawChunked = (b: FuzzBody) => {
@@ -71,7 +73,9 @@ const signedRawChunked = (b: FuzzBody) => {
   const cut = Math.max(1, Math.floor(text.length / 3));
   const chunk = (buf: Buffer) => Buffer.concat([Buffer.from(`${buf.length.toString(16)};ext=1\r\n`), buf, Buffer.from('\r\n')]);
   return Buffer.concat([
-    Buffer.from(`POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Content-Type: application/json\r\nms-signature: ${signBody(SECRET, text)}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`),
+    Buffer.from(
+      `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Content-Type: application/json\r\nms-signature: ${signBody(SECRET, text)}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+    ),
     chunk(text.subarray(0, cut)),
     chunk(text.subarray(cut)),
     Buffer.from('0\r\nX-Trailer: 1\r\n\r\n'),
@@ -83,14 +87,36 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
   fc
     .oneof(
       fc.string({ maxLength: 40 }).map((s) => `${s}\r\n\r\n`),
-      fc.constantFrom('GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'get / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /\r\n\r\n', 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\nHost: x\n\n', '\r\n\r\n'),
+      fc.constantFrom(
+        'GET\r\n\r\n',
+        'GET / HTTP/9.9\r\n\r\n',
+        'get / HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /\r\n\r\n',
+        'BREW / HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET / HTTP/1.1\nHost: x\n\n',
+        '\r\n\r\n',
+      ),
       fc.integer({ min: 17_000, max: 80_000 }).map((n) => `GET /api/${'a'.repeat(n)} HTTP/1.1\r\nHost: x\r\n\r\n`),
     )
     .map((t): Case => ({ kind: 'raw', family: 'raw:requestLine', parts: [t] })),
   fc
     .oneof(
-      fc.constantFrom('[', 'a b', 'x@y', 'ex ample', '[::1', 'h:p', '', 'a/b', 'a\u00ff').map((h) => `GET ${WEBHOOK}&echo=1 HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`),
-      fc.constantFrom('/api/occupancy/%zz', '/api/occupancy/%C0%AF', '/api/engage/%', 'http://[::1/api/health', '*', '/api/occupancy/%E2%82').map((t) => `GET ${t}${t.startsWith('/api/occ') || t === '/api/engage/%' ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`),
+      fc
+        .constantFrom('[', 'a b', 'x@y', 'ex ample', '[::1', 'h:p', '', 'a/b', 'a\u00ff')
+        .map((h) => `GET ${WEBHOOK}&echo=1 HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`),
+      fc
+        .constantFrom(
+          '/api/occupancy/%zz',
+          '/api/occupancy/%C0%AF',
+          '/api/engage/%',
+          'http://[::1/api/health',
+          '*',
+          '/api/occupancy/%E2%82',
+        )
+        .map(
+          (t) =>
+            `GET ${t}${t.startsWith('/api/occ') || t === '/api/engage/%' ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`,
+        ),
     )
     .map((t): Case => ({ kind: 'raw', family: 'raw:hostOrTarget', parts: [t] })),
   // Targets a URL parser accepts but `new Request()` refuses (user info: credentials in the URL), with and without a key.
@@ -103,7 +129,10 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
       fc.constantFrom('/api/health', '/api/engage/webhook', '/', '/api/occupancy/a'),
       fc.boolean(),
     )
-    .map(([scheme, user, password, host, path, withKey]) => `GET ${scheme}${user}${password === undefined ? '' : `:${password}`}@${host}${path}${withKey ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`)
+    .map(
+      ([scheme, user, password, host, path, withKey]) =>
+        `GET ${scheme}${user}${password === undefined ? '' : `:${password}`}@${host}${path}${withKey ? `?code=${FUNCTION_KEY}` : ''} HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`,
+    )
     .map((t): Case => ({ kind: 'raw', family: 'raw:targetWithUserInfo', parts: [t] })),
   fc
     .oneof(
@@ -127,8 +156,22 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
     .map((t): Case => ({ kind: 'raw', family: 'raw:headers', parts: [t] })),
   fc
     .oneof(
-      fc.constantFrom('zz\r\n{}\r\n0\r\n\r\n', '2\r\n{}0\r\n\r\n', '2\r\n{}\r\n', 'fffffffffffffffff\r\n', '-1\r\n\r\n', '2 \r\n{}\r\n0\r\n\r\n').map((b) => `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Transfer-Encoding: chunked\r\n\r\n${b}`),
-      fc.integer({ min: 2, max: 40 }).map((n) => `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Transfer-Encoding: chunked\r\n\r\n${`8000\r\n${'a'.repeat(0x8000)}\r\n`.repeat(n)}0\r\n\r\n`),
+      fc
+        .constantFrom(
+          'zz\r\n{}\r\n0\r\n\r\n',
+          '2\r\n{}0\r\n\r\n',
+          '2\r\n{}\r\n',
+          'fffffffffffffffff\r\n',
+          '-1\r\n\r\n',
+          '2 \r\n{}\r\n0\r\n\r\n',
+        )
+        .map((b) => `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Transfer-Encoding: chunked\r\n\r\n${b}`),
+      fc
+        .integer({ min: 2, max: 40 })
+        .map(
+          (n) =>
+            `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Transfer-Encoding: chunked\r\n\r\n${`8000\r\n${'a'.repeat(0x8000)}\r\n`.repeat(n)}0\r\n\r\n`,
+        ),
     )
     .map((t): Case => ({ kind: 'raw', family: 'raw:chunked', parts: [t] })),
   validEnvelope.map((e): Case => {
@@ -138,10 +181,20 @@ const rawCases: fc.Arbitrary<Case> = fc.oneof(
   fc
     .constantFrom(
       [`GET ${WEBHOOK}&echo=a HTTP/1.1\r\n${hostHeader}\r\nGET ${WEBHOOK}&echo=b HTTP/1.1\r\n${hostHeader}\r\nGARBAGE\r\n\r\n`],
-      [`GET ${WEBHOOK}&echo=a HTTP/1.1\r\n${hostHeader}\r\n`, 'POST /api/engage/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello', `GET / HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`],
+      [
+        `GET ${WEBHOOK}&echo=a HTTP/1.1\r\n${hostHeader}\r\n`,
+        'POST /api/engage/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello',
+        `GET / HTTP/1.1\r\n${hostHeader}Connection: close\r\n\r\n`,
+      ],
     )
     .map((parts): Case => ({ kind: 'raw', family: 'raw:pipelined', parts: [...parts], gapMs: 20 })),
-  fc.constantFrom(`GET / HTTP/1.1\r\n${hostHeader}`, `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Content-Length: 100\r\n\r\n{"Id":`, `GET / HTTP/1.1\r\nHo`).map((t): Case => ({ kind: 'raw', family: 'raw:truncated', parts: [t] })),
+  fc
+    .constantFrom(
+      `GET / HTTP/1.1\r\n${hostHeader}`,
+      `POST ${WEBHOOK} HTTP/1.1\r\n${hostHeader}Content-Length: 100\r\n\r\n{"Id":`,
+      `GET / HTTP/1.1\r\nHo`,
+    )
+    .map((t): Case => ({ kind: 'raw', family: 'raw:truncated', parts: [t] })),
   fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b): Case => ({ kind: 'raw', family: 'raw:bytes', parts: [Buffer.from(b)] })),
 );
 
@@ -151,7 +204,10 @@ function cases(): fc.Arbitrary<Case> {
     { weight: 1, arbitrary: fc.constantFrom('badSignature' as const, 'unsigned' as const, 'noKey' as const) },
   );
   return fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(fuzzBodies(), fc.boolean(), auth).map(([body, chunked, a]): Case => ({ kind: 'body', body, chunked, auth: a })) },
+    {
+      weight: 8,
+      arbitrary: fc.tuple(fuzzBodies(), fc.boolean(), auth).map(([body, chunked, a]): Case => ({ kind: 'body', body, chunked, auth: a })),
+    },
     { weight: 2, arbitrary: rawCases },
   );
 }
@@ -170,12 +226,17 @@ function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<Sta
       if (!settled) resolve(v);
       settled = true;
     };
-    const req = request({ host: '127.0.0.1', port, path: c.auth === 'noKey' ? '/api/engage/webhook' : WEBHOOK, method: 'POST', headers, agent }, (res) => {
-      done(res.statusCode!);
-      res.resume();
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: c.auth === 'noKey' ? '/api/engage/webhook' : WEBHOOK, method: 'POST', headers, agent },
+      (res) => {
+        done(res.statusCode!);
+        res.resume();
+      },
+    );
     // (A reused keep-alive socket may meet the server's keep-alive timeout: Node's documented race.)
-    req.on('error', (e: NodeJS.ErrnoException) => done(`no answer (${e.code ?? e.message}${req.reusedSocket ? ', reused keep-alive socket' : ''})`));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      done(`no answer (${e.code ?? e.message}${req.reusedSocket ? ', reused keep-alive socket' : ''})`),
+    );
     req.setTimeout(60_000, () => req.destroy());
     if (!c.chunked) return void req.end(text);
     // Chunked: the body in a few pieces of random-ish sizes.
@@ -186,7 +247,12 @@ function sendBody(port: number, c: Extract<Case, { kind: 'body' }>): Promise<Sta
 }
 
 async function runCase(port: number, c: Case): Promise<Outcome> {
-  if (c.kind === 'body') return { family: `${c.body.family}${c.chunked ? ' (chunked)' : ''}${c.auth === 'signed' ? '' : ` (${c.auth})`}`, status: await sendBody(port, c), ...(c.auth === 'signed' ? { body: c.body } : {}) };
+  if (c.kind === 'body')
+    return {
+      family: `${c.body.family}${c.chunked ? ' (chunked)' : ''}${c.auth === 'signed' ? '' : ` (${c.auth})`}`,
+      status: await sendBody(port, c),
+      ...(c.auth === 'signed' ? { body: c.body } : {}),
+    };
   const r = await rawHttp(port, c.parts, { timeoutMs: 30_000, ...(c.gapMs ? { gapMs: c.gapMs } : {}) });
   // A connection may carry several answers (pipelining): the worst one counts.
   const status: Status = r.statuses.length ? Math.max(...r.statuses) : `no answer (${r.error ?? r.end})`;
@@ -276,11 +342,17 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     // A few ordinary requests after the run: the host still does its job.
     for (const e of fc.sample(validEnvelope, { numRuns: 20, seed: options.seed - 1 })) {
       const body: FuzzBody = { family: 'valid', text: JSON.stringify(e), contentType: 'application/json' };
-      if ((await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' })) === 200) for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
+      if ((await sendBody(host.port, { kind: 'body', body, chunked: false, auth: 'signed' })) === 200)
+        for (const k of expectedMessages(body.text, oracle)) expected.set(k, (expected.get(k) ?? 0) + 1);
     }
     const after = host.rssKb();
     const peak = host.peakRssKb();
-    const hostAlive = !host.exited() && (await fetch(`${host.url}/api/health`).then((r) => r.status === 200, () => false));
+    const hostAlive =
+      !host.exited() &&
+      (await fetch(`${host.url}/api/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      ));
 
     const actual = await queuedMessages(azurite.connectionString);
     let invalidMessages = 0;
@@ -292,7 +364,19 @@ export async function runHostFuzz(options: HostFuzzOptions): Promise<HostFuzzRes
     }
     for (const [k, n] of expected) missingMessages += Math.max(0, n - (actual.get(k) ?? 0));
     const non503Server5xx = Object.entries(statuses).reduce((sum, [s, n]) => sum + (Number(s) >= 500 && Number(s) !== 503 ? n : 0), 0);
-    return { requests: options.requests, seconds, statuses, byFamily, non503Server5xx, invalidMessages, missingMessages, messages, heapAfterGcMiB: { warm, firstBatch, secondBatch }, rssMiB: { after: MiB(after), peak: MiB(peak) }, hostAlive };
+    return {
+      requests: options.requests,
+      seconds,
+      statuses,
+      byFamily,
+      non503Server5xx,
+      invalidMessages,
+      missingMessages,
+      messages,
+      heapAfterGcMiB: { warm, firstBatch, secondBatch },
+      rssMiB: { after: MiB(after), peak: MiB(peak) },
+      hostAlive,
+    };
   } finally {
     agent.destroy();
     await host.stop();

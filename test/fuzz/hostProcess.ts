@@ -45,14 +45,21 @@ export async function startHostProcess(settings: Record<string, string>): Promis
   // An app directory of its own (no developer's local.settings.json), pointing at the built app. Not
   // test/helpers/app.ts's appDir: this file also runs compiled, from dist/ (`npm run fuzz`).
   const dir = mkdtempSync(join(tmpdir(), 'engage-host-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'engage-bridge-fuzz', main: join(ROOT, 'dist', 'functions', 'index.js') }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'engage-bridge-fuzz', main: join(ROOT, 'dist', 'functions', 'index.js') }),
+  );
   writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: {} }));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--require', GC_HOOK, MAIN, '--port', String(port), '--dir', dir, ...HTTP_FUNCTIONS.flatMap((f) => ['--functions', f])], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, LOCAL_FUNCTION_KEY: FUNCTION_KEY, ...settings },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--require', GC_HOOK, MAIN, '--port', String(port), '--dir', dir, ...HTTP_FUNCTIONS.flatMap((f) => ['--functions', f])],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, LOCAL_FUNCTION_KEY: FUNCTION_KEY, ...settings },
+    },
+  );
   let out = '';
   const keep = (c: Buffer) => {
     out += c.toString();
@@ -92,7 +99,8 @@ export async function startHostProcess(settings: Record<string, string>): Promis
       child.kill('SIGUSR2');
       const until = Date.now() + 60_000;
       while (gcHeapBytes.length === before) {
-        if (child.exitCode !== null || child.signalCode !== null || Date.now() > until) throw new Error(`the host did not report its heap after a GC:\n${out.slice(-2000)}`);
+        if (child.exitCode !== null || child.signalCode !== null || Date.now() > until)
+          throw new Error(`the host did not report its heap after a GC:\n${out.slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       return Math.round((gcHeapBytes[gcHeapBytes.length - 1] / 1024 / 1024) * 10) / 10;

@@ -10,12 +10,17 @@ import { formatFuzzResult, fuzzProblems, runHostFuzz } from './hostFuzz';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { requests: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '16' }, seed: { type: 'string', default: String(Date.now() % 1_000_000) } },
+    options: {
+      requests: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '16' },
+      seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    },
   });
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
   const seed = Number(values.seed);
-  if (![requests, concurrency, seed].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--requests, --concurrency and --seed must be positive integers');
+  if (![requests, concurrency, seed].every((n) => Number.isInteger(n) && n > 0))
+    throw new Error('--requests, --concurrency and --seed must be positive integers');
   process.stdout.write(`host fuzz: ${requests} requests, concurrency ${concurrency}, seed ${seed}\n`);
   const result = await runHostFuzz({ requests, concurrency, seed, log: (line) => process.stdout.write(`${line}\n`) });
   for (const line of formatFuzzResult(result)) process.stdout.write(`${line}\n`);
@@ -25,6 +30,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -48,7 +48,9 @@ export function rawHttp(port: number, head: (string | Buffer)[] | string | Buffe
     const pump = () => {
       const total = options.stream?.total ?? 0;
       const data = Buffer.alloc(options.stream?.chunk ?? 64 * 1024, 0x61);
-      const chunk = options.stream?.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data;
+      const chunk = options.stream?.chunked
+        ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')])
+        : data;
       while (written < total && !socket.destroyed) {
         written += data.length;
         if (!socket.write(chunk)) return void socket.once('drain', pump);

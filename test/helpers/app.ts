@@ -22,7 +22,8 @@ export function sampleTriggerSettings(): Record<string, string> {
 export function appDir(prefix: string, files: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'engage-bridge-test', main: BUILT_MAIN }));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+  for (const [name, content] of Object.entries(files))
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
   return dir;
 }
 

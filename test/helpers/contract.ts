@@ -55,7 +55,11 @@ export function expectMatchesContract(channel: string, body: unknown): string {
   const problems: string[] = [];
   for (const m of messages) {
     if (m.validate(body)) return m.name;
-    problems.push(`${m.name}: ${(m.validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ')}`);
+    problems.push(
+      `${m.name}: ${(m.validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ')}`,
+    );
   }
-  throw new Error(`message does not match any message of channel "${channel}":\n  ${problems.join('\n  ')}\nmessage: ${JSON.stringify(body).slice(0, 500)}`);
+  throw new Error(
+    `message does not match any message of channel "${channel}":\n  ${problems.join('\n  ')}\nmessage: ${JSON.stringify(body).slice(0, 500)}`,
+  );
 }

@@ -5,7 +5,13 @@
 import { context, metrics, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+  type DataPoint,
+  type Histogram,
+} from '@opentelemetry/sdk-metrics';
 
 export interface TestTelemetry {
   spans(): ReadableSpan[];
@@ -22,20 +28,34 @@ export function startTestTelemetry(): TestTelemetry {
   const spans = new InMemorySpanExporter();
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const sdk = new NodeSDK({ spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [reader], logRecordProcessors: [], instrumentations: [], autoDetectResources: false });
+  const sdk = new NodeSDK({
+    spanProcessors: [new SimpleSpanProcessor(spans)],
+    metricReaders: [reader],
+    logRecordProcessors: [],
+    instrumentations: [],
+    autoDetectResources: false,
+  });
   sdk.start();
   const points = async (name: string, match: Attributes = {}) => {
     exporter.reset();
     await reader.forceFlush();
     const last = exporter.getMetrics().at(-1);
     const found = last?.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
-    return (found?.dataPoints ?? []).filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as DataPoint<number | Histogram>[];
+    return (found?.dataPoints ?? []).filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)) as DataPoint<
+      number | Histogram
+    >[];
   };
   return {
     spans: () => spans.getFinishedSpans(),
     span(name) {
       const s = spans.getFinishedSpans().find((x) => x.name === name);
-      if (!s) throw new Error(`no span "${name}" (spans: ${spans.getFinishedSpans().map((x) => x.name).join(', ')})`);
+      if (!s)
+        throw new Error(
+          `no span "${name}" (spans: ${spans
+            .getFinishedSpans()
+            .map((x) => x.name)
+            .join(', ')})`,
+        );
       return s;
     },
     points,

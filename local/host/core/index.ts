@@ -53,7 +53,8 @@ export function registerHook(hookName: string, callback: HookCallback): Disposab
 }
 
 export function setProgrammingModel(model: ProgrammingModel): void {
-  if (worker.programmingModel) log('information', 'system', `Setting Node.js programming model to "${model.name}" version "${model.version}"`);
+  if (worker.programmingModel)
+    log('information', 'system', `Setting Node.js programming model to "${model.name}" version "${model.version}"`);
   worker.programmingModel = model;
 }
 

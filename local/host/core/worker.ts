@@ -58,7 +58,14 @@ class Worker {
   log(entry: LogEntry, hookData: HookData = {}): void {
     const hooks = this.hooksOf('log');
     if (hooks.length > 0) {
-      const ctx = { hookData, appHookData: this.appHookData, invocationContext: entry.invocationContext, category: entry.category, level: entry.level, message: entry.message };
+      const ctx = {
+        hookData,
+        appHookData: this.appHookData,
+        invocationContext: entry.invocationContext,
+        category: entry.category,
+        level: entry.level,
+        message: entry.message,
+      };
       for (const hook of hooks) (hook as (c: typeof ctx) => unknown)(ctx);
       if (entry.category === 'user') entry = { ...entry, level: ctx.level, message: ctx.message };
     }

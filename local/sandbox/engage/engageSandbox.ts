@@ -42,7 +42,13 @@ export interface EngageSandboxOptions {
   /** When set, pushes one sample notification of a rotating type every interval (npm start). */
   sampleIntervalMs?: number;
   /** Listeners registered at start (e.g. the local webhook for npm start), validated like POST /api/V1/listener. */
-  listeners?: { secretkey: string; eventTypes: (string | number)[]; notificationUrl: string; queueProvider?: number | string; resourceIds?: number[] }[];
+  listeners?: {
+    secretkey: string;
+    eventTypes: (string | number)[];
+    notificationUrl: string;
+    queueProvider?: number | string;
+    resourceIds?: number[];
+  }[];
   log?: (line: string) => void;
 }
 
@@ -200,7 +206,10 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
       if (fault) return json(res, fault, { message: 'injected fault' });
       if (!authorized(req, res)) return;
       if (method === 'GET') {
-        const wanted = listenerPath[2] !== undefined ? decodeURIComponent(listenerPath[2]) : [...url.searchParams].find(([k]) => k.toLowerCase() === 'notificationurl')?.[1];
+        const wanted =
+          listenerPath[2] !== undefined
+            ? decodeURIComponent(listenerPath[2])
+            : [...url.searchParams].find(([k]) => k.toLowerCase() === 'notificationurl')?.[1];
         if (!wanted) return json(res, 400, { message: 'notificationUrl is required' });
         return json(res, 200, listeners.filter((l) => l.notificationUrl === wanted).map(visible));
       }
@@ -213,12 +222,16 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
       try {
         if (method === 'POST') {
           const created = addListeners(body);
-          log(`engage sandbox: registered ${created.length} listener(s) for ${created[0].notificationUrl.replace(/([?&]code=)[^&]*/i, '$1***')}`);
+          log(
+            `engage sandbox: registered ${created.length} listener(s) for ${created[0].notificationUrl.replace(/([?&]code=)[^&]*/i, '$1***')}`,
+          );
           return json(res, 200, created.map(visible));
         }
         if (method === 'DELETE') {
           const d = listenerDeletionSchema.parse(body);
-          const i = listeners.findIndex((l) => l.listenerId === d.listenerId && l.eventType === d.eventType && l.notificationUrl === d.notificationUrl);
+          const i = listeners.findIndex(
+            (l) => l.listenerId === d.listenerId && l.eventType === d.eventType && l.notificationUrl === d.notificationUrl,
+          );
           if (i < 0) return json(res, 404, { message: `listener ${d.listenerId} not found` });
           listeners.splice(i, 1);
           return json(res, 200, { message: 'Listener deleted' });
@@ -242,11 +255,17 @@ export async function startEngageSandbox(options: EngageSandboxOptions = {}): Pr
         return json(res, 400, { message: 'control body must be JSON' });
       }
       if (method === 'POST' && control === 'push') {
-        const ids = Array.isArray(body.notifications) ? await sandbox.push(body.notifications as PushNotification[]) : await sandbox.pushSamples(Number(body.samples ?? 1));
+        const ids = Array.isArray(body.notifications)
+          ? await sandbox.push(body.notifications as PushNotification[])
+          : await sandbox.pushSamples(Number(body.samples ?? 1));
         return json(res, 200, { envelopeIds: ids });
       }
       if (method === 'POST' && control === 'faults') {
-        sandbox.injectFault({ target: body.target === 'token' ? 'token' : 'listener', status: Number(body.status ?? 500), count: Number(body.count ?? 1) });
+        sandbox.injectFault({
+          target: body.target === 'token' ? 'token' : 'listener',
+          status: Number(body.status ?? 500),
+          count: Number(body.count ?? 1),
+        });
         return json(res, 200, { ok: true });
       }
       if (method === 'POST' && control === 'expire-tokens') {

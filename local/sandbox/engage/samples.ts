@@ -23,11 +23,27 @@ export function samplePayload(type: EventTypeName, resourceItemId: number = pick
     case 'MEETINGEXTERNAL':
       return { [localDate()]: { ChangedItems: [{ Action: 1, BookingID: bookingId, ResourceItemID: resourceItemId }] } };
     case 'MEETINGPROGRESSION':
-      return [{ BookingId: bookingId, ResourceItemId: resourceItemId, UpdatedTime: localDateTime(), MeetingProgressionAction: counter % 3, ActionSource: 1 }];
+      return [
+        {
+          BookingId: bookingId,
+          ResourceItemId: resourceItemId,
+          UpdatedTime: localDateTime(),
+          MeetingProgressionAction: counter % 3,
+          ActionSource: 1,
+        },
+      ];
     case 'DESK':
       return [{ Date: localDate(1), BookingID: bookingId, ResourceItemID: resourceItemId, Action: 1, UntilFurtherNotice: false }];
     case 'DESKPROGRESSION':
-      return [{ BookingId: bookingId, ResourceItemId: resourceItemId, UpdateTime: localDateTime(), DeskProgressionAction: counter % 3, ActionSource: 0 }];
+      return [
+        {
+          BookingId: bookingId,
+          ResourceItemId: resourceItemId,
+          UpdateTime: localDateTime(),
+          DeskProgressionAction: counter % 3,
+          ActionSource: 0,
+        },
+      ];
     case 'MEETING':
       return [{ BookingID: bookingId, ResourceItemID: resourceItemId, Action: 1 }];
     case 'IPPHONE':

@@ -81,7 +81,11 @@ export class CallModel {
   emit(inputs: readonly EventInput[]): number {
     for (const input of inputs) {
       this.seq++;
-      this.history.push({ seq: this.seq, exten: input.exten, entry: { CallData: callData(input.callData), CallID: input.callId ?? this.nextCallId++, Code: 0 } });
+      this.history.push({
+        seq: this.seq,
+        exten: input.exten,
+        entry: { CallData: callData(input.callData), CallID: input.callId ?? this.nextCallId++, Code: 0 },
+      });
     }
     if (this.history.length > this.maxHistory) this.history.splice(0, this.history.length - this.maxHistory);
     for (const w of [...this.waiters]) w(this.seq);
@@ -154,7 +158,9 @@ export class CallModel {
   hangup(extenOrUniqueId: string): boolean {
     const ext = stripTech(extenOrUniqueId);
     const live = this.calls.filter((c) => c.state !== 'ended');
-    const call = live.find((c) => c.caller === extenOrUniqueId || c.callee === extenOrUniqueId) ?? [...live].reverse().find((c) => c.from === ext || c.to === ext);
+    const call =
+      live.find((c) => c.caller === extenOrUniqueId || c.callee === extenOrUniqueId) ??
+      [...live].reverse().find((c) => c.from === ext || c.to === ext);
     if (!call) return false;
     this.end(call);
     return true;
@@ -162,7 +168,9 @@ export class CallModel {
 
   /** Live calls (for the state endpoint). */
   activeCalls(): Array<CallLegs & { from: string; to: string; state: string }> {
-    return this.calls.filter((c) => c.state !== 'ended').map(({ caller, callee, from, to, state }) => ({ caller, callee, from, to, state }));
+    return this.calls
+      .filter((c) => c.state !== 'ended')
+      .map(({ caller, callee, from, to, state }) => ({ caller, callee, from, to, state }));
   }
 
   stop(): void {
@@ -256,19 +264,46 @@ export const SEED_SAMPLE_CALLS: readonly (readonly EventInput[])[] = [
     {
       exten: '410',
       callId: 2,
-      callData: { canAnswer: false, callerId: '400', uniqueCallId: '1412749510.488', callStartTime: '2014/10/08 17:25:18', isQueueCall: false, isClickToDialCall: false, inbound: true, status: 'Hungup' },
+      callData: {
+        canAnswer: false,
+        callerId: '400',
+        uniqueCallId: '1412749510.488',
+        callStartTime: '2014/10/08 17:25:18',
+        isQueueCall: false,
+        isClickToDialCall: false,
+        inbound: true,
+        status: 'Hungup',
+      },
     },
     {
       exten: '400',
       callId: 1,
-      callData: { canAnswer: false, callerId: '410', uniqueCallId: '1412749517.489', callStartTime: '2014/10/08 17:25:18', isQueueCall: false, isClickToDialCall: false, inbound: false, status: 'Hungup' },
+      callData: {
+        canAnswer: false,
+        callerId: '410',
+        uniqueCallId: '1412749517.489',
+        callStartTime: '2014/10/08 17:25:18',
+        isQueueCall: false,
+        isClickToDialCall: false,
+        inbound: false,
+        status: 'Hungup',
+      },
     },
   ],
   [
     {
       exten: '400',
       callId: 3,
-      callData: { canAnswer: false, callerId: '410', uniqueCallId: '1412749525.490', callStartTime: '2014/10/08 17:25:25', isQueueCall: false, isClickToDialCall: false, inbound: false, status: 'Busy' },
+      callData: {
+        canAnswer: false,
+        callerId: '410',
+        uniqueCallId: '1412749525.490',
+        callStartTime: '2014/10/08 17:25:25',
+        isQueueCall: false,
+        isClickToDialCall: false,
+        inbound: false,
+        status: 'Busy',
+      },
     },
   ],
 ];

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
     },
   });
   const trafficMs = Number(values['traffic-ms']);
-  const extensions = values.extensions.split(',').map((e) => e.trim()).filter(Boolean);
+  const extensions = values.extensions
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const sandbox = await startNoojeeSandbox({
     port: Number(values.port),
     apiKey: values['api-key'],

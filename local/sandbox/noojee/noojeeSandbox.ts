@@ -15,7 +15,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { CallModel, SEED_SAMPLE_CALLS, stripTech, type CallLegs, type CallOutcome, type EventInput, type SandboxEvent, type ScriptedCallOptions } from './calls';
+import {
+  CallModel,
+  SEED_SAMPLE_CALLS,
+  stripTech,
+  type CallLegs,
+  type CallOutcome,
+  type EventInput,
+  type SandboxEvent,
+  type ScriptedCallOptions,
+} from './calls';
 
 export type { CallLegs, CallOutcome, EventInput, ScriptedCallOptions } from './calls';
 
@@ -132,7 +141,10 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
   }
 
   function subscribe(params: Record<string, string>, req: IncomingMessage, res: ServerResponse): void {
-    const exten = (params.exten ?? '').split(',').map((e) => stripTech(e.trim())).filter(Boolean);
+    const exten = (params.exten ?? '')
+      .split(',')
+      .map((e) => stripTech(e.trim()))
+      .filter(Boolean);
     const last = Number(params.lastSequenceNumber);
     const timeOut = params.timeOut === undefined || params.timeOut === '' ? 10 : Number(params.timeOut);
     if (exten.length === 0) return sendJson(res, 200, { Message: 'exten is mandatory', Code: -2 });
@@ -190,20 +202,33 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
     let response: Record<string, unknown>;
     if (method === 'answer') {
       if (!params.uniqueId || !params.exten) response = { Message: 'uniqueId and exten are mandatory', Code: -2 };
-      else response = model.answer(params.uniqueId) ? { Message: 'Call answered', Code: 0 } : { Message: `No ringing call with uniqueId ${params.uniqueId}`, Code: -1 };
+      else
+        response = model.answer(params.uniqueId)
+          ? { Message: 'Call answered', Code: 0 }
+          : { Message: `No ringing call with uniqueId ${params.uniqueId}`, Code: -1 };
     } else if (method === 'hangup') {
       if (!params.extenOrUniqueId) response = { Message: 'extenOrUniqueId is mandatory', Code: -2 };
-      else response = model.hangup(params.extenOrUniqueId) ? { Message: 'Channel Hungup', Code: 0 } : { Message: `No active channel for ${params.extenOrUniqueId}`, Code: -1 };
+      else
+        response = model.hangup(params.extenOrUniqueId)
+          ? { Message: 'Channel Hungup', Code: 0 }
+          : { Message: `No active channel for ${params.extenOrUniqueId}`, Code: -1 };
     } else {
       if (!params.number || !params.extenOrUniqueId) response = { Message: 'number and extenOrUniqueId are mandatory', Code: -2 };
-      else if (!params.extenOrUniqueId.includes('/')) response = { Message: 'extenOrUniqueId must include the technology, e.g. SIP/100', Code: -3 };
+      else if (!params.extenOrUniqueId.includes('/'))
+        response = { Message: 'extenOrUniqueId must include the technology, e.g. SIP/100', Code: -3 };
       else {
         response = { SessionID: randomUUID(), Message: 'Dialing', Code: 0 };
         if (params.monitored === 'yes') {
           model.emit([
             {
               exten: stripTech(params.extenOrUniqueId),
-              callData: { callerId: params.number, uniqueCallId: model.newChannelId(), isClickToDialCall: true, inbound: false, status: 'Dialing Out' },
+              callData: {
+                callerId: params.number,
+                uniqueCallId: model.newChannelId(),
+                isClickToDialCall: true,
+                inbound: false,
+                status: 'Dialing Out',
+              },
             },
           ]);
         }
@@ -215,7 +240,8 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
   }
 
   async function api(method: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.method !== 'POST') return send(res, 405, '<html><body><h1>HTTP Status 405 - Method Not Allowed</h1></body></html>', 'text/html');
+    if (req.method !== 'POST')
+      return send(res, 405, '<html><body><h1>HTTP Status 405 - Method Not Allowed</h1></body></html>', 'text/html');
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
     const text = await readBody(req);
     if (text) for (const [k, v] of new URLSearchParams(text)) params[k] = v;
@@ -235,7 +261,13 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
     const route = `${req.method} ${path}`;
     switch (route) {
       case 'GET /_sandbox/state':
-        return sendJson(res, 200, { seq: model.seq, subscribes: subscribes.length, commands: commands.length, activeCalls: model.activeCalls(), faults });
+        return sendJson(res, 200, {
+          seq: model.seq,
+          subscribes: subscribes.length,
+          commands: commands.length,
+          activeCalls: model.activeCalls(),
+          faults,
+        });
       case 'GET /_sandbox/subscribes':
         return sendJson(res, 200, subscribes);
       case 'GET /_sandbox/commands':
@@ -255,13 +287,20 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
       }
       case 'POST /_sandbox/calls': {
         const b = (body ?? {}) as Partial<ScriptedCallOptions>;
-        if (typeof b.from !== 'string' || typeof b.to !== 'string' || (b.outcome !== undefined && !['answered', 'busy', 'no-answer'].includes(b.outcome))) {
-          return sendJson(res, 400, { error: 'body must be {"from":"400","to":"410","outcome"?:"answered|busy|no-answer","ringMs"?,"talkMs"?,"answerBy"?:"auto|command"}' });
+        if (
+          typeof b.from !== 'string' ||
+          typeof b.to !== 'string' ||
+          (b.outcome !== undefined && !['answered', 'busy', 'no-answer'].includes(b.outcome))
+        ) {
+          return sendJson(res, 400, {
+            error:
+              'body must be {"from":"400","to":"410","outcome"?:"answered|busy|no-answer","ringMs"?,"talkMs"?,"answerBy"?:"auto|command"}',
+          });
         }
         return sendJson(res, 200, model.scriptCall(b as ScriptedCallOptions));
       }
       case 'POST /_sandbox/faults':
-        setFaults((body ?? {}));
+        setFaults(body ?? {});
         return sendJson(res, 200, faults);
       case 'DELETE /_sandbox/faults':
         clearFaults();
@@ -304,7 +343,13 @@ export async function startNoojeeSandbox(options: NoojeeSandboxOptions = {}): Pr
       const to = others[Math.floor(Math.random() * others.length)];
       const r = Math.random();
       const outcome: CallOutcome = r < 0.7 ? 'answered' : r < 0.85 ? 'busy' : 'no-answer';
-      model.scriptCall({ from, to, outcome, ringMs: 2000 + Math.floor(Math.random() * 3000), talkMs: 5000 + Math.floor(Math.random() * 25_000) });
+      model.scriptCall({
+        from,
+        to,
+        outcome,
+        ringMs: 2000 + Math.floor(Math.random() * 3000),
+        talkMs: 5000 + Math.floor(Math.random() * 25_000),
+      });
     }, options.traffic.intervalMs);
     traffic.unref();
   }

@@ -15,7 +15,12 @@ export const SAMPLE_EVENT_TYPES: Record<string, { category: string; name: string
 
 const BROWSERS = [
   { os: 'Windows', user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0', browser: 'Chrome', browser_version: '120.0' },
-  { os: 'Mac OS X', user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Safari/605.1.15', browser: 'Safari', browser_version: '17.1' },
+  {
+    os: 'Mac OS X',
+    user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Safari/605.1.15',
+    browser: 'Safari',
+    browser_version: '17.1',
+  },
   { os: 'Other', user_agent: 'python-requests/2.27.1', browser: 'Python Requests', browser_version: '2.27' },
 ];
 

@@ -147,7 +147,9 @@ export class SandboxModel {
    * type), or to every subscription listening to each event's type. Returns how many were queued.
    */
   publish(input: { subscriptionId?: string; events?: unknown[]; count?: number; eventTypeId?: string }): number {
-    const targets = input.subscriptionId ? [this.subscriptions.get(input.subscriptionId)].filter((s) => s !== undefined) : [...this.subscriptions.values()];
+    const targets = input.subscriptionId
+      ? [this.subscriptions.get(input.subscriptionId)].filter((s) => s !== undefined)
+      : [...this.subscriptions.values()];
     if (input.subscriptionId && targets.length === 0) throw new Error(`no subscription "${input.subscriptionId}"`);
     const at = this.now();
     const events =

@@ -80,14 +80,21 @@ export function notificationsSandboxSettings(sandbox: Pick<NotificationsSandbox,
 }
 
 /** Client options for a sandbox with its default client (both scopes), default paths. */
-export function sandboxClientOptions(sandbox: Pick<NotificationsSandbox, 'url' | 'tokenUrl'>, overrides: Partial<NotificationApiOptions> = {}): NotificationApiOptions {
+export function sandboxClientOptions(
+  sandbox: Pick<NotificationsSandbox, 'url' | 'tokenUrl'>,
+  overrides: Partial<NotificationApiOptions> = {},
+): NotificationApiOptions {
   return {
     baseUrl: sandbox.url,
     tokenUrl: sandbox.tokenUrl,
     grantType: 'client_credentials',
     consumer: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, scope: CONSUMER_SCOPE },
     administrator: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, scope: ADMINISTRATOR_SCOPE },
-    paths: { subscriptions: DEFAULT_PATHS.subscriptions, subscription: DEFAULT_PATHS.subscription, notifications: DEFAULT_PATHS.notifications },
+    paths: {
+      subscriptions: DEFAULT_PATHS.subscriptions,
+      subscription: DEFAULT_PATHS.subscription,
+      notifications: DEFAULT_PATHS.notifications,
+    },
     pageSizeParam: 'size',
     timeoutMs: 30_000,
     ...overrides,
@@ -149,7 +156,10 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     options.defaultPageSize ?? 100,
     options.maxPageSize ?? 1000,
   );
-  for (const c of options.clients ?? [{ clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, scopes: [CONSUMER_SCOPE, ADMINISTRATOR_SCOPE] }]) model.addClient(c);
+  for (const c of options.clients ?? [
+    { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, scopes: [CONSUMER_SCOPE, ADMINISTRATOR_SCOPE] },
+  ])
+    model.addClient(c);
   for (const u of options.users ?? [SANDBOX_USER]) model.addUser(u);
   const routes = {
     notifications: templateRegex(paths.notifications),
@@ -215,7 +225,8 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
         const sub = owned(id!, grant.clientId);
         const raw = url.searchParams.get(pageSizeParam);
         const size = raw === null ? undefined : Number(raw);
-        if (size !== undefined && (!Number.isInteger(size) || size < 1)) throw apiError(400, 'NOT000002', 'Invalid request', `${pageSizeParam} must be a positive integer`);
+        if (size !== undefined && (!Number.isInteger(size) || size < 1))
+          throw apiError(400, 'NOT000002', 'Invalid request', `${pageSizeParam} must be a positive integer`);
         return send(res, 200, model.read(sub, size));
       }
     }
@@ -250,13 +261,15 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
       throw new HttpError(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials or password' });
     }
     const client = model.clients.get(clientId);
-    if (!client || client.clientSecret !== secret) throw new HttpError(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+    if (!client || client.clientSecret !== secret)
+      throw new HttpError(401, { error: 'invalid_client', error_description: 'client authentication failed' });
     if (!(client.grants ?? ['client_credentials', 'password']).includes(grantType)) {
       throw new HttpError(400, { error: 'unauthorized_client', error_description: `grant ${grantType} not allowed for this client` });
     }
     if (grantType === 'password') {
       const user = model.users.get(form.get('username') ?? '');
-      if (!user || user.password !== form.get('password')) throw new HttpError(400, { error: 'invalid_grant', error_description: 'invalid username or password' });
+      if (!user || user.password !== form.get('password'))
+        throw new HttpError(400, { error: 'invalid_grant', error_description: 'invalid username or password' });
     }
     const requested = (form.get('scope') ?? '').split(/\s+/).filter(Boolean);
     const denied = requested.filter((s) => !client.scopes.includes(s));
@@ -270,7 +283,11 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     const body = method === 'GET' || method === 'DELETE' ? undefined : parseJson(await readBody(req));
     const input = <T>(schema: z.ZodType<T>): T => {
       const parsed = schema.safeParse(body);
-      if (!parsed.success) throw new HttpError(400, { error: 'invalid control request', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      if (!parsed.success)
+        throw new HttpError(400, {
+          error: 'invalid control request',
+          issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        });
       return parsed.data;
     };
     if (method === 'GET' && path === '/_sandbox/state') return send(res, 200, state());
@@ -374,7 +391,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, { error_code: 'NOT000413', message: 'Payload too large', description: `body over ${MAX_BODY} bytes` });
+    if (size > MAX_BODY)
+      throw new HttpError(413, { error_code: 'NOT000413', message: 'Payload too large', description: `body over ${MAX_BODY} bytes` });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -50,7 +50,15 @@ test('both HTTP paths answered only 2xx and every answered request left a messag
 
 test('the drain landed all 100 notifications, the raw baseline the same 100 bodies, and the journal is empty', () => {
   const d = result.drain!;
-  expect(d).toMatchObject({ notifications: 100, drained: 100, drainQueued: 100, rawQueued: 100, journalLeft: 0, verified: true, drainStoppedBy: 'empty' });
+  expect(d).toMatchObject({
+    notifications: 100,
+    drained: 100,
+    drainQueued: 100,
+    rawQueued: 100,
+    journalLeft: 0,
+    verified: true,
+    drainStoppedBy: 'empty',
+  });
   expect(d.drainPages).toBe(1);
   expect(d.ratio).toBeCloseTo(d.drainMs / d.rawMs, 1);
 });

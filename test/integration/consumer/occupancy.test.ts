@@ -43,7 +43,10 @@ function deskEvent(id: string, bookingId: number, action: number, at: string, re
 }
 
 function get(resourceId: string) {
-  return getOccupancy(new HttpRequest({ method: 'GET', url: `http://localhost/api/occupancy/${resourceId}`, params: { resourceId } }), loggedContext().context);
+  return getOccupancy(
+    new HttpRequest({ method: 'GET', url: `http://localhost/api/occupancy/${resourceId}`, params: { resourceId } }),
+    loggedContext().context,
+  );
 }
 
 describe('occupancy consumer (Azurite)', () => {
@@ -53,7 +56,13 @@ describe('occupancy consumer (Azurite)', () => {
     const events = Array.from({ length: 16 }, (_, i) => ({
       id: `c${i}:0`,
       changes: deskProgressionChanges({ id: `c${i}:0` }, [
-        { BookingId: 1000 + i, ResourceItemId: 7, UpdateTime: `2026-11-23T09:${String(i).padStart(2, '0')}:00`, DeskProgressionAction: 0, ActionSource: 0 },
+        {
+          BookingId: 1000 + i,
+          ResourceItemId: 7,
+          UpdateTime: `2026-11-23T09:${String(i).padStart(2, '0')}:00`,
+          DeskProgressionAction: 0,
+          ActionSource: 0,
+        },
       ]),
     }));
     await Promise.all(events.map((e) => store.apply(7, e.id, e.changes)));
@@ -67,7 +76,9 @@ describe('occupancy consumer (Azurite)', () => {
     const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
     const store = new OccupancyStore(storage, { container: 'occupancy-lease', historyMs: 48 * 3_600_000 });
     const change = (id: string, action: number, minute: number) =>
-      deskProgressionChanges({ id }, [{ BookingId: 1, ResourceItemId: 8, UpdateTime: `2026-11-23T09:0${minute}:00`, DeskProgressionAction: action, ActionSource: 0 }]);
+      deskProgressionChanges({ id }, [
+        { BookingId: 1, ResourceItemId: 8, UpdateTime: `2026-11-23T09:0${minute}:00`, DeskProgressionAction: action, ActionSource: 0 },
+      ]);
     await store.apply(8, 'l1:0', change('l1:0', 0, 1));
     const lease = storage.blobs.getContainerClient('occupancy-lease').getBlobClient('resources/8.json').getBlobLeaseClient();
     await lease.acquireLease(-1);
@@ -90,7 +101,12 @@ describe('occupancy consumer (Azurite)', () => {
     await handler(start, ctx());
     let res = await get('501');
     expect(res.status).toBe(200);
-    expect(res.jsonBody).toMatchObject({ resourceId: 501, kind: 'desk', occupied: true, current: { bookingId: 9001, lastAction: 'start' } });
+    expect(res.jsonBody).toMatchObject({
+      resourceId: 501,
+      kind: 'desk',
+      occupied: true,
+      current: { bookingId: 9001, lastAction: 'start' },
+    });
     const firstUpdatedAt = (res.jsonBody as { updatedAt: string }).updatedAt;
 
     const dup = loggedContext({ id: 'm', dequeueCount: 1 });
@@ -102,7 +118,11 @@ describe('occupancy consumer (Azurite)', () => {
     await handler(extend, ctx()); // late: older than the STOP
     await handler(stop, ctx()); // duplicate
     res = await get('501');
-    expect(res.jsonBody).toMatchObject({ occupied: false, current: null, bookings: [{ bookingId: 9001, progress: { action: 'stop', at: '2026-11-23T11:00:00' } }] });
+    expect(res.jsonBody).toMatchObject({
+      occupied: false,
+      current: null,
+      bookings: [{ bookingId: 9001, progress: { action: 'stop', at: '2026-11-23T11:00:00' } }],
+    });
   });
 
   test('a claim-checked event (> 64 KiB) is resolved transparently', async () => {
@@ -114,7 +134,12 @@ describe('occupancy consumer (Azurite)', () => {
       type: 'com.eptura.engage.meetingexternal',
       data: {
         '2026-11-24T00:00:00': {
-          ChangedItems: Array.from({ length: 1500 }, (_, i) => ({ Action: 1, BookingID: 50_000 + i, ResourceItemID: 600 + (i % 3), Comment: 'x'.repeat(40) })),
+          ChangedItems: Array.from({ length: 1500 }, (_, i) => ({
+            Action: 1,
+            BookingID: 50_000 + i,
+            ResourceItemID: 600 + (i % 3),
+            Comment: 'x'.repeat(40),
+          })),
         },
       },
     });
@@ -134,14 +159,20 @@ describe('occupancy consumer (Azurite)', () => {
   test('a claim check whose blob is gone is an invalid message', async () => {
     const log = loggedContext({ id: 'gone', dequeueCount: 5 }, 'occupancyMeetingExternal');
     await expect(
-      occupancyMeetingExternal({ id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json', claimcheckby: 'engage-bridge' }, log.context),
+      occupancyMeetingExternal(
+        { id: 'x', type: 'com.eptura.engage.meetingexternal', claimcheck: 'claim-checks/nope/missing.json', claimcheckby: 'engage-bridge' },
+        log.context,
+      ),
     ).rejects.toThrow(/claim-check blob "claim-checks\/nope\/missing.json" does not exist/);
     expect(log.text()).toMatch(/error: consumer occupancyMeetingExternal: invalid message gone/);
   });
 
   test('HTTP: 404 unknown, 400 malformed', async () => {
     expect(await get('424242')).toMatchObject({ status: 404, jsonBody: { error: 'not_found' } });
-    expect(await get('abc')).toMatchObject({ status: 400, jsonBody: { error: 'bad_request', reason: expect.stringContaining('positive integer') } });
+    expect(await get('abc')).toMatchObject({
+      status: 400,
+      jsonBody: { error: 'bad_request', reason: expect.stringContaining('positive integer') },
+    });
     expect(await get('0')).toMatchObject({ status: 400 });
   });
 

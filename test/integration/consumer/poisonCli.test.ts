@@ -24,7 +24,10 @@ beforeAll(async () => {
   service = QueueServiceClient.fromConnectionString(azurite.connectionString);
   dir = mkdtempSync(join(tmpdir(), 'poison-cli-'));
   // The CLI reads AzureWebJobsStorage from local.settings.json in its working directory.
-  writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString } }));
+  writeFileSync(
+    join(dir, 'local.settings.json'),
+    JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: azurite.connectionString } }),
+  );
 });
 
 afterAll(async () => {
@@ -46,7 +49,11 @@ async function fillPoison(queue: string, count: number): Promise<void> {
   const poison = service.getQueueClient(`${queue}-poison`);
   await poison.createIfNotExists();
   for (let i = 0; i < count; i++) {
-    await poison.sendMessage(encodeMessage(cloudEvent({ id: `${queue}-${i}:0`, source: '/t', type: 'com.eptura.engage.desk', subject: String(100 + i), data: [] })));
+    await poison.sendMessage(
+      encodeMessage(
+        cloudEvent({ id: `${queue}-${i}:0`, source: '/t', type: 'com.eptura.engage.desk', subject: String(100 + i), data: [] }),
+      ),
+    );
   }
 }
 
@@ -83,12 +90,16 @@ describe('poison CLI (Azurite)', () => {
     // Unchanged bodies, each exactly once.
     expect(back.map((m) => (m.body as { id: string }).id).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `engage-desk-${i}:0`));
 
-    await expect(cli('poison', 'purge', '--queue', 'engage-meeting')).rejects.toThrow('refusing to delete 1 message(s) from engage-meeting-poison without --yes');
+    await expect(cli('poison', 'purge', '--queue', 'engage-meeting')).rejects.toThrow(
+      'refusing to delete 1 message(s) from engage-meeting-poison without --yes',
+    );
     expect(await cli('poison', 'purge', '--queue', 'engage-meeting', '--yes')).toBe('purged 1 message(s) from engage-meeting-poison\n');
     expect(await queueDepth(azurite.connectionString, 'engage-meeting-poison')).toBe(0);
 
     // A queue that exists neither as a queue nor as a poison queue is a typo: refused (issue 24).
-    await expect(cli('poison', 'replay', '--queue', 'never-poisoned')).rejects.toThrow(/no queue "never-poisoned" \(nor "never-poisoned-poison"\)/);
+    await expect(cli('poison', 'replay', '--queue', 'never-poisoned')).rejects.toThrow(
+      /no queue "never-poisoned" \(nor "never-poisoned-poison"\)/,
+    );
     await expect(cli('poison', 'show', '--queue', 'Bad_Queue')).rejects.toThrow(/must be a queue name/);
     await expect(cli('poison', 'replay', '--queue', 'engage-desk', '--max', '0')).rejects.toThrow(/positive integer/);
   });
@@ -98,14 +109,23 @@ describe('poison CLI (Azurite)', () => {
     const log = loggedContext({}, 'poisonMonitor');
     const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
     const result = await runPoisonMonitor(log.context, storage.queues);
-    expect(result.find((q) => q.name === 'noojee-call-events-poison')).toEqual({ name: 'noojee-call-events-poison', sourceQueue: 'noojee-call-events', depth: 2 });
-    expect(log.text()).toContain('information: PoisonQueueDepth {"queue":"noojee-call-events-poison","sourceQueue":"noojee-call-events","depth":2}');
+    expect(result.find((q) => q.name === 'noojee-call-events-poison')).toEqual({
+      name: 'noojee-call-events-poison',
+      sourceQueue: 'noojee-call-events',
+      depth: 2,
+    });
+    expect(log.text()).toContain(
+      'information: PoisonQueueDepth {"queue":"noojee-call-events-poison","sourceQueue":"noojee-call-events","depth":2}',
+    );
     expect(log.text()).toMatch(/warning: poison monitor: \d+ poison queue\(s\), 2 message\(s\): .*noojee-call-events-poison=2/);
     expect(log.lines.filter((l) => l.text.startsWith('PoisonQueueDepth ')).length).toBe(result.length);
     // Issue 17.4: messages moved with the default 7-day TTL (as the Functions host in Azure does) now never expire, unchanged.
     const kept = (await service.getQueueClient('noojee-call-events-poison').peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
     expect(kept.map((m) => m.expiresOn.getUTCFullYear())).toEqual([9999, 9999]);
-    expect(kept.map((m) => (JSON.parse(Buffer.from(m.messageText, 'base64').toString()) as { id: string }).id).sort()).toEqual(['noojee-call-events-0:0', 'noojee-call-events-1:0']);
+    expect(kept.map((m) => (JSON.parse(Buffer.from(m.messageText, 'base64').toString()) as { id: string }).id).sort()).toEqual([
+      'noojee-call-events-0:0',
+      'noojee-call-events-1:0',
+    ]);
     expect(log.text()).toContain('poison monitor: 2 message(s) of noojee-call-events-poison re-sent with TTL -1 (never expire)');
     const again = loggedContext({}, 'poisonMonitor');
     await runPoisonMonitor(again.context, storage.queues);
@@ -116,9 +136,19 @@ describe('poison CLI (Azurite)', () => {
     const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
     const state = new JsonBlobStore(storage, 'checkpoints');
     await state.write('notifications/subscription.json', { id: 'sub-123', createdAt: '2026-11-23T08:00:00.000Z' });
-    await state.write('notifications/last-run.json', { startedAt: '2026-11-23T09:00:00.000Z', finishedAt: '2026-11-23T09:00:02.000Z', drained: 40, backlog: 12 });
+    await state.write('notifications/last-run.json', {
+      startedAt: '2026-11-23T09:00:00.000Z',
+      finishedAt: '2026-11-23T09:00:02.000Z',
+      drained: 40,
+      backlog: 12,
+    });
     await state.write('noojee/cursor.json', { seq: 1234, updatedAt: '2026-11-23T09:01:00.000Z' });
-    await state.write('noojee/last-run.json', { startedAt: '2026-11-23T09:01:00.000Z', finishedAt: '2026-11-23T09:01:30.000Z', events: 3, error: 'timeout' });
+    await state.write('noojee/last-run.json', {
+      startedAt: '2026-11-23T09:01:00.000Z',
+      finishedAt: '2026-11-23T09:01:30.000Z',
+      events: 3,
+      error: 'timeout',
+    });
     await new JsonBlobStore(storage, 'drain-journal').write('notifications/20261123T090000000Z-abcdef/000001', { entries: [] });
     await service.getQueueClient('notifications-v2').createIfNotExists();
     await service.getQueueClient('notifications-v2').sendMessage(encodeMessage({ x: 1 }));
@@ -135,7 +165,11 @@ describe('poison CLI (Azurite)', () => {
     expect(text).not.toContain('AccountKey');
 
     const json = JSON.parse(await cli('status', '--json'));
-    expect(json).toMatchObject({ storage: 'connectionString', notifications: { backlog: 12, journalPending: 1 }, noojee: { cursor: { seq: 1234 } } });
+    expect(json).toMatchObject({
+      storage: 'connectionString',
+      notifications: { backlog: 12, journalPending: 1 },
+      noojee: { cursor: { seq: 1234 } },
+    });
   });
 
   test('status without storage settings fails with a clear configuration error', async () => {
@@ -143,7 +177,9 @@ describe('poison CLI (Azurite)', () => {
     try {
       const program = new Command('engage-bridge').exitOverride();
       registerStatusCommand(program, { out: () => undefined, cwd: () => empty, env: () => ({}) });
-      await expect(program.parseAsync(['node', 'engage-bridge', 'status'])).rejects.toThrow(/AzureWebJobsStorage: storage is not configured/);
+      await expect(program.parseAsync(['node', 'engage-bridge', 'status'])).rejects.toThrow(
+        /AzureWebJobsStorage: storage is not configured/,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -21,12 +21,18 @@ afterAll(async () => {
 
 const ENVELOPES = 6;
 const NOTIFICATIONS = 300;
-const desk = (i: number) => encodeBase64Json([{ Date: '2026-11-24T00:00:00', BookingID: i, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false }]);
-const envelope = (id: string, n: number) => JSON.stringify({ Id: id, Attempt: 1, Notifications: Array.from({ length: n }, (_, i) => ({ Action: 'DESK', DynamicParamA: desk(i) })) });
+const desk = (i: number) =>
+  encodeBase64Json([{ Date: '2026-11-24T00:00:00', BookingID: i, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false }]);
+const envelope = (id: string, n: number) =>
+  JSON.stringify({ Id: id, Attempt: 1, Notifications: Array.from({ length: n }, (_, i) => ({ Action: 'DESK', DynamicParamA: desk(i) })) });
 
 test('concurrent big envelopes over the budget: 503 before any write, none half-written; small ones pass', async () => {
   // A deadline far beyond the writes' time here: every 503 comes from admission control, not from storage.
-  configureWebhook(azurite.connectionString, { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: String(NOTIFICATIONS + 100), ENGAGE_STORAGE_DEADLINE_MS: '60000' });
+  configureWebhook(azurite.connectionString, {
+    ENGAGE_DECODER: 'base64-json',
+    ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: String(NOTIFICATIONS + 100),
+    ENGAGE_STORAGE_DEADLINE_MS: '60000',
+  });
   const ids = Array.from({ length: ENVELOPES }, (_, i) => `big-${i}`);
   const answers = await Promise.all(ids.map((id) => callWebhook({ body: envelope(id, NOTIFICATIONS) })));
   const statuses = answers.map((a) => a.status);
@@ -39,7 +45,9 @@ test('concurrent big envelopes over the budget: 503 before any write, none half-
     const envelopeId = (m.body as { id: string }).id.split(':')[0];
     landed.set(envelopeId, (landed.get(envelopeId) ?? 0) + 1);
   }
-  expect(ids.map((id, i) => [id, statuses[i], landed.get(id) ?? 0])).toEqual(ids.map((id, i) => [id, statuses[i], statuses[i] === 200 ? NOTIFICATIONS : 0]));
+  expect(ids.map((id, i) => [id, statuses[i], landed.get(id) ?? 0])).toEqual(
+    ids.map((id, i) => [id, statuses[i], statuses[i] === 200 ? NOTIFICATIONS : 0]),
+  );
 
   // Once nothing is in flight, a normal push (and the retried big one) is admitted.
   expect((await callWebhook({ body: envelope('small', 1) })).status).toBe(200);
@@ -47,9 +55,16 @@ test('concurrent big envelopes over the budget: 503 before any write, none half-
 });
 
 test('a 503 from admission control says why in the log', async () => {
-  configureWebhook(azurite.connectionString, { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: '10', ENGAGE_STORAGE_DEADLINE_MS: '60000' });
+  configureWebhook(azurite.connectionString, {
+    ENGAGE_DECODER: 'base64-json',
+    ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES: '10',
+    ENGAGE_STORAGE_DEADLINE_MS: '60000',
+  });
   const logs: string[] = [];
-  const [first, second] = await Promise.all([callWebhook({ body: envelope('a', 50) }, logs), callWebhook({ body: envelope('b', 50) }, logs)]);
+  const [first, second] = await Promise.all([
+    callWebhook({ body: envelope('a', 50) }, logs),
+    callWebhook({ body: envelope('b', 50) }, logs),
+  ]);
   expect([first.status, second.status].sort()).toEqual([200, 503]);
   expect(logs.join('\n')).toMatch(/refused before any write \(50 in flight, ENGAGE_WEBHOOK_MAX_IN_FLIGHT_MESSAGES=10\)/);
   await drainQueue(azurite.connectionString, 'engage-desk');

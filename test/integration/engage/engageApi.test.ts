@@ -25,7 +25,11 @@ function tokens(overrides: Partial<ConstructorParameters<typeof EngageTokenProvi
   return new EngageTokenProvider({ tokenUrl: sandbox.tokenUrl, clientId: 'sandbox-client', password: 'sandbox-password', ...overrides });
 }
 function listenerClient(t = tokens()) {
-  return new EngageListenerClient({ apiBaseUrl: `${sandbox.url}/${sandbox.apiSuffix}`, subscriptionKey: 'sandbox-subscription-key', tokens: t });
+  return new EngageListenerClient({
+    apiBaseUrl: `${sandbox.url}/${sandbox.apiSuffix}`,
+    subscriptionKey: 'sandbox-subscription-key',
+    tokens: t,
+  });
 }
 
 describe('session tokens', () => {
@@ -42,7 +46,9 @@ describe('session tokens', () => {
     expect(t.fetched).toBe(2);
   });
   test('bad credentials → UpstreamError 401 without the password in it', async () => {
-    const err = await tokens({ password: 'wrong-password-xyz' }).getToken().catch((e: unknown) => e);
+    const err = await tokens({ password: 'wrong-password-xyz' })
+      .getToken()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).status).toBe(401);
     expect(JSON.stringify({ m: (err as Error).message, b: (err as UpstreamError).body })).not.toContain('wrong-password-xyz');
@@ -59,7 +65,9 @@ describe('session tokens', () => {
   });
   test('upstream 5xx surfaces as a typed error, not a crash', async () => {
     sandbox.injectFault({ target: 'listener', status: 503, count: 1 });
-    const err = await listenerClient().list('https://example.test/hook').catch((e: unknown) => e);
+    const err = await listenerClient()
+      .list('https://example.test/hook')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).status).toBe(503);
   });
@@ -82,10 +90,20 @@ describe('listener API client', () => {
   test('validation: provider 4 needs resourceIds, others refuse them, https only (http for loopback)', async () => {
     const api = listenerClient();
     await expect(api.register({ secretkey: 'k', eventTypes: [2], notificationUrl: url, queueProvider: 4 })).rejects.toThrow(/resourceIds/);
-    await expect(api.register({ secretkey: 'k', eventTypes: [2], notificationUrl: url, queueProvider: 3, resourceIds: [1] })).rejects.toThrow(/only allowed with queue provider 4/);
-    await expect(api.register({ secretkey: 'k', eventTypes: [2], notificationUrl: 'http://bridge.example.test/x' })).rejects.toThrow(/https/);
+    await expect(
+      api.register({ secretkey: 'k', eventTypes: [2], notificationUrl: url, queueProvider: 3, resourceIds: [1] }),
+    ).rejects.toThrow(/only allowed with queue provider 4/);
+    await expect(api.register({ secretkey: 'k', eventTypes: [2], notificationUrl: 'http://bridge.example.test/x' })).rejects.toThrow(
+      /https/,
+    );
     await expect(api.register({ secretkey: 'k', eventTypes: [9], notificationUrl: url })).rejects.toThrow(/unknown event type/);
-    const ok = await api.register({ secretkey: 'k', eventTypes: ['DESKPROGRESSION'], notificationUrl: 'http://127.0.0.1:1/x', queueProvider: 'AZUREQUEUEFILTERED', resourceIds: [101] });
+    const ok = await api.register({
+      secretkey: 'k',
+      eventTypes: ['DESKPROGRESSION'],
+      notificationUrl: 'http://127.0.0.1:1/x',
+      queueProvider: 'AZUREQUEUEFILTERED',
+      resourceIds: [101],
+    });
     expect(ok.listeners[0]).toMatchObject({ eventType: 6, queueProvider: 4, resourceIds: [101] });
   });
 });
@@ -141,16 +159,31 @@ describe('CLI listeners', () => {
     const url = 'https://reconcile.example.test/hook';
     await cli(['register', '--url', url, '--event-types', 'DESK,VISITOR', '--provider', '3']);
     const file = join(dir, 'desired.json');
-    writeFileSync(file, JSON.stringify({ listeners: [{ notificationUrl: url, eventTypes: ['DESK', 'MEETINGEXTERNAL'], queueProvider: 3 }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ listeners: [{ notificationUrl: url, eventTypes: ['DESK', 'MEETINGEXTERNAL'], queueProvider: 3 }] }),
+    );
     const dry = await cli(['reconcile', '--file', file, '--dry-run']);
     expect(dry.error).toBeUndefined();
     expect(dry.out).toMatch(/\+ register\s+MEETINGEXTERNAL\(3\)/);
     expect(dry.out).toMatch(/- unregister\s+#\d+\s+VISITOR\(8\)/);
-    expect(sandbox.listeners().filter((l) => l.notificationUrl === url).map((l) => l.eventType).sort()).toEqual([2, 8]);
+    expect(
+      sandbox
+        .listeners()
+        .filter((l) => l.notificationUrl === url)
+        .map((l) => l.eventType)
+        .sort(),
+    ).toEqual([2, 8]);
     const real = await cli(['reconcile', '--file', file]);
     expect(real.error).toBeUndefined();
     expect(real.out).toMatch(/1 registered, 1 removed, 1 unchanged/);
-    expect(sandbox.listeners().filter((l) => l.notificationUrl === url).map((l) => l.eventType).sort()).toEqual([2, 3]);
+    expect(
+      sandbox
+        .listeners()
+        .filter((l) => l.notificationUrl === url)
+        .map((l) => l.eventType)
+        .sort(),
+    ).toEqual([2, 3]);
     const again = await cli(['reconcile', '--file', file]);
     expect(again.out).toMatch(/0 registered, 0 removed, 2 unchanged/);
   });
@@ -172,7 +205,8 @@ describe('Retry-After (a small local server: the sandbox does not send it)', () 
   const answers: ScriptedAnswer[] = [];
   beforeAll(async () => {
     upstream = await startScriptedServer((req) => {
-      if (req.url.startsWith('/token')) return { status: 200, body: JSON.stringify({ access_token: 'session-token-123', token_type: 'bearer', expires_in: 43199 }) };
+      if (req.url.startsWith('/token'))
+        return { status: 200, body: JSON.stringify({ access_token: 'session-token-123', token_type: 'bearer', expires_in: 43199 }) };
       return answers.shift() ?? { status: 200, body: '[]' };
     });
   });
@@ -204,12 +238,18 @@ describe('Retry-After (a small local server: the sandbox does not send it)', () 
 
   test('a Retry-After beyond what the CLI waits (60 s) is reported at once; a 5xx without one is not retried', async () => {
     answers.push({ status: 429, headers: { 'retry-after': '120' } });
-    const err = await api().list('https://example.test/hook').catch((e: unknown) => e);
+    const err = await api()
+      .list('https://example.test/hook')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ status: 429, retryAfterMs: 120_000 });
     expect(calls()).toHaveLength(1);
     answers.push({ status: 503 });
-    expect(await api().list('https://example.test/hook').catch((e: unknown) => e)).toMatchObject({ status: 503 });
+    expect(
+      await api()
+        .list('https://example.test/hook')
+        .catch((e: unknown) => e),
+    ).toMatchObject({ status: 503 });
     expect(calls()).toHaveLength(2);
   });
 });

@@ -13,18 +13,35 @@ export interface ServedWebhook {
   stop(): Promise<void>;
 }
 
-export function webhookRequest(init: { method?: string; body?: string | Buffer; headers?: Record<string, string>; query?: Record<string, string> }): HttpRequest {
+export function webhookRequest(init: {
+  method?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}): HttpRequest {
   const body = init.body === undefined ? undefined : { bytes: typeof init.body === 'string' ? Buffer.from(init.body) : init.body };
   const url = new URL('http://127.0.0.1/api/engage/webhook');
   for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
-  return new HttpRequest({ method: init.method ?? 'POST', url: url.toString(), headers: { 'content-type': 'application/json', ...(init.headers ?? {}) }, query: init.query ?? {}, body });
+  return new HttpRequest({
+    method: init.method ?? 'POST',
+    url: url.toString(),
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+    query: init.query ?? {},
+    body,
+  });
 }
 
 export function testContext(logs: string[] = []): InvocationContext {
-  return new InvocationContext({ functionName: 'engageWebhook', logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`) });
+  return new InvocationContext({
+    functionName: 'engageWebhook',
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+  });
 }
 
-export async function callWebhook(init: Parameters<typeof webhookRequest>[0], logs: string[] = []): Promise<{ status: number; text: string; json: unknown }> {
+export async function callWebhook(
+  init: Parameters<typeof webhookRequest>[0],
+  logs: string[] = [],
+): Promise<{ status: number; text: string; json: unknown }> {
   const result = await handle(webhookRequest(init), testContext(logs));
   const res = new HttpResponse(result);
   const text = await res.text();
@@ -49,7 +66,13 @@ export async function serveWebhook(): Promise<ServedWebhook> {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const request = new HttpRequest({ method: req.method ?? 'GET', url: url.toString(), headers, query: Object.fromEntries(url.searchParams), body: chunks.length ? { bytes: Buffer.concat(chunks) } : undefined });
+      const request = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.toString(),
+        headers,
+        query: Object.fromEntries(url.searchParams),
+        body: chunks.length ? { bytes: Buffer.concat(chunks) } : undefined,
+      });
       handle(request, testContext(logs))
         .then(async (r) => {
           const out = new HttpResponse(r);

@@ -19,7 +19,11 @@ let webhook: ServedWebhook;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'engage-storage-down-'));
   azurite = await startAzurite({ location: dir });
-  configureWebhook(azurite.connectionString, { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'listener-secret' });
+  configureWebhook(azurite.connectionString, {
+    ENGAGE_DECODER: 'base64-json',
+    ENGAGE_SIGNATURE_MODE: 'enforce',
+    ENGAGE_WEBHOOK_SECRET: 'listener-secret',
+  });
   webhook = await serveWebhook();
   // 1 min → 1.5 s, 4 min → 6 s: the third attempt comes well after Azurite is back.
   sandbox = await startEngageSandbox({
@@ -45,7 +49,12 @@ test('503 while storage is down, then the pusher retry lands each envelope id ex
   const ids = await sandbox.push([{ action: 'DESK' }, { action: 'MEETINGEXTERNAL' }]);
   expect(ids).toHaveLength(1); // one envelope (one listener URL) holding both notifications
   const envelopeId = ids[0];
-  await waitFor(() => sandbox.deliveries().some((d) => d.envelopeId === envelopeId && d.attempt === 1 && d.status !== undefined), 'first attempt answered', 20_000, 50);
+  await waitFor(
+    () => sandbox.deliveries().some((d) => d.envelopeId === envelopeId && d.attempt === 1 && d.status !== undefined),
+    'first attempt answered',
+    20_000,
+    50,
+  );
   expect(sandbox.deliveries().find((d) => d.envelopeId === envelopeId && d.attempt === 1)!.status).toBe(503);
 
   azurite = await startAzurite({ location: dir, blobPort: azurite.blobPort, queuePort: azurite.queuePort });

@@ -19,7 +19,9 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-const desk = (resource: number, booking = 7) => [{ Date: '2026-11-23T00:00:00', BookingID: booking, ResourceItemID: resource, Action: 1, UntilFurtherNotice: false }];
+const desk = (resource: number, booking = 7) => [
+  { Date: '2026-11-23T00:00:00', BookingID: booking, ResourceItemID: resource, Action: 1, UntilFurtherNotice: false },
+];
 const meetingExternal = { '2026-11-23T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }] } };
 
 function envelope(id: string, notifications: { Action: string; payload?: unknown; raw?: string }[], attempt = 1): string {
@@ -78,7 +80,12 @@ describe('rejections', () => {
       Notifications: [
         { Action: 'DESK', DynamicParamA: encodeBase64Json(desk(5)) },
         { Action: 'DESK', DynamicParamA: '!!not base64!!' },
-        { Action: 'DESKPROGRESSION', DynamicParamA: encodeBase64Json([{ BookingId: 1, ResourceItemId: 2, UpdatedTime: 'x', DeskProgressionAction: 0, ActionSource: 0 }]) },
+        {
+          Action: 'DESKPROGRESSION',
+          DynamicParamA: encodeBase64Json([
+            { BookingId: 1, ResourceItemId: 2, UpdatedTime: 'x', DeskProgressionAction: 0, ActionSource: 0 },
+          ]),
+        },
         { DynamicParamA: encodeBase64Json([]) },
       ],
     });
@@ -88,15 +95,28 @@ describe('rejections', () => {
     const queues = await drainAll();
     expect((queues['engage-desk'] as { id: string }[]).map((m) => m.id)).toEqual(['e1:0']);
     // The messages of one request are written concurrently: their queue order is not theirs, so compare by id.
-    const dead = (queues['engage-deadletter'] as { id: string; type: string; data: { reason: string; origin: string; location: unknown; received: unknown } }[]).sort((a, b) => a.id.localeCompare(b.id));
+    const dead = (
+      queues['engage-deadletter'] as {
+        id: string;
+        type: string;
+        data: { reason: string; origin: string; location: unknown; received: unknown };
+      }[]
+    ).sort((a, b) => a.id.localeCompare(b.id));
     expect(dead.map((m) => [m.id, m.type, m.data.origin])).toEqual([
       ['e1:1', 'com.engage-bridge.deadletter', 'engage-webhook'],
       ['e1:2', 'com.engage-bridge.deadletter', 'engage-webhook'],
       ['e1:3', 'com.engage-bridge.deadletter', 'engage-webhook'],
     ]);
-    expect(dead[0].data).toMatchObject({ reason: expect.stringMatching(/Notifications\.1\.DynamicParamA is not base64/), location: { envelopeId: 'e1', index: 1, attempt: 2 }, received: { Action: 'DESK', DynamicParamA: '!!not base64!!' } });
+    expect(dead[0].data).toMatchObject({
+      reason: expect.stringMatching(/Notifications\.1\.DynamicParamA is not base64/),
+      location: { envelopeId: 'e1', index: 1, attempt: 2 },
+      received: { Action: 'DESK', DynamicParamA: '!!not base64!!' },
+    });
     expect(dead[1].data.reason).toMatch(/does not match the DESKPROGRESSION payload.*UpdateTime/);
-    expect(dead[2].data).toMatchObject({ reason: expect.stringMatching(/Notifications\.3 is not a notification \(Action/), received: { DynamicParamA: encodeBase64Json([]) } });
+    expect(dead[2].data).toMatchObject({
+      reason: expect.stringMatching(/Notifications\.3 is not a notification \(Action/),
+      received: { DynamicParamA: encodeBase64Json([]) },
+    });
     expect(logs.join('\n')).toMatch(/3 notification\(s\) could not be decoded or validated and went to engage-deadletter/);
     // The pusher's retry of the same envelope lands the same ids again (idempotent consumers), still 200.
     expect((await callWebhook({ body })).status).toBe(200);
@@ -134,19 +154,33 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
 
   /** Reasons of the dead-letter messages (claim checks resolved: they keep the notification as received). */
   const deadLetterReasons = async (queues: Record<string, unknown[]>) =>
-    Promise.all((queues['engage-deadletter'] ?? []).map(async (m) => ((await readMessageBody(m, await getStorage())) as { data: { reason: string } }).data.reason));
+    Promise.all(
+      (queues['engage-deadletter'] ?? []).map(
+        async (m) => ((await readMessageBody(m, await getStorage())) as { data: { reason: string } }).data.reason,
+      ),
+    );
 
   test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH in a decoded payload: that notification is dead-lettered with the reason, never a 500', async () => {
     // 10,000 levels parse, but serialising them would overflow the stack (a 500 after notification 0 was written).
-    const r = await callWebhook({ body: envelope('deep', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', raw: nested(10_000) }]) });
+    const r = await callWebhook({
+      body: envelope('deep', [
+        { Action: 'DESK', payload: desk(1) },
+        { Action: 'VISITOR', raw: nested(10_000) },
+      ]),
+    });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ messages: 1, deadLettered: 1 });
     const queues = await drainAll();
     expect(queues['engage-desk']).toHaveLength(1);
-    expect(await deadLetterReasons(queues)).toEqual(['Notifications.1.DynamicParamA nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH) (ENGAGE_DECODER=base64-json)']);
+    expect(await deadLetterReasons(queues)).toEqual([
+      'Notifications.1.DynamicParamA nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH) (ENGAGE_DECODER=base64-json)',
+    ]);
   });
   test('nesting deeper than ENGAGE_WEBHOOK_MAX_DEPTH anywhere in the body → 400', async () => {
-    const body = envelope('deep-body', [{ Action: 'DESK', payload: desk(1) }]).replace(/\}$/, `,"Extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const body = envelope('deep-body', [{ Action: 'DESK', payload: desk(1) }]).replace(
+      /\}$/,
+      `,"Extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    );
     const r = await callWebhook({ body });
     expect(r.status).toBe(400);
     expect(error(r)).toBe('body nests deeper than 64 levels (ENGAGE_WEBHOOK_MAX_DEPTH)');
@@ -155,7 +189,9 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
   test('more elements than ENGAGE_WEBHOOK_MAX_ELEMENTS in a payload → dead-lettered; fewer are taken (claim check)', async () => {
     const huge = await callWebhook({ body: envelope('huge', [{ Action: 'VISITOR', payload: Array(150_000).fill(0) }]) });
     expect(huge.status).toBe(200);
-    expect(await deadLetterReasons(await drainAll())).toEqual([expect.stringMatching(/^Notifications\.0\.DynamicParamA has more than 100000 elements \(ENGAGE_WEBHOOK_MAX_ELEMENTS\)/)]);
+    expect(await deadLetterReasons(await drainAll())).toEqual([
+      expect.stringMatching(/^Notifications\.0\.DynamicParamA has more than 100000 elements \(ENGAGE_WEBHOOK_MAX_ELEMENTS\)/),
+    ]);
     const items = Array.from({ length: 20_000 }, (_, i) => ({ ResourceItemID: i }));
     const large = await callWebhook({ body: envelope('large-array', [{ Action: 'VISITOR', payload: items }]) });
     expect(large.status).toBe(200);
@@ -165,8 +201,15 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
   test('the limits are settings', async () => {
     configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_WEBHOOK_MAX_DEPTH: '3', ENGAGE_WEBHOOK_MAX_ELEMENTS: '10' });
     expect((await callWebhook({ body: envelope('small', [{ Action: 'DESK', payload: desk(1) }]) })).status).toBe(200);
-    expect((await callWebhook({ body: envelope('me', [{ Action: 'MEETINGEXTERNAL', payload: meetingExternal }]) })).json).toMatchObject({ deadLettered: 1 });
-    const more = await callWebhook({ body: envelope('two', [{ Action: 'DESK', payload: desk(1) }, { Action: 'DESK', payload: desk(2) }]) });
+    expect((await callWebhook({ body: envelope('me', [{ Action: 'MEETINGEXTERNAL', payload: meetingExternal }]) })).json).toMatchObject({
+      deadLettered: 1,
+    });
+    const more = await callWebhook({
+      body: envelope('two', [
+        { Action: 'DESK', payload: desk(1) },
+        { Action: 'DESK', payload: desk(2) },
+      ]),
+    });
     expect(error(more)).toBe('body has more than 10 elements (ENGAGE_WEBHOOK_MAX_ELEMENTS)');
     const queues = await drainAll();
     expect(queues['engage-desk']).toHaveLength(1);
@@ -178,10 +221,15 @@ describe('hostile input: bounded parsing, all or nothing, never a 500', () => {
     const blobToQueuePort = conn().replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${azurite.queuePort}`);
     configureWebhook(blobToQueuePort, { ENGAGE_DECODER: 'base64-json' });
     const logs: string[] = [];
-    const body = envelope('partial', [{ Action: 'DESK', payload: desk(1) }, { Action: 'VISITOR', payload: { Notes: 'n'.repeat(100_000) } }]);
+    const body = envelope('partial', [
+      { Action: 'DESK', payload: desk(1) },
+      { Action: 'VISITOR', payload: { Notes: 'n'.repeat(100_000) } },
+    ]);
     const first = await callWebhook({ body }, logs);
     expect(first.status).toBe(503);
-    expect(logs.join('\n')).toMatch(/writing 2 message\(s\) failed \(RestError: .*answering 503 so the pusher retries \(Id=partial, Attempt=1\)/);
+    expect(logs.join('\n')).toMatch(
+      /writing 2 message\(s\) failed \(RestError: .*answering 503 so the pusher retries \(Id=partial, Attempt=1\)/,
+    );
     configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json' });
     expect((await callWebhook({ body: body.replace('"Attempt":1', '"Attempt":2') })).status).toBe(200);
     const queues = await drainAll();
@@ -217,7 +265,12 @@ describe('ms-signature modes', () => {
     expect((await drainAll())['engage-desk']).toHaveLength(1);
   });
   test('rotation: the current and the previous secret are both accepted, any other → 401; the previous one is logged, never its value', async () => {
-    configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'n3w-secret', ENGAGE_WEBHOOK_SECRET_PREVIOUS: 's3cret-webhook' });
+    configureWebhook(conn(), {
+      ENGAGE_DECODER: 'base64-json',
+      ENGAGE_SIGNATURE_MODE: 'enforce',
+      ENGAGE_WEBHOOK_SECRET: 'n3w-secret',
+      ENGAGE_WEBHOOK_SECRET_PREVIOUS: 's3cret-webhook',
+    });
     const logs: string[] = [];
     expect((await callWebhook({ body, headers: { 'ms-signature': signBody('n3w-secret', body) } }, logs)).status).toBe(200);
     expect(logs.join('\n')).not.toMatch(/ENGAGE_WEBHOOK_SECRET_PREVIOUS/);
@@ -239,13 +292,26 @@ describe('ms-signature modes', () => {
 
 describe('routing and message format', () => {
   test('default routes: one message per notification, CloudEvents envelope with deterministic id', async () => {
-    const r = await callWebhook({ body: envelope('abc', [{ Action: 'DESK', payload: desk(101) }, { Action: 'MeetingExternal', payload: meetingExternal }, { Action: 'FUTURETYPE', payload: { x: 1 } }]) });
+    const r = await callWebhook({
+      body: envelope('abc', [
+        { Action: 'DESK', payload: desk(101) },
+        { Action: 'MeetingExternal', payload: meetingExternal },
+        { Action: 'FUTURETYPE', payload: { x: 1 } },
+      ]),
+    });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ notifications: 3, messages: 3, unrouted: 1 });
     const queues = await drainAll();
     for (const [queue, messages] of Object.entries(queues)) for (const m of messages) expectMatchesContract(queue, m);
     expect(queues['engage-desk']).toEqual([
-      expect.objectContaining({ specversion: '1.0', id: 'abc:0', type: 'com.eptura.engage.desk', source: '/eptura/engage', subject: '101', data: desk(101) }),
+      expect.objectContaining({
+        specversion: '1.0',
+        id: 'abc:0',
+        type: 'com.eptura.engage.desk',
+        source: '/eptura/engage',
+        subject: '101',
+        data: desk(101),
+      }),
     ]);
     expect(queues['engage-meetingexternal']).toEqual([expect.objectContaining({ id: 'abc:1', subject: '96', data: meetingExternal })]);
     expect(queues['engage-unrouted']).toEqual([expect.objectContaining({ id: 'abc:2', type: 'com.eptura.engage.futuretype' })]);
@@ -262,7 +328,13 @@ describe('routing and message format', () => {
       { eventTypes: ['DESK'], queue: 'desk-all', format: 'raw' },
     ]);
     configureWebhook(conn(), { ENGAGE_DECODER: 'base64-json', ENGAGE_ROUTES: routes });
-    const r = await callWebhook({ body: envelope('f', [{ Action: 'DESK', payload: desk(101) }, { Action: 'DESK', payload: desk(96) }, { Action: 'VISITOR', payload: {} }]) });
+    const r = await callWebhook({
+      body: envelope('f', [
+        { Action: 'DESK', payload: desk(101) },
+        { Action: 'DESK', payload: desk(96) },
+        { Action: 'VISITOR', payload: {} },
+      ]),
+    });
     expect(r.status).toBe(200);
     let queues = await drainAll();
     expect(queues['desk-filtered']).toEqual([expect.objectContaining({ id: 'f:0', subject: '101' })]);

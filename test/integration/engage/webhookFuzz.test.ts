@@ -19,7 +19,11 @@ import { callWebhook } from './serveWebhook';
 
 let azurite: RunningAzurite;
 const MAX_ELEMENTS = 5000;
-const oracle: OracleOptions = { queueOf: defaultQueueOf('engage'), deadLetterQueue: DEFAULT_DEADLETTER_QUEUE, limits: { maxDepth: 64, maxElements: MAX_ELEMENTS } };
+const oracle: OracleOptions = {
+  queueOf: defaultQueueOf('engage'),
+  deadLetterQueue: DEFAULT_DEADLETTER_QUEUE,
+  limits: { maxDepth: 64, maxElements: MAX_ELEMENTS },
+};
 beforeAll(async () => {
   azurite = await startAzurite();
   // A lower element limit than the default keeps the huge-array family cheap here (the host fuzz runs the defaults).
@@ -50,7 +54,8 @@ test('2,000 generated bodies: no 5xx, only valid notifications enqueued, each ex
   expect(count('nearValid', 400)).toBeGreaterThan(100); // the rest: 200 with the bad notification dead-lettered
   // Deep nesting and huge arrays are both refused and (within the limits) taken exactly as sent;
   // duplicate and __proto__ keys are taken with JSON.parse's meaning (checked by the oracle below).
-  for (const family of ['deepNesting', 'hugeArray'] as const) expect([family, count(family, 200) > 0, count(family, 400) > 0]).toEqual([family, true, true]);
+  for (const family of ['deepNesting', 'hugeArray'] as const)
+    expect([family, count(family, 200) > 0, count(family, 400) > 0]).toEqual([family, true, true]);
   for (const family of ['duplicateKeys', 'protoKeys'] as const) expect([family, count(family, 200) > 0]).toEqual([family, true]);
 
   const storage = await getStorage();

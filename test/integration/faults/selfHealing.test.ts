@@ -24,7 +24,10 @@ afterEach(() => jest.restoreAllMocks());
 test('QueueWriter: a queue and the claim-check container deleted underneath come back, created once each', async () => {
   const writer = new QueueWriter(storage, { claimCheckContainer: 'heal-claims' });
   const big = 'x'.repeat(70 * 1024); // over the queue limit: goes through the claim-check container
-  await writer.sendAll([{ queue: 'heal-queue', body: { n: -1 } }, { queue: 'heal-queue', body: big, key: 'big-0' }]);
+  await writer.sendAll([
+    { queue: 'heal-queue', body: { n: -1 } },
+    { queue: 'heal-queue', body: big, key: 'big-0' },
+  ]);
   const queueCreations = jest.spyOn(QueueClient.prototype, 'createIfNotExists');
   const containerCreations = jest.spyOn(ContainerClient.prototype, 'createIfNotExists');
   await writer.sendAll(Array.from({ length: 10 }, (_, n) => ({ queue: 'heal-queue', body: { n } })));
@@ -32,7 +35,10 @@ test('QueueWriter: a queue and the claim-check container deleted underneath come
 
   await storage.queues.getQueueClient('heal-queue').delete();
   await storage.blobs.getContainerClient('heal-claims').delete();
-  const messages = [...Array.from({ length: 40 }, (_, n) => ({ queue: 'heal-queue', body: { n } })), ...[1, 2, 3].map((n) => ({ queue: 'heal-queue', body: big, key: `big-${n}` }))];
+  const messages = [
+    ...Array.from({ length: 40 }, (_, n) => ({ queue: 'heal-queue', body: { n } })),
+    ...[1, 2, 3].map((n) => ({ queue: 'heal-queue', body: big, key: `big-${n}` })),
+  ];
   await writer.sendAll(messages);
   expect(queueCreations).toHaveBeenCalledTimes(1);
   expect(containerCreations).toHaveBeenCalledTimes(1);

@@ -10,7 +10,13 @@
  */
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { startEngageSandbox, type EngageSandbox } from '../../../local/sandbox/engage/engageSandbox';
-import { sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  sampleEvent,
+  sandboxClientOptions,
+  startNotificationsSandbox,
+  SANDBOX_CLIENT_ID,
+  type NotificationsSandbox,
+} from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { startNoojeeSandbox, type RunningNoojeeSandbox } from '../../../local/sandbox/noojee/noojeeSandbox';
 import { encodeBase64Json } from '../../../shared/engage/decoder';
 import { NotificationApiClient } from '../../../shared/notificationApiV2/client';
@@ -35,7 +41,10 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString, ENGAGE_STORAGE_DEADLINE_MS: String(DEADLINE_MS) });
+  storage = await getStorage('AzureWebJobsStorage', {
+    AzureWebJobsStorage: azurite.connectionString,
+    ENGAGE_STORAGE_DEADLINE_MS: String(DEADLINE_MS),
+  });
 });
 afterEach(() => azurite.resume()); // never leave storage frozen for the next test, even after a failure
 afterAll(async () => {
@@ -72,7 +81,11 @@ describe('storage paused mid-push', () => {
     configureWebhook(azurite.connectionString, { ENGAGE_DECODER: 'base64-json', ENGAGE_STORAGE_DEADLINE_MS: String(DEADLINE_MS) });
     webhook = await serveWebhook();
     // Retries PAUSE_MS and 3 × PAUSE_MS after a failed attempt: the second or third comes after the resume.
-    sandbox = await startEngageSandbox({ timeScale: 1, retryDelaysMs: [PAUSE_MS, 3 * PAUSE_MS], listeners: [{ secretkey: 'k', eventTypes: [2], notificationUrl: webhook.url, queueProvider: 3 }] });
+    sandbox = await startEngageSandbox({
+      timeScale: 1,
+      retryDelaysMs: [PAUSE_MS, 3 * PAUSE_MS],
+      listeners: [{ secretkey: 'k', eventTypes: [2], notificationUrl: webhook.url, queueProvider: 3 }],
+    });
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -94,7 +107,11 @@ describe('storage paused mid-push', () => {
         resumed = pauseStorage(); // mid-push: the first pushes are answered before the pause
         // What a sender sees while storage is frozen.
         const booking = [{ Date: '2026-11-24T00:00:00', BookingID: 31, ResourceItemID: 302, Action: 1, UntilFurtherNotice: false }];
-        const body = JSON.stringify({ Id: 'direct-1', Attempt: 1, Notifications: [{ Action: 'DESK', DynamicParamA: encodeBase64Json(booking) }] });
+        const body = JSON.stringify({
+          Id: 'direct-1',
+          Attempt: 1,
+          Notifications: [{ Action: 'DESK', DynamicParamA: encodeBase64Json(booking) }],
+        });
         direct = fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       }
       pushes.push(sandbox.push([{ action: 'DESK' }]));
@@ -116,11 +133,23 @@ describe('storage paused mid-push', () => {
     // succeeds). The bound here only rules out a hang: a busy machine may stall the event loop by seconds,
     // so the answer times are printed below, not asserted against the deadline.
     for (const a of answers) expect(a.ms).toBeLessThanOrEqual(5 * DEADLINE_MS);
-    const times = answers.filter((a) => a.status === 503).map((a) => a.ms).sort((a, b) => a - b);
-    for (const id of envelopeIds) expect(sandbox.deliveries().filter((d) => d.envelopeId === id).at(-1)?.status).toBe(200);
+    const times = answers
+      .filter((a) => a.status === 503)
+      .map((a) => a.ms)
+      .sort((a, b) => a - b);
+    for (const id of envelopeIds)
+      expect(
+        sandbox
+          .deliveries()
+          .filter((d) => d.envelopeId === id)
+          .at(-1)?.status,
+      ).toBe(200);
 
     const landed = (await drainQueue(azurite.connectionString, 'engage-desk')).map((m) => (m.body as { id: string }).id);
-    const { lost, duplicates } = tally(envelopeIds.map((id) => `${id}:0`), landed);
+    const { lost, duplicates } = tally(
+      envelopeIds.map((id) => `${id}:0`),
+      landed,
+    );
     console.log(
       `storage paused mid-push: ${N} pushes, ${times.length} answered 503 in p50 ${percentile(times, 50).toFixed(0)} / p99 ${percentile(times, 99).toFixed(0)} / max ${times.at(-1)!.toFixed(0)} ms (deadline ${DEADLINE_MS} ms); lost ${lost.length}, duplicates ${duplicates}`,
     );
@@ -185,7 +214,9 @@ describe('storage paused mid-drain', () => {
     const userId = (e: unknown) => (e as { user: { id: string } }).user.id;
     const landed = (await drainQueue(azurite.connectionString, options.queue)).map((m) => userId((m.body as { data: unknown }).data));
     const { lost, duplicates } = tally(events.map(userId), landed);
-    console.log(`storage paused mid-drain: ${events.length} notifications, run 1 ${first.stoppedBy} (${first.error}), then ${later.join('; ')}; lost ${lost.length}, duplicates ${duplicates}`);
+    console.log(
+      `storage paused mid-drain: ${events.length} notifications, run 1 ${first.stoppedBy} (${first.error}), then ${later.join('; ')}; lost ${lost.length}, duplicates ${duplicates}`,
+    );
     expect(lost).toEqual([]);
     expect(logs.some((l) => l.includes('LOST'))).toBe(false);
   });
@@ -212,7 +243,14 @@ describe('storage paused mid-poll', () => {
     const cursor = new CursorStore(new JsonBlobStore(storage, 'faults-noojee'));
     const writer = new QueueWriter(storage, { claimCheckContainer: 'faults-claims' });
     const log = { info: () => undefined, warn: () => undefined };
-    const options: PollOptions = { extensions: ['400', '410'], queue: 'faults-call-events', source: '/noojee/call-management', budgetMs: 6000, pollTimeoutSeconds: 1, retryDelayMs: 100 };
+    const options: PollOptions = {
+      extensions: ['400', '410'],
+      queue: 'faults-call-events',
+      source: '/noojee/call-management',
+      budgetMs: 6000,
+      pollTimeoutSeconds: 1,
+      retryDelayMs: 100,
+    };
 
     const waiting = sandbox.nextSubscribe((s) => s.lastSequenceNumber === 8);
     const run = pollCallEvents({ client: pausing, writer, cursor, log }, options);
@@ -224,11 +262,14 @@ describe('storage paused mid-poll', () => {
     await waitFor(async () => (await cursor.load()).seq === 8, 'the cursor to be readable again', 10_000);
 
     let second = await pollCallEvents({ client, writer, cursor, log }, { ...options, budgetMs: 1500 });
-    for (let run = 0; second.stoppedBy !== 'budget' && run < 4; run++) second = await pollCallEvents({ client, writer, cursor, log }, { ...options, budgetMs: 1500 });
+    for (let run = 0; second.stoppedBy !== 'budget' && run < 4; run++)
+      second = await pollCallEvents({ client, writer, cursor, log }, { ...options, budgetMs: 1500 });
     expect(second).toMatchObject({ stoppedBy: 'budget', seq: 10 });
     const landed = (await drainQueue(azurite.connectionString, options.queue)).map((m) => (m.body as { id: string }).id);
     const { lost, duplicates } = tally(['1412749510.488:Hungup:10', '1412749517.489:Hungup:10'], landed);
-    console.log(`storage paused mid-poll: 2 call events, run 1 ${first.stoppedBy} (${first.error?.message}), run 2 enqueued ${second.events}; lost ${lost.length}, duplicates ${duplicates}`);
+    console.log(
+      `storage paused mid-poll: 2 call events, run 1 ${first.stoppedBy} (${first.error?.message}), run 2 enqueued ${second.events}; lost ${lost.length}, duplicates ${duplicates}`,
+    );
     expect(lost).toEqual([]);
   });
 });

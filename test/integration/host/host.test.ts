@@ -57,7 +57,12 @@ app.http('cookies', {
   route: 'cookies',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: async () => ({ status: 201, body: 'made', headers: { 'x-test': 'yes' }, cookies: [{ name: 'a', value: '1', path: '/', httpOnly: true, sameSite: 'Lax' }] }),
+  handler: async () => ({
+    status: 201,
+    body: 'made',
+    headers: { 'x-test': 'yes' },
+    cookies: [{ name: 'a', value: '1', path: '/', httpOnly: true, sameSite: 'Lax' }],
+  }),
 });
 const bigOut = output.storageQueue({ queueName: 'host-test-big', connection: 'AzureWebJobsStorage' });
 app.http('bigOutput', {
@@ -106,10 +111,17 @@ test('a queue message that fails 5 times ends in <queue>-poison with its origina
   await q.createIfNotExists();
   const original = encodeMessage({ order: 42, note: 'poison me' });
   await q.sendMessage(original);
-  const poison = await waitFor(async () => {
-    const msgs = await queues.getQueueClient('host-test-failing-poison').peekMessages().catch(() => undefined);
-    return msgs?.peekedMessageItems.length ? msgs.peekedMessageItems : undefined;
-  }, 'the poison message', 20_000);
+  const poison = await waitFor(
+    async () => {
+      const msgs = await queues
+        .getQueueClient('host-test-failing-poison')
+        .peekMessages()
+        .catch(() => undefined);
+      return msgs?.peekedMessageItems.length ? msgs.peekedMessageItems : undefined;
+    },
+    'the poison message',
+    20_000,
+  );
   expect(poison).toHaveLength(1);
   expect(poison[0].messageText).toBe(original);
   // The host moves it as Azure's host does: with the queue's default TTL (7 days), not -1.
@@ -140,7 +152,10 @@ test('an output binding over the queue limit fails the invocation: the host make
   const res = await fetch(`${host.url}/api/big-output`);
   expect(res.status).toBe(500);
   const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  const big = await queues.getQueueClient('host-test-big').peekMessages().catch(() => undefined);
+  const big = await queues
+    .getQueueClient('host-test-big')
+    .peekMessages()
+    .catch(() => undefined);
   expect(big?.peekedMessageItems ?? []).toEqual([]);
   const { BlobServiceClient } = await import('@azure/storage-blob');
   const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
@@ -160,12 +175,18 @@ test('an HTTP function with authLevel function needs its key', async () => {
   expect(ok.status).toBe(200);
   expect(await ok.json()).toEqual({ id: '7', length: 5 });
   expect((await fetch(`${url}?code=test-function-key`, { method: 'POST', body: 'x' })).status).toBe(200);
-  expect((await fetch(`${host.url}/api/secured/notanint`, { method: 'POST', headers: { 'x-functions-key': 'test-function-key' } })).status).toBe(404);
+  expect(
+    (await fetch(`${host.url}/api/secured/notanint`, { method: 'POST', headers: { 'x-functions-key': 'test-function-key' } })).status,
+  ).toBe(404);
   expect((await fetch(url, { method: 'GET', headers: { 'x-functions-key': 'test-function-key' } })).status).toBe(405);
 });
 
 test('a body over the limit gets 413', async () => {
-  const res = await fetch(`${host.url}/api/secured/1`, { method: 'POST', body: 'x'.repeat(2048), headers: { 'x-functions-key': 'test-function-key' } });
+  const res = await fetch(`${host.url}/api/secured/1`, {
+    method: 'POST',
+    body: 'x'.repeat(2048),
+    headers: { 'x-functions-key': 'test-function-key' },
+  });
   expect(res.status).toBe(413);
 });
 
@@ -177,9 +198,19 @@ test('GET /api/health reports the version and reachable storage', async () => {
   expect(body.storage.reachable).toBe(true);
 });
 
-test('a %SETTING% that is not set fails indexing of that function only, with the host\'s error', () => {
-  expect(host.errors).toEqual([{ name: 'unresolved', error: "Error indexing method 'Functions.unresolved'. '%NOT_SET_ANYWHERE%' does not resolve to a value." }]);
-  expect(host.functions.map((f) => f.name).sort()).toEqual(['alwaysFails', 'bigOutput', 'cookies', 'copies', 'health', 'secured', 'slowTimer']);
+test("a %SETTING% that is not set fails indexing of that function only, with the host's error", () => {
+  expect(host.errors).toEqual([
+    { name: 'unresolved', error: "Error indexing method 'Functions.unresolved'. '%NOT_SET_ANYWHERE%' does not resolve to a value." },
+  ]);
+  expect(host.functions.map((f) => f.name).sort()).toEqual([
+    'alwaysFails',
+    'bigOutput',
+    'cookies',
+    'copies',
+    'health',
+    'secured',
+    'slowTimer',
+  ]);
   expect(host.functions.find((f) => f.name === 'alwaysFails')?.detail).toBe('queue host-test-failing');
 });
 

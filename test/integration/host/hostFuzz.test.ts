@@ -12,7 +12,8 @@ test('600 hostile and ordinary requests over HTTP: no 5xx but 503, no invalid or
   expect({ problems: fuzzProblems(result), report }).toEqual({ problems: [], report });
   // The run reached every kind of answer it is meant to provoke.
   expect(result.statuses['200']).toBeGreaterThan(100);
-  for (const status of ['400', '401', '408', '413', '415', '431']) expect([status, (result.statuses[status] ?? 0) > 0]).toEqual([status, true]);
+  for (const status of ['400', '401', '408', '413', '415', '431'])
+    expect([status, (result.statuses[status] ?? 0) > 0]).toEqual([status, true]);
   // A target with user info (which `new Request()` refuses) is a 400, as HTTP.sys answers, never a 500.
   expect(Object.keys(result.byFamily['raw:targetWithUserInfo'] ?? { none: 0 })).toEqual(['400']);
 }, 240_000);

@@ -33,9 +33,13 @@ const MiB = 1024 * 1024;
 test('connections beyond LOCAL_HTTP_MAX_CONNECTIONS are closed at once; others still work', async () => {
   const { connect } = await import('node:net');
   const open = await Promise.all(
-    Array.from({ length: MAX_CONNECTIONS }, () => new Promise<import('node:net').Socket>((resolve) => {
-      const s = connect(host.port, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: MAX_CONNECTIONS },
+      () =>
+        new Promise<import('node:net').Socket>((resolve) => {
+          const s = connect(host.port, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   await new Promise((r) => setTimeout(r, 200)); // the host has accepted them
   const refused = await rawHttp(host.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 1500 });
@@ -43,7 +47,7 @@ test('connections beyond LOCAL_HTTP_MAX_CONNECTIONS are closed at once; others s
   for (const s of open) s.destroy();
   // Once the host has seen the closes (however long a busy machine takes), a new connection is served.
   let ok = await rawHttp(host.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  for (const until = Date.now() + 30_000; ok.statuses.length === 0 && Date.now() < until; ) {
+  for (const until = Date.now() + 30_000; ok.statuses.length === 0 && Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 100));
     ok = await rawHttp(host.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   }
@@ -51,13 +55,19 @@ test('connections beyond LOCAL_HTTP_MAX_CONNECTIONS are closed at once; others s
 });
 
 test('a malformed Host header or request target → 400 (as HTTP.sys answers), never 500', async () => {
-  const get = (target: string, hostHeader: string) => rawHttp(host.port, `GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
+  const get = (target: string, hostHeader: string) =>
+    rawHttp(host.port, `GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
   for (const bad of ['[', 'a b', 'x@y', 'ex ample.com:80', '[::1', 'host:port']) {
     const r = await get(webhook, bad);
     expect([bad, r.statuses]).toEqual([bad, [400]]);
     expect(r.text).toContain('Bad Request - Invalid Hostname');
   }
-  for (const target of [`/api/occupancy/%zz?code=${FUNCTION_KEY}`, `/api/occupancy/%C0%AF?code=${FUNCTION_KEY}`, `/api/engage/%?code=${FUNCTION_KEY}`, 'http://[::1/api/health']) {
+  for (const target of [
+    `/api/occupancy/%zz?code=${FUNCTION_KEY}`,
+    `/api/occupancy/%C0%AF?code=${FUNCTION_KEY}`,
+    `/api/engage/%?code=${FUNCTION_KEY}`,
+    'http://[::1/api/health',
+  ]) {
     const r = await get(target, 'localhost');
     expect([target, r.statuses]).toEqual([target, [400]]);
     expect(r.text).toContain('Bad Request - Invalid URL');
@@ -68,14 +78,20 @@ test('a malformed Host header or request target → 400 (as HTTP.sys answers), n
 
 test('an early 401 or 413 closes the connection instead of reading a 100 MiB body on', async () => {
   for (const target of ['/api/engage/webhook', webhook]) {
-    const r = await rawHttp(host.port, `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${100 * MiB}\r\n\r\n`, { stream: { total: 100 * MiB } });
+    const r = await rawHttp(
+      host.port,
+      `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${100 * MiB}\r\n\r\n`,
+      { stream: { total: 100 * MiB } },
+    );
     expect(r.statuses).toEqual([target === webhook ? 413 : 401]);
     expect(r.text).toMatch(/\r\nconnection: close\r\n/i);
     expect(r.end).toBe('closed');
     expect(r.written).toBeLessThan(50 * MiB); // only what the socket buffers took before the close
   }
   // Chunked, no length announced: 413 once the limit is passed, then closed.
-  const chunked = await rawHttp(host.port, `POST ${webhook} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`, { stream: { total: 100 * MiB, chunked: true } });
+  const chunked = await rawHttp(host.port, `POST ${webhook} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`, {
+    stream: { total: 100 * MiB, chunked: true },
+  });
   expect(chunked.statuses).toEqual([413]);
   expect(chunked.written).toBeLessThan(50 * MiB);
 });
@@ -108,7 +124,9 @@ test('a keep-alive client gets its next request answered after an early 413 or 4
 test('headers not received within LOCAL_HTTP_HEADERS_TIMEOUT_MS, or a body within LOCAL_HTTP_REQUEST_TIMEOUT_MS → 408 and closed', async () => {
   const [slowHeaders, slowBody] = await Promise.all([
     rawHttp(host.port, 'GET /api/health HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 20_000 }),
-    rawHttp(host.port, `POST ${webhook} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Id":`, { timeoutMs: 20_000 }),
+    rawHttp(host.port, `POST ${webhook} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Id":`, {
+      timeoutMs: 20_000,
+    }),
   ]);
   expect(slowHeaders).toMatchObject({ statuses: [408], end: 'closed' });
   expect(slowBody).toMatchObject({ statuses: [408], end: 'closed' });

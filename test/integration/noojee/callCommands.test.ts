@@ -22,7 +22,13 @@ afterAll(async () => {
 });
 
 function config(extra: Record<string, string> = {}) {
-  return loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', NOOJEE_BASE_URL: sandbox.url, NOOJEE_API_KEY: sandbox.apiKey, NOOJEE_HTTP_TIMEOUT_MARGIN_MS: '2000', ...extra });
+  return loadConfig({
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    NOOJEE_BASE_URL: sandbox.url,
+    NOOJEE_API_KEY: sandbox.apiKey,
+    NOOJEE_HTTP_TIMEOUT_MARGIN_MS: '2000',
+    ...extra,
+  });
 }
 function context(lines: string[] = []) {
   return new InvocationContext({ functionName: 'callCommands', logHandler: (level, ...args) => lines.push(`${level}: ${args.join(' ')}`) });
@@ -31,19 +37,37 @@ function context(lines: string[] = []) {
 it('an answer command reaches Noojee with uniqueId, exten and the configured answerString', async () => {
   const legs = sandbox.scriptCall({ from: '400', to: '410', answerBy: 'command', talkMs: 60_000 });
   const lines: string[] = [];
-  const response = await handleCallCommand({ action: 'answer', uniqueId: legs.callee, exten: 'SIP/410' }, context(lines), config({ NOOJEE_ANSWER_STRING: 'Call-info:answer-after=0' }));
+  const response = await handleCallCommand(
+    { action: 'answer', uniqueId: legs.callee, exten: 'SIP/410' },
+    context(lines),
+    config({ NOOJEE_ANSWER_STRING: 'Call-info:answer-after=0' }),
+  );
   expect(response).toMatchObject({ Code: 0, Message: 'Call answered' });
-  expect(sandbox.commands.at(-1)).toMatchObject({ method: 'answer', params: { uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' } });
+  expect(sandbox.commands.at(-1)).toMatchObject({
+    method: 'answer',
+    params: { uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' },
+  });
   expect(lines).toEqual([`information: callCommands: answer ${legs.callee} on SIP/410: Code 0 Call answered`]);
   // The call is connected now: hang it up through a CloudEvent-wrapped command given as JSON text.
-  const hangup = cloudEvent({ id: 'c1', source: '/crm', type: 'com.example.hangup', data: { action: 'hangup', extenOrUniqueId: legs.callee } });
-  await expect(handleCallCommand(JSON.stringify(hangup), context(), config())).resolves.toMatchObject({ Code: 0, Message: 'Channel Hungup' });
+  const hangup = cloudEvent({
+    id: 'c1',
+    source: '/crm',
+    type: 'com.example.hangup',
+    data: { action: 'hangup', extenOrUniqueId: legs.callee },
+  });
+  await expect(handleCallCommand(JSON.stringify(hangup), context(), config())).resolves.toMatchObject({
+    Code: 0,
+    Message: 'Channel Hungup',
+  });
 });
 
 it('a dial command returns the SessionID', async () => {
   const lines: string[] = [];
   await handleCallCommand({ action: 'dial', number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: true }, context(lines), config());
-  expect(sandbox.commands.at(-1)).toMatchObject({ method: 'dial', params: { number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: 'yes' } });
+  expect(sandbox.commands.at(-1)).toMatchObject({
+    method: 'dial',
+    params: { number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: 'yes' },
+  });
   expect(lines[0]).toMatch(/^information: callCommands: dial 0412345678 from SIP\/400: Code 0 Dialing, SessionID [0-9a-f-]{36}$/);
 });
 
@@ -55,11 +79,21 @@ it('an invalid command is rejected before anything is sent', async () => {
 });
 
 it('an upstream refusal throws (the queue trigger retries, then poisons)', async () => {
-  await expect(handleCallCommand({ action: 'hangup', extenOrUniqueId: 'no.such.call' }, context(), config())).rejects.toThrow(NoojeeApiError);
+  await expect(handleCallCommand({ action: 'hangup', extenOrUniqueId: 'no.such.call' }, context(), config())).rejects.toThrow(
+    NoojeeApiError,
+  );
   sandbox.setFaults({ fail: 1, status: 500 });
-  await expect(handleCallCommand({ action: 'hangup', extenOrUniqueId: '400' }, context(), config())).rejects.toThrow('Noojee hangup answered HTTP 500');
+  await expect(handleCallCommand({ action: 'hangup', extenOrUniqueId: '400' }, context(), config())).rejects.toThrow(
+    'Noojee hangup answered HTTP 500',
+  );
 });
 
 it('fails with a clear error when Noojee is not configured', async () => {
-  await expect(handleCallCommand({ action: 'hangup', extenOrUniqueId: '400' }, context(), loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }))).rejects.toThrow(ConfigError);
+  await expect(
+    handleCallCommand(
+      { action: 'hangup', extenOrUniqueId: '400' },
+      context(),
+      loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }),
+    ),
+  ).rejects.toThrow(ConfigError);
 });

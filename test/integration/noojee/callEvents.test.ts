@@ -127,7 +127,14 @@ it('a connection dropped mid-poll and a 5xx are retried within the run, and no e
   expect(lines.filter((l) => l.startsWith('warning: noojee: subscribe failed'))).toHaveLength(2);
   const ids = await messageIds();
   expect(ids.map((id) => id.replace(/:\d+$/, '')).sort()).toEqual(
-    [`${legs.caller}:Dialing Out`, `${legs.callee}:Ringing`, `${legs.caller}:Connected`, `${legs.callee}:Connected`, `${legs.caller}:Hungup`, `${legs.callee}:Hungup`].sort(),
+    [
+      `${legs.caller}:Dialing Out`,
+      `${legs.callee}:Ringing`,
+      `${legs.caller}:Connected`,
+      `${legs.callee}:Connected`,
+      `${legs.caller}:Hungup`,
+      `${legs.callee}:Hungup`,
+    ].sort(),
   );
   expect((await cursor.load()).seq).toBe(sandbox.seq);
 });
@@ -166,18 +173,33 @@ it('a host shutting down ends a running long-poll at once, keeping the cursor', 
 it('when storage fails the cursor stays, and the next run delivers the same events with the same ids', async () => {
   const { cursor } = await checkpoints();
   await cursor.save({ seq: 0 }, 8);
-  const deadStorage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString.replace(`:${azurite.queuePort}/`, ':1/') });
+  const deadStorage = await getStorage('AzureWebJobsStorage', {
+    AzureWebJobsStorage: azurite.connectionString.replace(`:${azurite.queuePort}/`, ':1/'),
+  });
   const client = new NoojeeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMarginMs: 1000 });
   const log = { info: () => undefined, warn: () => undefined };
   sandbox.playSeedSample(1);
-  const options = { extensions: ['400', '410'], queue, source: '/noojee/call-management', budgetMs: 2000, pollTimeoutSeconds: 1, retryDelayMs: 100 };
-  const failed = await pollCallEvents({ client, cursor, log, writer: new QueueWriter(deadStorage, { claimCheckContainer: 'claim-checks' }) }, options);
+  const options = {
+    extensions: ['400', '410'],
+    queue,
+    source: '/noojee/call-management',
+    budgetMs: 2000,
+    pollTimeoutSeconds: 1,
+    retryDelayMs: 100,
+  };
+  const failed = await pollCallEvents(
+    { client, cursor, log, writer: new QueueWriter(deadStorage, { claimCheckContainer: 'claim-checks' }) },
+    options,
+  );
   expect(failed).toMatchObject({ stoppedBy: 'error', events: 0, seq: 8 });
   expect(failed.error!.name).toBe('StorageUnavailableError');
   expect((await cursor.load()).seq).toBe(8);
 
   const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
-  const ok = await pollCallEvents({ client, cursor, log, writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }) }, { ...options, budgetMs: 1500 });
+  const ok = await pollCallEvents(
+    { client, cursor, log, writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }) },
+    { ...options, budgetMs: 1500 },
+  );
   expect(ok).toMatchObject({ stoppedBy: 'budget', events: 2, seq: 10 });
   expect(await messageIds()).toEqual(['1412749510.488:Hungup:10', '1412749517.489:Hungup:10']);
 });
@@ -201,13 +223,31 @@ it('issue 17.6: the same call and status twice in one response keep distinct ids
   };
   const storage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: azurite.connectionString });
   const warnings: string[] = [];
-  const options = { extensions: ['400'], queue, deadLetterQueue: `${queue}-dl`, source: '/noojee/call-management', budgetMs: 1500, pollTimeoutSeconds: 1, retryDelayMs: 100 };
-  const result = await pollCallEvents({ client, cursor, log: { info: () => undefined, warn: (m) => warnings.push(m) }, writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }) }, options);
+  const options = {
+    extensions: ['400'],
+    queue,
+    deadLetterQueue: `${queue}-dl`,
+    source: '/noojee/call-management',
+    budgetMs: 1500,
+    pollTimeoutSeconds: 1,
+    retryDelayMs: 100,
+  };
+  const result = await pollCallEvents(
+    {
+      client,
+      cursor,
+      log: { info: () => undefined, warn: (m) => warnings.push(m) },
+      writer: new QueueWriter(storage, { claimCheckContainer: 'claim-checks' }),
+    },
+    options,
+  );
   expect(result).toMatchObject({ events: 2, deadLettered: 2, seq: 21 });
   const ids = await messageIds();
   expect(new Set(ids).size).toBe(2);
   expect(ids).toEqual(['D.1:Ringing:21:400:0', 'D.1:Ringing:21:400:1']);
-  const dead = (await drainQueue(azurite.connectionString, `${queue}-dl`)).map((m) => m.body as { id: string; type: string; data: { received: unknown; reason: string } });
+  const dead = (await drainQueue(azurite.connectionString, `${queue}-dl`)).map(
+    (m) => m.body as { id: string; type: string; data: { received: unknown; reason: string } },
+  );
   expect(dead.map((d) => d.type)).toEqual(['com.engage-bridge.deadletter', 'com.engage-bridge.deadletter']);
   expect(dead.map((d) => d.data.received)).toEqual([{ CallID: 9, Code: 0 }, 'junk']);
   expect(dead[0].data.reason).toMatch(/CallData/);
@@ -217,7 +257,9 @@ it('issue 17.6: the same call and status twice in one response keep distinct ids
 it('a refused subscribe ends the run with the error recorded (no secret in it)', async () => {
   process.env.NOOJEE_API_KEY = 'a-wrong-secret-key';
   resetConfig();
-  await expect(runCallEvents(context())).rejects.toThrow('callEvents: run ended on an error: Noojee subscribe failed with Code -1: Invalid apiKey');
+  await expect(runCallEvents(context())).rejects.toThrow(
+    'callEvents: run ended on an error: Noojee subscribe failed with Code -1: Invalid apiKey',
+  );
   const { store } = await checkpoints();
   const lastRun = (await store.read<Record<string, unknown>>(LAST_RUN_BLOB))!.value;
   expect(lastRun).toMatchObject({ events: 0, error: 'Noojee subscribe failed with Code -1: Invalid apiKey' });

@@ -10,7 +10,12 @@ const warnings: string[] = [];
 
 beforeAll(async () => {
   sandbox = await startNoojeeSandbox({ apiKey: 'key-under-test' });
-  client = new NoojeeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMarginMs: 1000, onWarning: (m, c, msg) => warnings.push(`${m} ${c} ${msg}`) });
+  client = new NoojeeClient({
+    baseUrl: sandbox.url,
+    apiKey: sandbox.apiKey,
+    timeoutMarginMs: 1000,
+    onWarning: (m, c, msg) => warnings.push(`${m} ${c} ${msg}`),
+  });
 });
 afterAll(() => sandbox.stop());
 afterEach(() => sandbox.clearFaults());
@@ -39,7 +44,10 @@ describe('subscribe', () => {
 
   it('only reports the requested extensions', async () => {
     const from = sandbox.seq;
-    sandbox.emit([{ exten: '777', callData: { status: 'Ringing', uniqueCallId: 'x.1' } }, { exten: '400', callData: { status: 'Ringing', uniqueCallId: 'x.2' } }]);
+    sandbox.emit([
+      { exten: '777', callData: { status: 'Ringing', uniqueCallId: 'x.1' } },
+      { exten: '400', callData: { status: 'Ringing', uniqueCallId: 'x.2' } },
+    ]);
     const r = await client.subscribe({ exten: ['400'], lastSequenceNumber: from, timeOut: 1 });
     expect(r.events.map((e) => e.uniqueCallId)).toEqual(['x.2']);
     expect(r.seq).toBe(sandbox.seq);
@@ -83,20 +91,30 @@ describe('commands', () => {
     const legs = sandbox.scriptCall({ from: '400', to: '410', answerBy: 'command', talkMs: 60_000 });
     const r = await client.answer({ uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' });
     expect(r).toMatchObject({ Code: 0, Message: 'Call answered' });
-    expect(sandbox.commands.at(-1)).toMatchObject({ method: 'answer', params: { uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' } });
+    expect(sandbox.commands.at(-1)).toMatchObject({
+      method: 'answer',
+      params: { uniqueId: legs.callee, exten: 'SIP/410', answerString: 'Call-info:answer-after=0' },
+    });
     expect(sandbox.commands.at(-1)!.params).not.toHaveProperty('apiKey');
     const h = await client.hangup(legs.callee);
     expect(h).toMatchObject({ Code: 0, Message: 'Channel Hungup' });
   });
 
   it('answer of an unknown call is refused with the server message', async () => {
-    await expect(client.answer({ uniqueId: 'nope.1', exten: 'SIP/410' })).rejects.toThrow('Noojee answer failed with Code -1: No ringing call with uniqueId nope.1');
+    await expect(client.answer({ uniqueId: 'nope.1', exten: 'SIP/410' })).rejects.toThrow(
+      'Noojee answer failed with Code -1: No ringing call with uniqueId nope.1',
+    );
   });
 
   it('dial returns the SessionID and sends monitored=yes', async () => {
     const r = await client.dial({ number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: true, autoAnswer: true });
     expect(r.SessionID).toMatch(/[0-9a-f-]{36}/);
-    expect(sandbox.commands.at(-1)!.params).toEqual({ number: '0412345678', extenOrUniqueId: 'SIP/400', monitored: 'yes', autoAnswer: 'true' });
+    expect(sandbox.commands.at(-1)!.params).toEqual({
+      number: '0412345678',
+      extenOrUniqueId: 'SIP/400',
+      monitored: 'yes',
+      autoAnswer: 'true',
+    });
   });
 });
 
@@ -111,7 +129,11 @@ describe('Retry-After and unreadable answers, through the poller (a small local 
     upstream.requests.length = 0;
   });
 
-  const event = JSON.stringify({ Code: 0, seq: 7, Data: { '400': [{ CallData: { uniqueCallId: 'R.1', status: 'Ringing' }, CallID: 1, Code: 0 }] } });
+  const event = JSON.stringify({
+    Code: 0,
+    seq: 7,
+    Data: { '400': [{ CallData: { uniqueCallId: 'R.1', status: 'Ringing' }, CallID: 1, Code: 0 }] },
+  });
 
   async function poll(budgetMs: number, retryDelayMs = 100) {
     const sent: string[] = [];

@@ -13,7 +13,11 @@ beforeEach(async () => {
 afterEach(() => sandbox.stop());
 
 async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${sandbox.url}/_sandbox/${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${sandbox.url}/_sandbox/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -22,7 +26,9 @@ it('plays the seed samples, scripted calls and raw events over HTTP, and reports
   const call = await control('POST', 'calls', { from: '400', to: '410', outcome: 'busy', ringMs: 10 });
   expect(call.json).toEqual({ caller: expect.any(String), callee: expect.any(String) });
   await waitFor(() => sandbox.seq === 13, 'Dialing Out, Busy, Hungup');
-  expect((await control('POST', 'events', { events: [{ exten: '420', callData: { status: 'Unlinked', uniqueCallId: 'u.1' } }] })).json).toEqual({ seq: 14 });
+  expect(
+    (await control('POST', 'events', { events: [{ exten: '420', callData: { status: 'Unlinked', uniqueCallId: 'u.1' } }] })).json,
+  ).toEqual({ seq: 14 });
   expect((await control('POST', 'events', { events: [{ exten: '420' }] })).status).toBe(400);
   expect((await control('POST', 'calls', { from: '400' })).status).toBe(400);
 
@@ -31,7 +37,9 @@ it('plays the seed samples, scripted calls and raw events over HTTP, and reports
   expect(r.seq).toBe(14);
   const state = await control('GET', 'state');
   expect(state.json).toMatchObject({ seq: 14, subscribes: 1, commands: 0, activeCalls: [] });
-  expect((await control('GET', 'subscribes')).json).toEqual([expect.objectContaining({ exten: ['400', '420'], lastSequenceNumber: 10, timeOut: 1 })]);
+  expect((await control('GET', 'subscribes')).json).toEqual([
+    expect.objectContaining({ exten: ['400', '420'], lastSequenceNumber: 10, timeOut: 1 }),
+  ]);
 });
 
 it('injects and clears faults over HTTP', async () => {
@@ -47,8 +55,20 @@ it('a ringing call answered by command connects, then hangs up on hangup; comman
   await client.answer({ uniqueId: legs.callee, exten: 'SIP/410' });
   await client.hangup('410');
   const r = await client.subscribe({ exten: ['400', '410'], lastSequenceNumber: 8, timeOut: 1 });
-  expect(r.events.map((e) => `${e.exten}:${e.status}`)).toEqual(['400:Dialing Out', '400:Connected', '400:Hungup', '410:Ringing', '410:Connected', '410:Hungup']);
-  expect(r.events.find((e) => e.status === 'Ringing')!.entry.CallData).toMatchObject({ canAnswer: true, inbound: true, callerId: '400', uniqueCallId: legs.callee });
+  expect(r.events.map((e) => `${e.exten}:${e.status}`)).toEqual([
+    '400:Dialing Out',
+    '400:Connected',
+    '400:Hungup',
+    '410:Ringing',
+    '410:Connected',
+    '410:Hungup',
+  ]);
+  expect(r.events.find((e) => e.status === 'Ringing')!.entry.CallData).toMatchObject({
+    canAnswer: true,
+    inbound: true,
+    callerId: '400',
+    uniqueCallId: legs.callee,
+  });
   expect((await control('GET', 'commands')).json.map((c: { method: string }) => c.method)).toEqual(['answer', 'hangup']);
 });
 

@@ -1,8 +1,18 @@
 /** `engage-bridge subscriptions create|status|delete` against Azurite + the Notification API sandbox. */
 import { Command } from 'commander';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { notificationsSandboxSettings, startNotificationsSandbox, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
-import { registerSubscriptionCommands, createSubscriptionCommand, subscriptionStatusCommand, deleteSubscriptionCommand } from '../../../cli/subscriptions';
+import {
+  notificationsSandboxSettings,
+  startNotificationsSandbox,
+  SANDBOX_CLIENT_SECRET,
+  type NotificationsSandbox,
+} from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  registerSubscriptionCommands,
+  createSubscriptionCommand,
+  subscriptionStatusCommand,
+  deleteSubscriptionCommand,
+} from '../../../cli/subscriptions';
 import { resetConfig } from '../../../shared/config/settings';
 import { getStorage } from '../../../shared/storage';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
@@ -53,7 +63,9 @@ describe('subscriptions CLI', () => {
     expect(id).toBeDefined();
     expect((await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id).toBe(id);
 
-    await expect(run('create')).rejects.toThrow(`subscription ${id} already exists and is used by the drain (pass --replace to create a new one)`);
+    await expect(run('create')).rejects.toThrow(
+      `subscription ${id} already exists and is used by the drain (pass --replace to create a new one)`,
+    );
 
     sandbox.publish({ subscriptionId: id!, count: 7 });
     await checkpoints.write(LAST_RUN_BLOB, { startedAt: 'a', finishedAt: 'b', drained: 3, backlog: 7 });
@@ -62,7 +74,10 @@ describe('subscriptions CLI', () => {
     expect(status).toContain('event types        101, 301');
     expect(status).toContain('backlog            7');
     expect(status).toContain('last drain run     {"startedAt":"a","finishedAt":"b","drained":3,"backlog":7}');
-    const json = JSON.parse(await run('status', '--json')) as { id: string; subscription: { subscription_status: { number_of_remaining_notifications: number } } };
+    const json = JSON.parse(await run('status', '--json')) as {
+      id: string;
+      subscription: { subscription_status: { number_of_remaining_notifications: number } };
+    };
     expect(json.id).toBe(id);
     expect(json.subscription.subscription_status.number_of_remaining_notifications).toBe(7);
     expect(status + created).not.toContain(SANDBOX_CLIENT_SECRET);

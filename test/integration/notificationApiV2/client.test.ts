@@ -2,7 +2,12 @@
 import { NotificationApiClient, type NotificationApiOptions } from '../../../shared/notificationApiV2/client';
 import { NotificationApiError } from '../../../shared/notificationApiV2/errors';
 import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_PATHS } from '../../../shared/notificationApiV2/defaults';
-import { SANDBOX_USER, sandboxClientOptions, startNotificationsSandbox, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  SANDBOX_USER,
+  sandboxClientOptions,
+  startNotificationsSandbox,
+  type NotificationsSandbox,
+} from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { waitFor } from '../../helpers/queues';
 import { withRetry } from '../../../shared/notificationApiV2/retry';
 import { gapMs, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../unit/http/scriptedServer';
@@ -16,7 +21,11 @@ function options(overrides: Partial<NotificationApiOptions> = {}): NotificationA
     grantType: 'client_credentials',
     consumer: { clientId: 'reader', clientSecret: 'reader-secret', scope: CONSUMER_SCOPE },
     administrator: { clientId: 'admin', clientSecret: 'admin-secret', scope: ADMINISTRATOR_SCOPE },
-    paths: { subscriptions: DEFAULT_PATHS.subscriptions, subscription: DEFAULT_PATHS.subscription, notifications: DEFAULT_PATHS.notifications },
+    paths: {
+      subscriptions: DEFAULT_PATHS.subscriptions,
+      subscription: DEFAULT_PATHS.subscription,
+      notifications: DEFAULT_PATHS.notifications,
+    },
     pageSizeParam: 'size',
     timeoutMs: 2000,
     ...overrides,
@@ -66,7 +75,11 @@ describe('NotificationApiClient against the sandbox', () => {
     }
     expect(sizes).toEqual([50, 50, 20]);
     expect(new Set(seen.map((e) => (e as { user: { id: string } }).user.id)).size).toBe(120);
-    expect(seen[0]).toMatchObject({ version: 'V2', event_type_id: expect.stringMatching(/^(101|301)$/), event_type_details: { category: expect.any(String) } });
+    expect(seen[0]).toMatchObject({
+      version: 'V2',
+      event_type_id: expect.stringMatching(/^(101|301)$/),
+      event_type_details: { category: expect.any(String) },
+    });
     const after = await client.getSubscription(created.id);
     expect(after.subscription_status?.number_of_remaining_notifications).toBe(0);
     expect(after.subscription_status?.last_request_date).toEqual(expect.any(String));
@@ -78,7 +91,9 @@ describe('NotificationApiClient against the sandbox', () => {
   });
 
   it('answers 403 when the token lacks the scope, and 404 NOT000006 for another client’s subscription', async () => {
-    const swapped = new NotificationApiClient(options({ administrator: { clientId: 'reader', clientSecret: 'reader-secret', scope: CONSUMER_SCOPE } }));
+    const swapped = new NotificationApiClient(
+      options({ administrator: { clientId: 'reader', clientSecret: 'reader-secret', scope: CONSUMER_SCOPE } }),
+    );
     const forbidden = await rejection(swapped.createSubscription({ event_type_ids: ['101'], client_id: 'reader' }));
     expect(forbidden.status).toBe(403);
     expect(forbidden.transient).toBe(false);
@@ -92,18 +107,26 @@ describe('NotificationApiClient against the sandbox', () => {
   });
 
   it('refuses a scope the client does not have at the token endpoint, with a typed error and no secret in the message', async () => {
-    const client = new NotificationApiClient(options({ consumer: { clientId: 'reader', clientSecret: 'reader-secret', scope: ADMINISTRATOR_SCOPE } }));
+    const client = new NotificationApiClient(
+      options({ consumer: { clientId: 'reader', clientSecret: 'reader-secret', scope: ADMINISTRATOR_SCOPE } }),
+    );
     const err = await rejection(client.getSubscription('abc'));
     expect(err.status).toBe(400);
     expect(err.code).toBe('invalid_scope');
-    const bad = await rejection(new NotificationApiClient(options({ consumer: { clientId: 'reader', clientSecret: 'wrong-secret-value', scope: CONSUMER_SCOPE } })).getSubscription('abc'));
+    const bad = await rejection(
+      new NotificationApiClient(
+        options({ consumer: { clientId: 'reader', clientSecret: 'wrong-secret-value', scope: CONSUMER_SCOPE } }),
+      ).getSubscription('abc'),
+    );
     expect(bad.status).toBe(401);
     expect(bad.code).toBe('invalid_client');
     expect(bad.message).not.toContain('wrong-secret-value');
   });
 
   it('supports the password grant', async () => {
-    const client = new NotificationApiClient(options({ grantType: 'password', username: SANDBOX_USER.username, password: SANDBOX_USER.password }));
+    const client = new NotificationApiClient(
+      options({ grantType: 'password', username: SANDBOX_USER.username, password: SANDBOX_USER.password }),
+    );
     const id = (await client.createSubscription({ event_type_ids: ['102'], client_id: 'reader' })).id;
     expect((await client.getSubscription(id)).id).toBe(id);
     const wrong = new NotificationApiClient(options({ grantType: 'password', username: SANDBOX_USER.username, password: 'nope-nope' }));
@@ -152,7 +175,8 @@ describe('NotificationApiClient against the sandbox', () => {
   });
 
   it('exposes the controls over HTTP under /_sandbox/', async () => {
-    const post = (path: string, body: unknown) => fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const created = await post('/_sandbox/subscriptions', { client_id: 'reader', event_type_ids: ['301'] });
     expect(created.status).toBe(201);
     const id = ((await created.json()) as { id: string }).id;
@@ -160,7 +184,10 @@ describe('NotificationApiClient against the sandbox', () => {
     expect((await post('/_sandbox/faults', { endpoint: 'notifications', kind: 'status', status: 500, times: 2 })).status).toBe(204);
     expect((await post('/_sandbox/faults', { kind: 'explode' })).status).toBe(400);
     expect((await post('/_sandbox/clock', { advanceMs: 1000 })).status).toBe(200);
-    const state = (await (await fetch(`${sandbox.url}/_sandbox/state`)).json()) as { subscriptions: { id: string; subscription_status: { number_of_remaining_notifications: number } }[]; faults: unknown[] };
+    const state = (await (await fetch(`${sandbox.url}/_sandbox/state`)).json()) as {
+      subscriptions: { id: string; subscription_status: { number_of_remaining_notifications: number } }[];
+      faults: unknown[];
+    };
     expect(state.subscriptions.find((s) => s.id === id)?.subscription_status.number_of_remaining_notifications).toBe(4);
     expect(state.faults).toHaveLength(1);
     expect((await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'DELETE' })).status).toBe(204);
@@ -173,8 +200,20 @@ describe('NotificationApiClient against the sandbox', () => {
     // The client refuses before sending…
     await expect(client.createSubscription({ event_type_ids: [], client_id: 'reader' })).rejects.toThrow(/must not be empty/);
     // …and the sandbox refuses when sent anyway.
-    const token = ((await (await fetch(sandbox.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=admin&client_secret=admin-secret' })).json()) as { access_token: string }).access_token;
-    const res = await fetch(`${sandbox.url}${DEFAULT_PATHS.subscriptions}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ event_type_ids: ['1', '1'], client_id: 'bad id' }) });
+    const token = (
+      (await (
+        await fetch(sandbox.tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials&client_id=admin&client_secret=admin-secret',
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
+    const res = await fetch(`${sandbox.url}${DEFAULT_PATHS.subscriptions}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event_type_ids: ['1', '1'], client_id: 'bad id' }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error_code: 'NOT000002', description: expect.stringMatching(/unique.*client_id must match/) });
   });
@@ -187,7 +226,14 @@ describe('NotificationApiClient against the sandbox', () => {
       const page = await new NotificationApiClient(sandboxClientOptions(live)).readNotifications(id, 100);
       expect(page.results.length).toBeGreaterThanOrEqual(4);
       for (const e of page.results) {
-        expect(e).toMatchObject({ version: 'V2', event_type_id: expect.stringMatching(/^(101|301)$/), timestamp: expect.any(String), user: { id: expect.any(String) }, device: expect.any(Object), location: { ip: expect.any(String) } });
+        expect(e).toMatchObject({
+          version: 'V2',
+          event_type_id: expect.stringMatching(/^(101|301)$/),
+          timestamp: expect.any(String),
+          user: { id: expect.any(String) },
+          device: expect.any(Object),
+          location: { ip: expect.any(String) },
+        });
         expect(Number.isNaN(Date.parse((e as { timestamp: string }).timestamp))).toBe(false);
       }
     } finally {
@@ -219,7 +265,11 @@ describe('Retry-After (a small local server: the sandbox does not send it)', () 
   it('a 503 with Retry-After: 2 is read again no sooner than 2 s later', async () => {
     answers.push({ status: 503, headers: { 'retry-after': '2' }, body: '{"code":"busy"}' });
     const waits: number[] = [];
-    const read = await withRetry(() => client().readNotifications('s1', 10), { attempts: 3, baseDelayMs: 10, onRetry: (_e, _a, ms) => waits.push(ms) });
+    const read = await withRetry(() => client().readNotifications('s1', 10), {
+      attempts: 3,
+      baseDelayMs: 10,
+      onRetry: (_e, _a, ms) => waits.push(ms),
+    });
     expect(read.results).toEqual([]);
     expect(waits).toEqual([2000]);
     expect(reads()).toHaveLength(2);
@@ -239,7 +289,9 @@ describe('Retry-After (a small local server: the sandbox does not send it)', () 
 
   it('a Retry-After beyond the remaining budget ends the retries at once', async () => {
     answers.push({ status: 503, headers: { 'retry-after': '6' } });
-    const err = await rejection(withRetry(() => client().readNotifications('s1', 10), { attempts: 5, baseDelayMs: 10, deadline: Date.now() + 3000 }));
+    const err = await rejection(
+      withRetry(() => client().readNotifications('s1', 10), { attempts: 5, baseDelayMs: 10, deadline: Date.now() + 3000 }),
+    );
     expect(err).toMatchObject({ status: 503, retryAfterMs: 6000, transient: true });
     expect(reads()).toHaveLength(1);
   });

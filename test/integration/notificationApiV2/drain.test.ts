@@ -1,6 +1,14 @@
 /** The drain against Azurite + the Notification API sandbox: zero loss, journal replay, faults, subscription upkeep. */
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
-import { notificationsSandboxSettings, sampleEvent, sandboxClientOptions, startNotificationsSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, type NotificationsSandbox } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import {
+  notificationsSandboxSettings,
+  sampleEvent,
+  sandboxClientOptions,
+  startNotificationsSandbox,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_CLIENT_SECRET,
+  type NotificationsSandbox,
+} from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { getStorage, azuriteConnectionString, type StorageClients } from '../../../shared/storage';
 import { QueueWriter } from '../../../shared/queue/writer';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
@@ -62,13 +70,20 @@ function setup(overrides: Partial<DrainOptions> = {}) {
     subscription: { eventTypeIds: ['101', '301'], clientId: SANDBOX_CLIENT_ID },
     ...overrides,
   };
-  return { deps, options, logs, drain: () => drainNotifications(deps, options), messages: () => drainQueue(azurite.connectionString, options.queue) };
+  return {
+    deps,
+    options,
+    logs,
+    drain: () => drainNotifications(deps, options),
+    messages: () => drainQueue(azurite.connectionString, options.queue),
+  };
 }
 
 function events(count: number) {
   return Array.from({ length: count }, (_, i) => sampleEvent(i % 2 ? '301' : '101', new Date(), i));
 }
-const userIds = (bodies: unknown[]) => bodies.map((b) => ((b as { data: { user: { id: string } } }).data ?? (b as { user: { id: string } })).user.id);
+const userIds = (bodies: unknown[]) =>
+  bodies.map((b) => ((b as { data: { user: { id: string } } }).data ?? (b as { user: { id: string } })).user.id);
 
 describe('drainNotifications', () => {
   it('drains 1,000 notifications to the queue with none lost or duplicated', async () => {
@@ -101,7 +116,14 @@ describe('drainNotifications', () => {
   it('replays a journal entry a crashed run left, with the same envelope ids, before reading more', async () => {
     const t = setup();
     const name = journalEntryName(newRunId(), 1);
-    const left: JournalEntry = { version: 1, subscriptionId: 'gone', source: sandbox.url, readAt: new Date().toISOString(), page: 1, results: events(5) };
+    const left: JournalEntry = {
+      version: 1,
+      subscriptionId: 'gone',
+      source: sandbox.url,
+      readAt: new Date().toISOString(),
+      page: 1,
+      results: events(5),
+    };
     await t.deps.journal.write(name, left);
     const run = await t.drain();
     expect(run).toMatchObject({ replayedEntries: 1, replayedMessages: 5, drained: 0 });
@@ -197,7 +219,11 @@ describe('drainNotifications', () => {
     sandbox.publish({ subscriptionId: id, events: events(10) });
     const dead = azuriteConnectionString(await freePort(), await freePort());
     const deadStorage = await getStorage('AzureWebJobsStorage', { AzureWebJobsStorage: dead });
-    const deps = { ...t.deps, journal: new JsonBlobStore(deadStorage, 'journal-dead'), writer: new QueueWriter(deadStorage, { claimCheckContainer: 'claims' }) };
+    const deps = {
+      ...t.deps,
+      journal: new JsonBlobStore(deadStorage, 'journal-dead'),
+      writer: new QueueWriter(deadStorage, { claimCheckContainer: 'claims' }),
+    };
     await expect(drainNotifications(deps, t.options)).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(sandbox.pending(id)).toBe(10);
   }, 30_000);
@@ -207,7 +233,14 @@ describe('runNotificationsDrain (the timer body)', () => {
   const saved = { ...process.env };
   const context = () => {
     const lines: string[] = [];
-    return { lines, ctx: { log: (m: unknown) => lines.push(String(m)), warn: (m: unknown) => lines.push(String(m)), error: (m: unknown) => lines.push(String(m)) } };
+    return {
+      lines,
+      ctx: {
+        log: (m: unknown) => lines.push(String(m)),
+        warn: (m: unknown) => lines.push(String(m)),
+        error: (m: unknown) => lines.push(String(m)),
+      },
+    };
   };
   /** Points the timer body at Azurite, the sandbox and containers of its own (suffix). */
   const configure = (suffix: string, extra: Record<string, string> = {}) => {
@@ -244,7 +277,13 @@ describe('runNotificationsDrain (the timer body)', () => {
     await runNotificationsDrain(ctx);
     expect(lines.at(-1)).toMatch(/notifications drain: 42 drained in 1 page\(s\), backlog 0 \(subscription \w+, stopped: empty\)/);
     const lastRun = await new JsonBlobStore(storage, 'checkpoints-run').read<Record<string, unknown>>(LAST_RUN_BLOB);
-    expect(lastRun?.value).toMatchObject({ drained: 42, backlog: 0, subscriptionId: first!.subscriptionId, startedAt: expect.any(String), finishedAt: expect.any(String) });
+    expect(lastRun?.value).toMatchObject({
+      drained: 42,
+      backlog: 0,
+      subscriptionId: first!.subscriptionId,
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+    });
     expect(await drainQueue(azurite.connectionString, 'notifications-run')).toHaveLength(42);
     expect(lines.join('\n')).not.toContain(SANDBOX_CLIENT_SECRET);
   });

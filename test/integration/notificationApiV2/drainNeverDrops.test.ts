@@ -77,15 +77,26 @@ function setup(api: DrainApi, overrides: Partial<DrainOptions> = {}) {
     subscription: { fixedId: 'sub-1' },
     ...overrides,
   };
-  const landed = async () => (await drainQueue(azurite.connectionString, options.queue)).map((m) => (m.body as { data: { notification_id: string } }).data.notification_id);
+  const landed = async () =>
+    (await drainQueue(azurite.connectionString, options.queue)).map(
+      (m) => (m.body as { data: { notification_id: string } }).data.notification_id,
+    );
   const deadLettered = async () =>
-    (await drainQueue(azurite.connectionString, options.deadLetterQueue!)).map((m) => (m.body as { data: { received: { notification_id: string }; reason: string } }).data);
+    (await drainQueue(azurite.connectionString, options.deadLetterQueue!)).map(
+      (m) => (m.body as { data: { received: { notification_id: string }; reason: string } }).data,
+    );
   return { deps, options, logs, landed, deadLettered, drain: () => drainNotifications(deps, options) };
 }
 
 test('over-deep notifications (4,106 and 6,000 levels) in a page of valid ones: dead-lettered with the reason, 0 valid lost, the drain goes on', async () => {
   const valid = Array.from({ length: 20 }, (_, i) => notificationText(`v${i}`));
-  const page1 = [...valid.slice(0, 10), notificationText('deep-4106', 4106), ...valid.slice(10, 15), notificationText('deep-6000', 6000), ...valid.slice(15)];
+  const page1 = [
+    ...valid.slice(0, 10),
+    notificationText('deep-4106', 4106),
+    ...valid.slice(10, 15),
+    notificationText('deep-6000', 6000),
+    ...valid.slice(15),
+  ];
   const page2 = Array.from({ length: 5 }, (_, i) => notificationText(`w${i}`));
   const api = upstream([page1, page2]);
   const t = setup(api);
@@ -98,7 +109,9 @@ test('over-deep notifications (4,106 and 6,000 levels) in a page of valid ones: 
   expect(dead.map((d) => d.received.notification_id).sort()).toEqual(['deep-4106', 'deep-6000']);
   expect(dead.every((d) => /nests deeper than 64 levels \(NOTIFICATIONS_MAX_DEPTH\)/.test(d.reason))).toBe(true);
   expect(await t.deps.journal.list('notifications/')).toEqual([]);
-  console.log(`over-deep page: served ${api.served.length}, landed ${landed.length}, dead-lettered ${dead.length}, lost 0, duplicates ${landed.length - new Set(landed).size}`);
+  console.log(
+    `over-deep page: served ${api.served.length}, landed ${landed.length}, dead-lettered ${dead.length}, lost 0, duplicates ${landed.length - new Set(landed).size}`,
+  );
 }, 120_000);
 
 test('a journal entry that cannot be replayed is quarantined with the reason; the valid entries and new pages still go through', async () => {
@@ -119,7 +132,11 @@ test('a journal entry that cannot be replayed is quarantined with the reason; th
   expect((await t.deadLettered()).map((d) => d.received.notification_id)).toEqual(['old-deep']);
   expect(await t.deps.journal.list('notifications/')).toEqual([]);
   const quarantined = await t.deps.journal.read<{ reason: string; from: string; text: string }>(`quarantine/${broken}`);
-  expect(quarantined?.value).toMatchObject({ from: broken, text: '{"version":1,"results":"not an array"', reason: expect.stringMatching(/^replay failed 2 time\(s\): SyntaxError/) });
+  expect(quarantined?.value).toMatchObject({
+    from: broken,
+    text: '{"version":1,"results":"not an array"',
+    reason: expect.stringMatching(/^replay failed 2 time\(s\): SyntaxError/),
+  });
   expect(t.logs.join('\n')).toMatch(/could not be replayed .* moved to quarantine/);
   // A second run has nothing left to replay: the drain is not wedged.
   expect(await t.drain()).toMatchObject({ replayedEntries: 0, quarantined: 0, stoppedBy: 'empty' });
@@ -142,7 +159,9 @@ test('storage unreachable for longer than the read budget right after a destruct
   const landed = await t.landed();
   expect(new Set(landed)).toEqual(new Set(page.map((_, i) => `held-${i}`)));
   expect(t.logs.join('\n')).not.toMatch(/LOST/);
-  console.log(`storage outage 6 s > read budget 2 s after a read: served ${api.served.length}, landed ${new Set(landed).size}, lost ${run.lost}, duplicates ${landed.length - new Set(landed).size}`);
+  console.log(
+    `storage outage 6 s > read budget 2 s after a read: served ${api.served.length}, landed ${new Set(landed).size}, lost ${run.lost}, duplicates ${landed.length - new Set(landed).size}`,
+  );
 }, 180_000);
 
 test('a subscription created with nothing recorded warns that an older one may hold unread notifications', async () => {
@@ -156,7 +175,11 @@ test('a subscription created with nothing recorded warns that an older one may h
 
 test('an id outside the documented pattern is refused on create and the subscription withdrawn, not orphaned every run', async () => {
   const deleted: string[] = [];
-  const api = { ...upstream([]), createSubscription: async () => ({ id: 'bad id/with slash' }) as never, deleteSubscription: async (id: string) => void deleted.push(id) };
+  const api = {
+    ...upstream([]),
+    createSubscription: async () => ({ id: 'bad id/with slash' }) as never,
+    deleteSubscription: async (id: string) => void deleted.push(id),
+  };
   const t = setup(api, { subscription: { eventTypeIds: ['301'], clientId: 'engage-bridge' } });
   const run = await t.drain();
   expect(run.stoppedBy).toBe('error');

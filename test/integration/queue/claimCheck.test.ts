@@ -88,13 +88,32 @@ describe('consumers load only the bridge’s own claim checks (17.3)', () => {
   });
 
   test.each([
-    ['a raw payload pointing at a state blob', { claimcheck: 'checkpoints/noojee/cursor.json' }, /not a claim-check pointer of engage-bridge/],
-    ['a marked pointer outside the claim-check container', { claimcheck: 'checkpoints/noojee/cursor.json', claimcheckby: 'engage-bridge' }, /outside the claim-check container "claim-checks"/],
-    ['a path escaping the container', { claimcheck: 'claim-checks/../checkpoints/noojee/cursor.json', claimcheckby: 'engage-bridge' }, /not a claim-check pointer/],
-    ['a blob in the container the bridge did not write', { claimcheck: 'claim-checks/planted/unmarked.json', claimcheckby: 'engage-bridge' }, /not written by engage-bridge/],
+    [
+      'a raw payload pointing at a state blob',
+      { claimcheck: 'checkpoints/noojee/cursor.json' },
+      /not a claim-check pointer of engage-bridge/,
+    ],
+    [
+      'a marked pointer outside the claim-check container',
+      { claimcheck: 'checkpoints/noojee/cursor.json', claimcheckby: 'engage-bridge' },
+      /outside the claim-check container "claim-checks"/,
+    ],
+    [
+      'a path escaping the container',
+      { claimcheck: 'claim-checks/../checkpoints/noojee/cursor.json', claimcheckby: 'engage-bridge' },
+      /not a claim-check pointer/,
+    ],
+    [
+      'a blob in the container the bridge did not write',
+      { claimcheck: 'claim-checks/planted/unmarked.json', claimcheckby: 'engage-bridge' },
+      /not written by engage-bridge/,
+    ],
     ['a missing blob', { claimcheck: 'claim-checks/nope/missing.json', claimcheckby: 'engage-bridge' }, /does not exist/],
   ])('%s is an invalid message, never loaded', async (_name, body, reason) => {
-    await expect(readEvent(rawSpec, body, info)).rejects.toMatchObject({ name: 'InvalidMessageError', message: expect.stringMatching(reason) });
+    await expect(readEvent(rawSpec, body, info)).rejects.toMatchObject({
+      name: 'InvalidMessageError',
+      message: expect.stringMatching(reason),
+    });
   });
 
   test('an upstream payload that looks like a pointer is claim-checked, so it arrives unchanged', async () => {
@@ -109,12 +128,16 @@ describe('consumers load only the bridge’s own claim checks (17.3)', () => {
 
 describe('explicit time-to-live (17.4)', () => {
   const ttl = async (queue: string) => {
-    const m = (await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queue).peekMessages()).peekedMessageItems[0];
+    const m = (await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queue).peekMessages())
+      .peekedMessageItems[0];
     return { seconds: Math.round((m.expiresOn.getTime() - m.insertedOn.getTime()) / 1000), year: m.expiresOn.getUTCFullYear() };
   };
 
   test('main queues get the setting; poison and dead-letter queues never expire', async () => {
-    const w = new QueueWriter(storage, writerOptions({ CLAIM_CHECK_CONTAINER: 'claim-checks', QUEUE_MESSAGE_TTL_SECONDS: 3600, DEADLETTER_QUEUE: 'ttl-deadletter' }));
+    const w = new QueueWriter(
+      storage,
+      writerOptions({ CLAIM_CHECK_CONTAINER: 'claim-checks', QUEUE_MESSAGE_TTL_SECONDS: 3600, DEADLETTER_QUEUE: 'ttl-deadletter' }),
+    );
     await w.sendAll([
       { queue: 'ttl-main', body: { a: 1 } },
       { queue: 'ttl-main-poison', body: { a: 2 } },
@@ -126,7 +149,10 @@ describe('explicit time-to-live (17.4)', () => {
   });
 
   test('without options the writer still sends an explicit 7-day TTL, and -poison never expires', async () => {
-    await writer.sendAll([{ queue: 'ttl-default', body: { a: 1 } }, { queue: 'ttl-default-poison', body: { a: 1 } }]);
+    await writer.sendAll([
+      { queue: 'ttl-default', body: { a: 1 } },
+      { queue: 'ttl-default-poison', body: { a: 1 } },
+    ]);
     expect((await ttl('ttl-default')).seconds).toBe(7 * 24 * 3600);
     expect((await ttl('ttl-default-poison')).year).toBe(9999);
   });
@@ -137,4 +163,3 @@ describe('explicit time-to-live (17.4)', () => {
     expect((await ttl('ttl-replay')).seconds).toBe(1800);
   });
 });
-

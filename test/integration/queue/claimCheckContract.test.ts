@@ -27,8 +27,16 @@ afterAll(async () => {
 const big = 'x'.repeat(70 * 1024);
 
 test.each([
-  ['a CloudEvent: its attributes and the pointer', cloudEvent({ id: 'n-1:0', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: { Notes: big } }), ['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'claimcheck', 'claimcheckby']],
-  ['a body that only looks like a CloudEvent: the bare pointer', { specversion: '1.0', id: 'x', note: big }, ['claimcheck', 'claimcheckby']],
+  [
+    'a CloudEvent: its attributes and the pointer',
+    cloudEvent({ id: 'n-1:0', source: '/eptura/engage', type: 'com.eptura.engage.visitor', data: { Notes: big } }),
+    ['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'claimcheck', 'claimcheckby'],
+  ],
+  [
+    'a body that only looks like a CloudEvent: the bare pointer',
+    { specversion: '1.0', id: 'x', note: big },
+    ['claimcheck', 'claimcheckby'],
+  ],
   ['a raw text body: the bare pointer', big, ['claimcheck', 'claimcheckby']],
 ])('over the limit, %s', async (_name, body, keys) => {
   await writer.send({ queue: 'engage-visitor', body });

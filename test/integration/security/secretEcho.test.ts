@@ -37,7 +37,9 @@ const SECRETS = {
 async function dump(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n');
+  const headers = Object.entries(req.headers)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join('\n');
   return `${req.method} ${req.url}\n${headers}\n\n${Buffer.concat(chunks).toString('utf8')}`;
 }
 
@@ -55,7 +57,8 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (path === '/tokenproviderapi/token') return json(200, { access_token: SECRETS.engageToken, token_type: 'bearer', expires_in: 3600 });
+      if (path === '/tokenproviderapi/token')
+        return json(200, { access_token: SECRETS.engageToken, token_type: 'bearer', expires_in: 3600 });
       if (path === '/v2/token') return json(401, { error: 'invalid_client', error_description: `rejected request: ${echo}` });
       if (path === '/v2/ok-token') return json(200, { access_token: SECRETS.v2Token, expires_in: 3600 });
       if (path.startsWith('/v2/')) {
@@ -151,7 +154,8 @@ describe('client errors are redacted at the source', () => {
 
 describe('saved last runs and log lines', () => {
   const lines: string[] = [];
-  const context = () => new InvocationContext({ functionName: 'f', logHandler: (level, ...args) => lines.push(`${level}: ${args.join(' ')}`) });
+  const context = () =>
+    new InvocationContext({ functionName: 'f', logHandler: (level, ...args) => lines.push(`${level}: ${args.join(' ')}`) });
 
   beforeAll(() => {
     process.env = {
@@ -198,7 +202,11 @@ test('CLI `listeners list`: stdout and stderr name neither the subscription key 
     ENGAGE_SUBSCRIPTION_KEY: SECRETS.subscriptionKey,
   };
   const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'listeners', 'list', '--url', 'https://bridge.example.com/api/engage/webhook'], { cwd: cliDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'listeners', 'list', '--url', 'https://bridge.example.com/api/engage/webhook'], {
+      cwd: cliDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (c: Buffer) => (text += c.toString()));
     child.stderr.on('data', (c: Buffer) => (text += c.toString()));

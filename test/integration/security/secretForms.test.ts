@@ -54,7 +54,8 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(value));
       };
-      if (path === '/v2/token') return json(401, { error: 'invalid_client', error_description: echoForms(body.get('client_secret') ?? '')[form] });
+      if (path === '/v2/token')
+        return json(401, { error: 'invalid_client', error_description: echoForms(body.get('client_secret') ?? '')[form] });
       if (path.endsWith('/CallManagementAPI/subscribe')) return json(200, { Code: -1, Message: echoForms(body.get('apiKey') ?? '')[form] });
       json(404, { error: 'not found' });
     });
@@ -110,8 +111,14 @@ describe.each(FORMS)('an upstream echoing the credential in form "%s"', (name) =
 
   test('telemetry: a failed span records the exception and status without the secret', async () => {
     telemetry.reset();
-    const echo = Object.values(SECRETS).map((s) => echoForms(s)[name]).join(' / ');
-    await expect(inSpan(`echo ${name}`, {}, async () => { throw new Error(`upstream said: ${echo}`); })).rejects.toThrow(/upstream said/);
+    const echo = Object.values(SECRETS)
+      .map((s) => echoForms(s)[name])
+      .join(' / ');
+    await expect(
+      inSpan(`echo ${name}`, {}, async () => {
+        throw new Error(`upstream said: ${echo}`);
+      }),
+    ).rejects.toThrow(/upstream said/);
     const span = telemetry.span(`echo ${name}`);
     const recorded = JSON.stringify({ status: span.status, events: span.events.map((e) => e.attributes), attributes: span.attributes });
     expect(recorded).toContain('upstream said');
@@ -123,7 +130,16 @@ describe.each(FORMS)('an upstream echoing the credential in form "%s"', (name) =
 async function cli(args: string[]): Promise<string> {
   const bin = join(__dirname, '..', '..', '..', 'dist', 'cli', 'index.js');
   if (!existsSync(bin)) throw new Error('dist/cli/index.js is missing: run `npm run build` first');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, AzureWebJobsStorage: azurite.connectionString, NOOJEE_API_KEY: SECRETS.noojeeApiKey, NOTIFICATIONS_API_BASE_URL: `${base}/v2`, NOTIFICATIONS_TOKEN_URL: `${base}/v2/token`, NOTIFICATIONS_CLIENT_ID: 'reader', NOTIFICATIONS_CLIENT_SECRET: SECRETS.v2ClientSecret };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AzureWebJobsStorage: azurite.connectionString,
+    NOOJEE_API_KEY: SECRETS.noojeeApiKey,
+    NOTIFICATIONS_API_BASE_URL: `${base}/v2`,
+    NOTIFICATIONS_TOKEN_URL: `${base}/v2/token`,
+    NOTIFICATIONS_CLIENT_ID: 'reader',
+    NOTIFICATIONS_CLIENT_SECRET: SECRETS.v2ClientSecret,
+  };
   return new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: cliDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -136,7 +152,9 @@ async function cli(args: string[]): Promise<string> {
 
 test('CLI `status` and `subscriptions status` print last runs that echo secrets (e.g. saved by an older version) without them', async () => {
   // Last runs as an older version (or another writer) might have saved them: every form of both secrets.
-  const echo = Object.values(SECRETS).flatMap((s) => Object.values(echoForms(s))).join(' | ');
+  const echo = Object.values(SECRETS)
+    .flatMap((s) => Object.values(echoForms(s)))
+    .join(' | ');
   const checkpoints = new JsonBlobStore(await getStorage(), 'checkpoints');
   const now = new Date().toISOString();
   await checkpoints.write(NOOJEE_LAST_RUN, { startedAt: now, finishedAt: now, events: 0, error: `Noojee failed: ${echo}` });
@@ -144,7 +162,7 @@ test('CLI `status` and `subscriptions status` print last runs that echo secrets 
   expect(leaks(echo).length).toBeGreaterThan(0); // the planted text does leak
   for (const args of [['status'], ['subscriptions', 'status']]) {
     const out = await cli(args);
-    expect({ args, mentionsRun: /failed: / .test(out) }).toEqual({ args, mentionsRun: true });
+    expect({ args, mentionsRun: /failed: /.test(out) }).toEqual({ args, mentionsRun: true });
     expect({ args, leaks: leaks(out) }).toEqual({ args, leaks: [] });
   }
 }, 60_000);

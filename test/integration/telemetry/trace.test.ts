@@ -31,13 +31,25 @@ beforeEach(() => otel.reset());
 const consumerSpec = { schemas: { 'com.eptura.engage.desk': z.array(z.looseObject({ BookingID: z.number() })) } };
 
 function queueContext(dequeueCount: number, logs: string[] = []): InvocationContext {
-  return new InvocationContext({ functionName: 'deskConsumer', triggerMetadata: { id: 'm1', dequeueCount }, logHandler: (level, ...args) => logs.push(`${level}: ${args.join(' ')}`) });
+  return new InvocationContext({
+    functionName: 'deskConsumer',
+    triggerMetadata: { id: 'm1', dequeueCount },
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.join(' ')}`),
+  });
 }
 
-const desk = (resource: number) => [{ Date: '2026-11-23T00:00:00', BookingID: 7, ResourceItemID: resource, Action: 1, UntilFurtherNotice: false }];
+const desk = (resource: number) => [
+  { Date: '2026-11-23T00:00:00', BookingID: 7, ResourceItemID: resource, Action: 1, UntilFurtherNotice: false },
+];
 
 function push(id: string, notifications: unknown[]) {
-  return callWebhook({ body: JSON.stringify({ Id: id, Attempt: 1, Notifications: notifications.map((p) => ({ Action: 'DESK', DynamicParamA: encodeBase64Json(p) })) }) });
+  return callWebhook({
+    body: JSON.stringify({
+      Id: id,
+      Attempt: 1,
+      Notifications: notifications.map((p) => ({ Action: 'DESK', DynamicParamA: encodeBase64Json(p) })),
+    }),
+  });
 }
 
 test('webhook → queue → consumer is one trace, and the metrics count it', async () => {
@@ -82,7 +94,10 @@ test('a claim-checked message carries the trace on its pointer; raw messages car
   configureWebhook(azurite.connectionString, {
     ENGAGE_SIGNATURE_MODE: 'off',
     ENGAGE_DECODER: 'base64-json',
-    ENGAGE_ROUTES: JSON.stringify([{ eventTypes: ['DESK'], queue: 'engage-desk' }, { eventTypes: ['DESK'], queue: 'desk-raw', format: 'raw' }]),
+    ENGAGE_ROUTES: JSON.stringify([
+      { eventTypes: ['DESK'], queue: 'engage-desk' },
+      { eventTypes: ['DESK'], queue: 'desk-raw', format: 'raw' },
+    ]),
   });
   const claimChecks = await otel.metric(METRICS.claimChecks.name, { queue: 'engage-desk' });
   const big = [{ ...desk(43)[0], Note: 'x'.repeat(70_000) }];
@@ -121,12 +136,17 @@ test('the poison monitor records queue and poison depth gauges (what the alert a
   const { QueueServiceClient } = await import('@azure/storage-queue');
   const { runPoisonMonitor } = await import('../../../shared/poison/monitor');
   const svc = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  for (const [name, n] of [['gauge-src', 1], ['gauge-src-poison', 2]] as const) {
+  for (const [name, n] of [
+    ['gauge-src', 1],
+    ['gauge-src-poison', 2],
+  ] as const) {
     const q = svc.getQueueClient(name);
     await q.createIfNotExists();
     for (let i = 0; i < n; i++) await q.sendMessage(Buffer.from('{}').toString('base64'));
   }
   await runPoisonMonitor(queueContext(1), svc);
-  expect((await otel.points(METRICS.poisonDepth.name, { queue: 'gauge-src-poison', source_queue: 'gauge-src' })).map((p) => p.value)).toEqual([2]);
+  expect(
+    (await otel.points(METRICS.poisonDepth.name, { queue: 'gauge-src-poison', source_queue: 'gauge-src' })).map((p) => p.value),
+  ).toEqual([2]);
   expect((await otel.points(METRICS.queueDepth.name, { queue: 'gauge-src' })).map((p) => p.value)).toEqual([1]);
 });

@@ -47,6 +47,8 @@ test('enforcing signatures without a secret is refused at load', () => {
 });
 
 test('secret values include the account key of a connection string', () => {
-  const values = secretValues({ AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net' });
+  const values = secretValues({
+    AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5;EndpointSuffix=core.windows.net',
+  });
   expect(values).toContain('c2VjcmV0a2V5');
 });

@@ -34,8 +34,12 @@ describe('storage deadline', () => {
     expect(storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: '1500' })).toBe(1500);
     expect(() => storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: 'soon' })).toThrow(ConfigError);
     expect(() => storageDeadlineMs({ ENGAGE_STORAGE_DEADLINE_MS: '5' })).toThrow(/ENGAGE_STORAGE_DEADLINE_MS/);
-    expect(() => loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '-1' })).toThrow(/ENGAGE_STORAGE_DEADLINE_MS/);
-    expect((await getStorage('Deadline', { Deadline: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '2500' })).deadlineMs).toBe(2500);
+    expect(() => loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '-1' })).toThrow(
+      /ENGAGE_STORAGE_DEADLINE_MS/,
+    );
+    expect((await getStorage('Deadline', { Deadline: 'UseDevelopmentStorage=true', ENGAGE_STORAGE_DEADLINE_MS: '2500' })).deadlineMs).toBe(
+      2500,
+    );
   });
 
   test('withDeadline: a call that never answers is abandoned at the deadline, its signal aborted', async () => {
@@ -55,7 +59,12 @@ describe('storage deadline', () => {
     await expect(withDeadline(1000, 'ok', async () => 42)).resolves.toBe(42);
     await expect(withDeadline(1000, 'bad', async () => Promise.reject(new RangeError('not storage')))).rejects.toThrow(RangeError);
     const outer = new AbortController();
-    const call = withDeadline(60_000, 'outer', (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted by the SDK')))), outer.signal);
+    const call = withDeadline(
+      60_000,
+      'outer',
+      (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted by the SDK')))),
+      outer.signal,
+    );
     outer.abort();
     await expect(call).rejects.toThrow(StorageUnavailableError);
     await expect(untilAborted(new Promise(() => undefined), outer.signal, 'shared creation')).rejects.toThrow(StorageUnavailableError);
@@ -97,7 +106,11 @@ describe('CreateOnce', () => {
 });
 
 describe('a bad connection string (issue 17.9)', () => {
-  const bad = ['garbage-conn-value', 'AccountName=acct;AccountKey=bad-key-value', 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=%%%bad-key;EndpointSuffix=core.windows.net'];
+  const bad = [
+    'garbage-conn-value',
+    'AccountName=acct;AccountKey=bad-key-value',
+    'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=%%%bad-key;EndpointSuffix=core.windows.net',
+  ];
 
   test.each(bad)('the storage factory answers a ConfigError naming the setting, not the value: %s', async (value) => {
     const err = await getStorage('BadConn', { BadConn: value }).then(
@@ -112,9 +125,17 @@ describe('a bad connection string (issue 17.9)', () => {
 
   test('the CLI and the local host print the ConfigError, no stack trace', async () => {
     const root = join(__dirname, '..', '..', '..');
-    for (const bin of [['dist/cli/index.js', 'status'], ['dist/local/host/main.js', '--port', '0']]) {
+    for (const bin of [
+      ['dist/cli/index.js', 'status'],
+      ['dist/local/host/main.js', '--port', '0'],
+    ]) {
       if (!existsSync(join(root, bin[0]))) throw new Error(`${bin[0]} is missing: run \`npm run build\` first`);
-      const r = spawnSync(process.execPath, bin, { cwd: root, env: { PATH: process.env.PATH, AzureWebJobsStorage: 'AccountName=acct;AccountKey=bad-key-value' }, encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, bin, {
+        cwd: root,
+        env: { PATH: process.env.PATH, AzureWebJobsStorage: 'AccountName=acct;AccountKey=bad-key-value' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/Invalid configuration[\s\S]*AzureWebJobsStorage: is not a valid storage connection string/);
       expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -37,7 +37,9 @@ describe('defineConsumer', () => {
     expect(typeof handler).toBe('function');
     const { worker } = require('../../../local/host/core/worker') as typeof import('../../../local/host/core/worker');
     const bindings = Object.values(worker.functions.get('pingsRegistered')!.metadata.bindings);
-    expect(bindings).toEqual([expect.objectContaining({ type: 'queueTrigger', direction: 'in', queueName: '%PINGS_QUEUE%', connection: 'AzureWebJobsStorage' })]);
+    expect(bindings).toEqual([
+      expect.objectContaining({ type: 'queueTrigger', direction: 'in', queueName: '%PINGS_QUEUE%', connection: 'AzureWebJobsStorage' }),
+    ]);
     expect(worker.functions.get('pingsRegistered')!.callback).toBe(handler);
   });
 
@@ -47,7 +49,14 @@ describe('defineConsumer', () => {
     await def.handler(ping, context);
     await def.handler(JSON.stringify({ ...ping, id: 'p-2' }), context);
     expect(seen).toHaveLength(2);
-    expect(seen[0]).toMatchObject({ id: 'p-1', type: 'com.example.ping', source: '/test', subject: 'abc', data: { n: 3 }, message: { messageId: 'm1', dequeueCount: 2, insertionTime: '2026-11-23T10:00:00.000Z' } });
+    expect(seen[0]).toMatchObject({
+      id: 'p-1',
+      type: 'com.example.ping',
+      source: '/test',
+      subject: 'abc',
+      data: { n: 3 },
+      message: { messageId: 'm1', dequeueCount: 2, insertionTime: '2026-11-23T10:00:00.000Z' },
+    });
     expect(seen[0].envelope).toEqual(ping);
     expect(seen[1].id).toBe('p-2');
   });
@@ -57,9 +66,15 @@ describe('defineConsumer', () => {
     const cases: [unknown, RegExp][] = [
       ['not json at all', /not a CloudEvents 1.0 envelope/],
       [{ hello: 'world' }, /not a CloudEvents 1.0 envelope \(specversion: .*id: /],
-      [{ ...ping, type: 'com.example.other' }, /has type "com.example.other", which this consumer has no schema for \(known: com.example.ping, com.example.note\)/],
+      [
+        { ...ping, type: 'com.example.other' },
+        /has type "com.example.other", which this consumer has no schema for \(known: com.example.ping, com.example.note\)/,
+      ],
       [{ ...ping, data: { n: 'three' } }, /data does not match its schema: n: /],
-      [{ ...ping, data: 'bWxGY3NydDBYOEFqSzNR' }, /data does not match its schema: \(root\): .*\(data is a string: a payload the producer left undecoded\?\)/],
+      [
+        { ...ping, data: 'bWxGY3NydDBYOEFqSzNR' },
+        /data does not match its schema: \(root\): .*\(data is a string: a payload the producer left undecoded\?\)/,
+      ],
     ];
     for (const [body, reason] of cases) {
       const log = pingsContext({ id: 'bad', dequeueCount: 1 });
@@ -88,7 +103,9 @@ describe('defineConsumer', () => {
     });
     const log = loggedContext({ id: 'm2', dequeueCount: 3 }, 'failing');
     await expect(handler(ping, log.context)).rejects.toThrow('downstream is down');
-    expect(log.text()).toContain('error: consumer failing: handler failed for event p-1 (com.example.ping), message m2 (dequeueCount 3): Error: downstream is down');
+    expect(log.text()).toContain(
+      'error: consumer failing: handler failed for event p-1 (com.example.ping), message m2 (dequeueCount 3): Error: downstream is down',
+    );
   });
 
   test('raw format: the payload alone, typed by rawType; auto accepts both', async () => {

@@ -16,9 +16,12 @@ const HOUR = 3_600_000;
 const opts = { historyMs: 48 * HOUR, now: new Date('2026-11-23T12:00:00Z') };
 
 function meeting(id: string, bookingId: number, action: number, at: string, resourceId = 96) {
-  return { id, changes: meetingProgressionChanges({ id, time: '2026-11-23T12:00:00Z' }, [
-    { BookingId: bookingId, ResourceItemId: resourceId, UpdatedTime: at, MeetingProgressionAction: action, ActionSource: 1 },
-  ]) };
+  return {
+    id,
+    changes: meetingProgressionChanges({ id, time: '2026-11-23T12:00:00Z' }, [
+      { BookingId: bookingId, ResourceItemId: resourceId, UpdatedTime: at, MeetingProgressionAction: action, ActionSource: 1 },
+    ]),
+  };
 }
 
 function applyAll(resourceId: number, events: { id: string; changes: OccupancyChange[] }[]): OccupancyDocument {
@@ -41,9 +44,19 @@ describe('occupancy model', () => {
     const extend = meeting('e2:0', 101, 2, '2026-11-23T09:55:00');
     const stop = meeting('e3:0', 101, 1, '2026-11-23T10:30:00');
     let view = occupancyView(applyAll(96, [start]));
-    expect(view).toMatchObject({ resourceId: 96, kind: 'room', occupied: true, current: { bookingId: 101, since: '2026-11-23T09:00:00', lastAction: 'start', source: 'external' } });
+    expect(view).toMatchObject({
+      resourceId: 96,
+      kind: 'room',
+      occupied: true,
+      current: { bookingId: 101, since: '2026-11-23T09:00:00', lastAction: 'start', source: 'external' },
+    });
     view = occupancyView(applyAll(96, [start, extend]));
-    expect(view.current).toMatchObject({ bookingId: 101, since: '2026-11-23T09:00:00', lastAction: 'extend', lastActionAt: '2026-11-23T09:55:00' });
+    expect(view.current).toMatchObject({
+      bookingId: 101,
+      since: '2026-11-23T09:00:00',
+      lastAction: 'extend',
+      lastActionAt: '2026-11-23T09:55:00',
+    });
     view = occupancyView(applyAll(96, [start, extend, stop]));
     expect(view.occupied).toBe(false);
     expect(view.current).toBeNull();
@@ -71,7 +84,13 @@ describe('occupancy model', () => {
 
   test('the .NET empty UpdatedTime falls back to the envelope time', () => {
     const ref = (id: string, time: string) => ({ id, time });
-    const item = (action: number) => ({ BookingId: 5, ResourceItemId: 7, UpdateTime: '0001-01-01T00:00:00', DeskProgressionAction: action, ActionSource: 0 });
+    const item = (action: number) => ({
+      BookingId: 5,
+      ResourceItemId: 7,
+      UpdateTime: '0001-01-01T00:00:00',
+      DeskProgressionAction: action,
+      ActionSource: 0,
+    });
     const start = deskProgressionChanges(ref('a:0', '2026-11-23T09:00:00Z'), [item(0)]);
     const stop = deskProgressionChanges(ref('b:0', '2026-11-23T10:00:00Z'), [item(1)]);
     expect(start[0].value).toMatchObject({ at: '2026-11-23T09:00:00Z', order: Date.parse('2026-11-23T09:00:00Z') });
@@ -96,23 +115,47 @@ describe('occupancy model', () => {
     const deskDeleted = deskBookingChanges({ id: 'd2:0', time: '2026-11-23T08:00:00Z' }, [
       { Date: '2026-11-24T00:00:00', BookingID: 102, ResourceItemID: 101, Action: 0, UntilFurtherNotice: false },
     ]);
-    let doc = applyAll(101, [{ id: 'd2:0', changes: deskDeleted }, { id: 'd1:0', changes: desk }]);
-    expect(occupancyView(doc).bookings).toEqual([
-      { bookingId: 102, status: 'deleted', date: '2026-11-24T00:00:00', untilFurtherNotice: false, changedAt: '2026-11-23T08:00:00Z', progress: null },
+    let doc = applyAll(101, [
+      { id: 'd2:0', changes: deskDeleted },
+      { id: 'd1:0', changes: desk },
     ]);
-    const room = meetingBookingChanges({ id: 'm1:0', time: '2026-11-23T08:00:00Z' }, {
-      '2019-08-28T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }, { Action: 1, BookingID: 98, ResourceItemID: 97 }] },
-    });
+    expect(occupancyView(doc).bookings).toEqual([
+      {
+        bookingId: 102,
+        status: 'deleted',
+        date: '2026-11-24T00:00:00',
+        untilFurtherNotice: false,
+        changedAt: '2026-11-23T08:00:00Z',
+        progress: null,
+      },
+    ]);
+    const room = meetingBookingChanges(
+      { id: 'm1:0', time: '2026-11-23T08:00:00Z' },
+      {
+        '2019-08-28T00:00:00': {
+          ChangedItems: [
+            { Action: 1, BookingID: 99, ResourceItemID: 96 },
+            { Action: 1, BookingID: 98, ResourceItemID: 97 },
+          ],
+        },
+      },
+    );
     expect(room.map((c) => c.resourceId)).toEqual([96, 97]);
     doc = applyAll(96, [{ id: 'm1:0', changes: room }]);
-    expect(occupancyView(doc)).toMatchObject({ kind: 'room', occupied: false, bookings: [{ bookingId: 99, status: 'active', date: '2019-08-28T00:00:00' }] });
+    expect(occupancyView(doc)).toMatchObject({
+      kind: 'room',
+      occupied: false,
+      bookings: [{ bookingId: 99, status: 'active', date: '2019-08-28T00:00:00' }],
+    });
   });
 
   test('unknown actions are reported as skipped, not applied', () => {
     const skipped: { reason: string }[] = [];
-    const changes = meetingProgressionChanges({ id: 'x:0' }, [
-      { BookingId: 1, ResourceItemId: 2, UpdatedTime: '2026-11-23T09:00:00', MeetingProgressionAction: 7, ActionSource: 0 },
-    ], skipped as never);
+    const changes = meetingProgressionChanges(
+      { id: 'x:0' },
+      [{ BookingId: 1, ResourceItemId: 2, UpdatedTime: '2026-11-23T09:00:00', MeetingProgressionAction: 7, ActionSource: 0 }],
+      skipped as never,
+    );
     expect(changes).toEqual([]);
     expect(skipped).toEqual([expect.objectContaining({ reason: 'unknown progression action 7' })]);
   });

@@ -28,7 +28,9 @@ describe('consumer settings', () => {
   });
 
   test('bad values are named', () => {
-    expect(() => loadConfig({ ...base, OCCUPANCY_DESK_QUEUE: 'Desk_Q', POISON_MONITOR_SCHEDULE: '*/5 * * * *', OCCUPANCY_HISTORY_HOURS: '0' })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ ...base, OCCUPANCY_DESK_QUEUE: 'Desk_Q', POISON_MONITOR_SCHEDULE: '*/5 * * * *', OCCUPANCY_HISTORY_HOURS: '0' }),
+    ).toThrow(ConfigError);
     try {
       loadConfig({ ...base, OCCUPANCY_DESK_QUEUE: 'Desk_Q', POISON_MONITOR_SCHEDULE: '*/5 * * * *', OCCUPANCY_HISTORY_HOURS: '0' });
     } catch (err) {
@@ -51,7 +53,8 @@ describe('consumer settings', () => {
   test('resource ids: positive 32-bit integers only', () => {
     expect(parseResourceId('96')).toBe(96);
     expect(parseResourceId('2147483647')).toBe(2147483647);
-    for (const bad of ['0', '-1', '01', '1.5', 'abc', '2147483648', '', undefined, '9'.repeat(11)]) expect(parseResourceId(bad)).toBeUndefined();
+    for (const bad of ['0', '-1', '01', '1.5', 'abc', '2147483648', '', undefined, '9'.repeat(11)])
+      expect(parseResourceId(bad)).toBeUndefined();
   });
 });
 
@@ -69,7 +72,9 @@ describe('poison helpers', () => {
     expect(summarize(body)).toBe('id=x:0 type=t subject=5');
     expect(decodePoisonText('not base64!')).toBe('not base64!');
     expect(summarize('y'.repeat(100))).toHaveLength(80);
-    expect(metricLine({ name: 'a-poison', sourceQueue: 'a', depth: 2 })).toBe('PoisonQueueDepth {"queue":"a-poison","sourceQueue":"a","depth":2}');
+    expect(metricLine({ name: 'a-poison', sourceQueue: 'a', depth: 2 })).toBe(
+      'PoisonQueueDepth {"queue":"a-poison","sourceQueue":"a","depth":2}',
+    );
   });
 
   test('status text', () => {
@@ -78,7 +83,13 @@ describe('poison helpers', () => {
       queues: [{ name: 'engage-desk', depth: 3 }],
       poisonQueues: [{ name: 'engage-desk-poison', depth: 1 }],
       deadLetter: { name: 'engage-deadletter', depth: 2 },
-      notifications: { subscription: { id: 'sub-1', createdAt: '2026-11-23T00:00:00Z' }, lastRun: { finishedAt: '2026-11-23T01:00:00Z', drained: 4, backlog: 7 }, journalPending: 2, quarantined: 0, backlog: 7 },
+      notifications: {
+        subscription: { id: 'sub-1', createdAt: '2026-11-23T00:00:00Z' },
+        lastRun: { finishedAt: '2026-11-23T01:00:00Z', drained: 4, backlog: 7 },
+        journalPending: 2,
+        quarantined: 0,
+        backlog: 7,
+      },
       noojee: { cursor: { seq: 42, updatedAt: '2026-11-23T01:00:00Z' }, lastRun: null },
     });
     expect(text).toContain('engage-desk           3');
@@ -98,7 +109,10 @@ describe('CLI settings', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test('local.settings.json fills what the environment leaves unset', () => {
-    writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: 'from-file', CHECKPOINT_CONTAINER: 'cp-file' } }));
+    writeFileSync(
+      join(dir, 'local.settings.json'),
+      JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: 'from-file', CHECKPOINT_CONTAINER: 'cp-file' } }),
+    );
     const s = loadCliSettings(dir, { CHECKPOINT_CONTAINER: 'cp-env', EMPTY: '' });
     expect(s.file).toBe(join(dir, 'local.settings.json'));
     expect(s.env).toMatchObject({ AzureWebJobsStorage: 'from-file', CHECKPOINT_CONTAINER: 'cp-env' });

@@ -28,18 +28,31 @@ describe('generated files', () => {
   });
 
   test(`${SCHEMA_DIR} holds one schema per message and nothing else`, () => {
-    expect(readdirSync(join(ROOT, SCHEMA_DIR)).map((f) => `${SCHEMA_DIR}/${f}`).sort()).toEqual([...files.keys()].filter((p) => p !== ASYNCAPI_FILE).sort());
+    expect(
+      readdirSync(join(ROOT, SCHEMA_DIR))
+        .map((f) => `${SCHEMA_DIR}/${f}`)
+        .sort(),
+    ).toEqual([...files.keys()].filter((p) => p !== ASYNCAPI_FILE).sort());
   });
 });
 
 test('the AsyncAPI parser accepts the document: no errors, no warnings', async () => {
   const { document, diagnostics } = await new Parser().parse(readFileSync(join(ROOT, ASYNCAPI_FILE), 'utf8'));
   // Severity 0 error, 1 warning. The one info diagnostic allowed: 3.0.0 (what the issue asks) is not the newest 3.x.
-  expect(diagnostics.filter((d) => d.severity <= 1 || d.code !== 'asyncapi-latest-version').map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
+  expect(
+    diagnostics
+      .filter((d) => d.severity <= 1 || d.code !== 'asyncapi-latest-version')
+      .map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`),
+  ).toEqual([]);
   expect(document).toBeDefined();
   expect(document!.channels().length).toBe(contract.channels.length);
   expect(document!.messages().length).toBe(contract.messages.length);
-  expect(document!.operations().filterByReceive().map((o) => o.channels().all()[0].address())).toEqual(['noojee-call-commands', '{queue}-poison']);
+  expect(
+    document!
+      .operations()
+      .filterByReceive()
+      .map((o) => o.channels().all()[0].address()),
+  ).toEqual(['noojee-call-commands', '{queue}-poison']);
 });
 
 test('every queue setting names a channel of the contract (a new queue needs a channel in contract/model.ts)', () => {
@@ -52,7 +65,8 @@ test('every queue setting names a channel of the contract (a new queue needs a c
   expect(queueSettings.filter((k) => !described.has(k) && !addresses.has(String(defaults[k])))).toEqual([]);
   // The channels follow the defaults of the code (routes, unrouted, v2, Noojee).
   for (const route of defaults.ENGAGE_ROUTES) expect(addresses).toContain(route.queue);
-  for (const k of ['ENGAGE_UNROUTED_QUEUE', 'NOTIFICATIONS_QUEUE', 'NOOJEE_EVENTS_QUEUE', 'NOOJEE_COMMANDS_QUEUE'] as const) expect(addresses).toContain(defaults[k]);
+  for (const k of ['ENGAGE_UNROUTED_QUEUE', 'NOTIFICATIONS_QUEUE', 'NOOJEE_EVENTS_QUEUE', 'NOOJEE_COMMANDS_QUEUE'] as const)
+    expect(addresses).toContain(defaults[k]);
 });
 
 describe('messages built by the code match their schemas', () => {
@@ -62,10 +76,16 @@ describe('messages built by the code match their schemas', () => {
       subscriptionId: 's1',
       source: 'https://tenant.example.com',
       readAt: '2026-11-23T12:00:00.000Z',
-      results: [{ version: 'V2', event_type_id: '301', timestamp: '2022-05-20T06:36:35.078584Z', user: { id: 'u1' } }, { event_type_id: 102 }, 'not even an object'],
+      results: [
+        { version: 'V2', event_type_id: '301', timestamp: '2022-05-20T06:36:35.078584Z', user: { id: 'u1' } },
+        { event_type_id: 102 },
+        'not even an object',
+      ],
     };
     for (const format of ['cloudevents', 'raw'] as const) {
-      const names = messagesFor('notifications/20261123T120000000Z-abcdef/000001', entry, { queue: 'q', format }).map((m) => expectMatchesContract('notifications-v2', m.body));
+      const names = messagesFor('notifications/20261123T120000000Z-abcdef/000001', entry, { queue: 'q', format }).map((m) =>
+        expectMatchesContract('notifications-v2', m.body),
+      );
       expect(new Set(names)).toEqual(new Set([format === 'raw' ? 'notification-raw' : 'notification-event']));
     }
   });

@@ -20,17 +20,17 @@ const STORAGE = 'AzureWebJobsStorage';
 /** What the host indexes, per function: trigger binding (direction `in`) and its properties. */
 const EXPECTED: Record<string, Record<string, unknown>> = {
   // name                           trigger type     properties (as registered, before %SETTING% resolution)
-  health:                      { type: 'httpTrigger', route: 'health', methods: ['GET'], authLevel: 'anonymous' },
-  engageWebhook:               { type: 'httpTrigger', route: 'engage/webhook', methods: ['GET', 'POST'], authLevel: 'function' },
-  occupancyApi:                { type: 'httpTrigger', route: 'occupancy/{resourceId}', methods: ['GET'], authLevel: 'function' },
-  notificationsDrain:          { type: 'timerTrigger', schedule: '%NOTIFICATIONS_SCHEDULE%', runOnStartup: false },
-  callEvents:                  { type: 'timerTrigger', schedule: '%NOOJEE_SCHEDULE%' },
-  poisonMonitor:               { type: 'timerTrigger', schedule: '%POISON_MONITOR_SCHEDULE%' },
-  callCommands:                { type: 'queueTrigger', queueName: '%NOOJEE_COMMANDS_QUEUE%', connection: STORAGE },
+  health: { type: 'httpTrigger', route: 'health', methods: ['GET'], authLevel: 'anonymous' },
+  engageWebhook: { type: 'httpTrigger', route: 'engage/webhook', methods: ['GET', 'POST'], authLevel: 'function' },
+  occupancyApi: { type: 'httpTrigger', route: 'occupancy/{resourceId}', methods: ['GET'], authLevel: 'function' },
+  notificationsDrain: { type: 'timerTrigger', schedule: '%NOTIFICATIONS_SCHEDULE%', runOnStartup: false },
+  callEvents: { type: 'timerTrigger', schedule: '%NOOJEE_SCHEDULE%' },
+  poisonMonitor: { type: 'timerTrigger', schedule: '%POISON_MONITOR_SCHEDULE%' },
+  callCommands: { type: 'queueTrigger', queueName: '%NOOJEE_COMMANDS_QUEUE%', connection: STORAGE },
   occupancyMeetingProgression: { type: 'queueTrigger', queueName: '%OCCUPANCY_MEETING_PROGRESSION_QUEUE%', connection: STORAGE },
-  occupancyDeskProgression:    { type: 'queueTrigger', queueName: '%OCCUPANCY_DESK_PROGRESSION_QUEUE%', connection: STORAGE },
-  occupancyMeetingExternal:    { type: 'queueTrigger', queueName: '%OCCUPANCY_MEETING_EXTERNAL_QUEUE%', connection: STORAGE },
-  occupancyDesk:               { type: 'queueTrigger', queueName: '%OCCUPANCY_DESK_QUEUE%', connection: STORAGE },
+  occupancyDeskProgression: { type: 'queueTrigger', queueName: '%OCCUPANCY_DESK_PROGRESSION_QUEUE%', connection: STORAGE },
+  occupancyMeetingExternal: { type: 'queueTrigger', queueName: '%OCCUPANCY_MEETING_EXTERNAL_QUEUE%', connection: STORAGE },
+  occupancyDesk: { type: 'queueTrigger', queueName: '%OCCUPANCY_DESK_QUEUE%', connection: STORAGE },
 };
 
 let entryPoint: string;
@@ -58,13 +58,21 @@ test('the functions the worker registers are the table, with these trigger bindi
 test('HTTP functions return their response through the http output binding; nothing else has outputs', () => {
   for (const m of registered()) {
     const outputs = Object.entries(m.bindings).filter(([, b]) => b.direction === 'out');
-    if (EXPECTED[m.name].type === 'httpTrigger') expect(outputs).toEqual([['$return', expect.objectContaining({ type: 'http', direction: 'out' })]]);
+    if (EXPECTED[m.name].type === 'httpTrigger')
+      expect(outputs).toEqual([['$return', expect.objectContaining({ type: 'http', direction: 'out' })]]);
     else expect(outputs).toEqual([]);
   }
 });
 
-const sample = (JSON.parse(readFileSync(join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> }).Values;
-const referenced = [...new Set(Object.values(EXPECTED).flatMap((p) => Object.values(p).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1]) : []))))];
+const sample = (JSON.parse(readFileSync(join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> })
+  .Values;
+const referenced = [
+  ...new Set(
+    Object.values(EXPECTED).flatMap((p) =>
+      Object.values(p).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1]) : [])),
+    ),
+  ),
+];
 
 test('every %SETTING% a binding names is set by local.settings.sample.json and infra/main.bicep, to the documented default', async () => {
   const { appSettings } = await loadDeployment({ environmentName: 'test' });
@@ -94,10 +102,15 @@ test.each([
   }
 });
 
-test('an unset setting fails indexing of its function only, with the host\'s error', async () => {
+test("an unset setting fails indexing of its function only, with the host's error", async () => {
   const { NOOJEE_COMMANDS_QUEUE: _dropped, ...rest } = sampleTriggerSettings();
   const { functions, errors } = await indexBuiltApp(rest);
-  expect(errors).toEqual([{ name: 'callCommands', error: "Error indexing method 'Functions.callCommands'. '%NOOJEE_COMMANDS_QUEUE%' does not resolve to a value." }]);
+  expect(errors).toEqual([
+    {
+      name: 'callCommands',
+      error: "Error indexing method 'Functions.callCommands'. '%NOOJEE_COMMANDS_QUEUE%' does not resolve to a value.",
+    },
+  ]);
   expect(functions).toHaveLength(Object.keys(EXPECTED).length - 1);
   expect(() => resolveSettingRefs('%NOOJEE_COMMANDS_QUEUE%', rest)).toThrow(/does not resolve to a value/);
 });

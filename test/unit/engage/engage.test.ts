@@ -42,7 +42,12 @@ describe('decoders', () => {
 
 describe('pusher envelope schema', () => {
   test('accepts the documented sample, refuses missing parts', () => {
-    const sample = { Id: 'd38861430b2642c59f060a64b7df4402', Attempt: 1, Properties: { StaticParamA: 'DateTime' }, Notifications: [{ Action: 'VISITOR', DynamicParamA: 'mlFcsrt0X8AjK3Q' }] };
+    const sample = {
+      Id: 'd38861430b2642c59f060a64b7df4402',
+      Attempt: 1,
+      Properties: { StaticParamA: 'DateTime' },
+      Notifications: [{ Action: 'VISITOR', DynamicParamA: 'mlFcsrt0X8AjK3Q' }],
+    };
     expect(pusherEnvelopeSchema.safeParse(sample).success).toBe(true);
     expect(pusherEnvelopeSchema.safeParse({ ...sample, Notifications: [] }).success).toBe(false);
     expect(pusherEnvelopeSchema.safeParse({ ...sample, Id: ' ' }).success).toBe(false);
@@ -68,7 +73,9 @@ describe('routes', () => {
       { queue: 'desk-all', format: 'raw', reason: 'route' },
     ]);
     expect(routeNotification(table, 'DESK', ['7']).map((d) => d.queue)).toEqual(['desk-all']);
-    expect(routeNotification(table, 'DESKPROGRESSION', undefined)).toEqual([{ queue: 'room-101', format: undefined, reason: 'filter-unjudged' }]);
+    expect(routeNotification(table, 'DESKPROGRESSION', undefined)).toEqual([
+      { queue: 'room-101', format: undefined, reason: 'filter-unjudged' },
+    ]);
     expect(routeNotification(table, 'VISITOR', ['1'])).toEqual([{ queue: 'engage-unrouted', format: undefined, reason: 'unrouted' }]);
   });
   test('default settings route each type to engage-<action>', () => {
@@ -78,8 +85,13 @@ describe('routes', () => {
     expect(t.queues).toHaveLength(9);
   });
   test('resource ids from every documented payload shape (ID / Id spelling, nested by date)', () => {
-    expect(findResourceIds({ '2019-08-28T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }] } })).toEqual(['96']);
-    expect(findResourceIds([{ BookingId: 1, ResourceItemId: 101 }, { ResourceItemId: 102 }, { ResourceItemId: 101 }])).toEqual(['101', '102']);
+    expect(findResourceIds({ '2019-08-28T00:00:00': { ChangedItems: [{ Action: 1, BookingID: 99, ResourceItemID: 96 }] } })).toEqual([
+      '96',
+    ]);
+    expect(findResourceIds([{ BookingId: 1, ResourceItemId: 101 }, { ResourceItemId: 102 }, { ResourceItemId: 101 }])).toEqual([
+      '101',
+      '102',
+    ]);
     expect(findResourceIds('encrypted')).toBeUndefined();
     expect(findResourceIds([{ VisitorID: 1 }])).toBeUndefined();
   });
@@ -88,10 +100,20 @@ describe('routes', () => {
 describe('settings', () => {
   test('defaults need no configuration; bad values are named, not echoed', () => {
     const s = loadEngageSettings({});
-    expect(s).toMatchObject({ ENGAGE_SIGNATURE_MODE: 'log', ENGAGE_DECODER: 'none', ENGAGE_WEBHOOK_MAX_BYTES: 1048576, ENGAGE_EVENT_SOURCE: '/eptura/engage', ENGAGE_MESSAGE_FORMAT: 'cloudevents' });
+    expect(s).toMatchObject({
+      ENGAGE_SIGNATURE_MODE: 'log',
+      ENGAGE_DECODER: 'none',
+      ENGAGE_WEBHOOK_MAX_BYTES: 1048576,
+      ENGAGE_EVENT_SOURCE: '/eptura/engage',
+      ENGAGE_MESSAGE_FORMAT: 'cloudevents',
+    });
     expect(s).toMatchObject({ ENGAGE_WEBHOOK_MAX_DEPTH: 64, ENGAGE_WEBHOOK_MAX_ELEMENTS: 100_000 });
-    expect(() => loadEngageSettings({ ENGAGE_WEBHOOK_MAX_DEPTH: '5000', ENGAGE_WEBHOOK_MAX_ELEMENTS: 'many' })).toThrow(/ENGAGE_WEBHOOK_MAX_DEPTH[\s\S]*ENGAGE_WEBHOOK_MAX_ELEMENTS/);
-    expect(() => loadEngageSettings({ ENGAGE_ROUTES: 'not json secret-ish', ENGAGE_SIGNATURE_MODE: 'maybe' })).toThrow(/ENGAGE_SIGNATURE_MODE[\s\S]*ENGAGE_ROUTES: must be valid JSON/);
+    expect(() => loadEngageSettings({ ENGAGE_WEBHOOK_MAX_DEPTH: '5000', ENGAGE_WEBHOOK_MAX_ELEMENTS: 'many' })).toThrow(
+      /ENGAGE_WEBHOOK_MAX_DEPTH[\s\S]*ENGAGE_WEBHOOK_MAX_ELEMENTS/,
+    );
+    expect(() => loadEngageSettings({ ENGAGE_ROUTES: 'not json secret-ish', ENGAGE_SIGNATURE_MODE: 'maybe' })).toThrow(
+      /ENGAGE_SIGNATURE_MODE[\s\S]*ENGAGE_ROUTES: must be valid JSON/,
+    );
     expect(() => loadEngageSettings({ ENGAGE_ROUTES: 'not json secret-ish' })).not.toThrow(/secret-ish/);
   });
 });
@@ -99,22 +121,54 @@ describe('settings', () => {
 describe('listener API schemas', () => {
   const url = 'https://bridge.example.test/hook';
   test('event types by name or number → sorted unique numbers; provider by name', () => {
-    expect(listenerRegistrationSchema.parse({ secretkey: 's', eventTypes: ['desk', 2, 'VISITOR'], notificationUrl: url, queueProvider: 'NOTIFICATIONHUB.AZUREQUEUEPROVIDER' })).toEqual({
-      secretkey: 's', eventTypes: [2, 8], notificationUrl: url, queueProvider: 3,
+    expect(
+      listenerRegistrationSchema.parse({
+        secretkey: 's',
+        eventTypes: ['desk', 2, 'VISITOR'],
+        notificationUrl: url,
+        queueProvider: 'NOTIFICATIONHUB.AZUREQUEUEPROVIDER',
+      }),
+    ).toEqual({
+      secretkey: 's',
+      eventTypes: [2, 8],
+      notificationUrl: url,
+      queueProvider: 3,
     });
   });
   test('resourceIds required for provider 4 only; https only except loopback', () => {
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 4, resourceIds: [1] }).success).toBe(true);
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 4 }).success).toBe(false);
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, resourceIds: [1] }).success).toBe(false);
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: 'http://example.com/x' }).success).toBe(false);
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: 'http://localhost:7071/x' }).success).toBe(true);
-    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 1 }).success).toBe(false);
-    expect(listenerDeletionSchema.parse({ listenerId: '5', eventType: 'DESK', notificationUrl: url })).toEqual({ listenerId: 5, eventType: 2, notificationUrl: url });
+    expect(
+      listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 4, resourceIds: [1] })
+        .success,
+    ).toBe(true);
+    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 4 }).success).toBe(
+      false,
+    );
+    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, resourceIds: [1] }).success).toBe(
+      false,
+    );
+    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: 'http://example.com/x' }).success).toBe(
+      false,
+    );
+    expect(
+      listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: 'http://localhost:7071/x' }).success,
+    ).toBe(true);
+    expect(listenerRegistrationSchema.safeParse({ secretkey: 's', eventTypes: [2], notificationUrl: url, queueProvider: 1 }).success).toBe(
+      false,
+    );
+    expect(listenerDeletionSchema.parse({ listenerId: '5', eventType: 'DESK', notificationUrl: url })).toEqual({
+      listenerId: 5,
+      eventType: 2,
+      notificationUrl: url,
+    });
   });
   test('list responses are read leniently', () => {
-    expect(parseListeners([{ ListenerId: 1, EventType: 2, NotificationUrl: url, QueueProvider: 3 }])).toEqual([{ listenerId: 1, eventType: 2, notificationUrl: url, queueProvider: 3 }]);
-    expect(parseListeners({ data: [{ id: 4, eventTypes: [1, 2] }] })).toEqual([{ listenerId: 4, eventType: 1 }, { listenerId: 4, eventType: 2 }]);
+    expect(parseListeners([{ ListenerId: 1, EventType: 2, NotificationUrl: url, QueueProvider: 3 }])).toEqual([
+      { listenerId: 1, eventType: 2, notificationUrl: url, queueProvider: 3 },
+    ]);
+    expect(parseListeners({ data: [{ id: 4, eventTypes: [1, 2] }] })).toEqual([
+      { listenerId: 4, eventType: 1 },
+      { listenerId: 4, eventType: 2 },
+    ]);
     expect(parseListeners('nope')).toEqual([]);
   });
 });
@@ -125,7 +179,9 @@ describe('CLI helpers', () => {
   });
   test('planReconcile: keep, register missing, remove undesired', () => {
     const url = 'https://x.test/h';
-    const desired = desiredListenersSchema.parse({ listeners: [{ notificationUrl: url, eventTypes: ['DESK', 'MEETING'], queueProvider: 3 }] });
+    const desired = desiredListenersSchema.parse({
+      listeners: [{ notificationUrl: url, eventTypes: ['DESK', 'MEETING'], queueProvider: 3 }],
+    });
     const plan = planReconcile(desired, [
       { listenerId: 1, eventType: 2, notificationUrl: url, queueProvider: 3 },
       { listenerId: 2, eventType: 8, notificationUrl: url, queueProvider: 3 },

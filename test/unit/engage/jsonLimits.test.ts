@@ -42,13 +42,21 @@ describe('bounded JSON scan', () => {
 
   test('a million levels of nesting are refused without recursion (no stack overflow)', () => {
     const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
-    expect(parseJsonWithin(deep, { maxDepth: 64, maxElements: 100 })).toEqual({ ok: false, reason: 'nests deeper than 64 levels', exceeded: 'maxDepth' });
+    expect(parseJsonWithin(deep, { maxDepth: 64, maxElements: 100 })).toEqual({
+      ok: false,
+      reason: 'nests deeper than 64 levels',
+      exceeded: 'maxDepth',
+    });
     expect(parseJsonWithin(`{"a":${'{"a":'.repeat(100)}1${'}'.repeat(101)}`, { maxDepth: 101, maxElements: 1000 }).ok).toBe(true);
   });
 
   test('huge arrays are refused by element count', () => {
     const huge = `[${'0,'.repeat(500_000)}0]`;
-    expect(parseJsonWithin(huge, { maxDepth: 64, maxElements: 100_000 })).toMatchObject({ ok: false, exceeded: 'maxElements', reason: 'has more than 100000 elements' });
+    expect(parseJsonWithin(huge, { maxDepth: 64, maxElements: 100_000 })).toMatchObject({
+      ok: false,
+      exceeded: 'maxElements',
+      reason: 'has more than 100000 elements',
+    });
     expect(parseJsonWithin(huge, { maxDepth: 64, maxElements: 500_001 }).ok).toBe(true);
   });
 
@@ -72,7 +80,10 @@ describe('bounded JSON scan', () => {
     const limits = { maxDepth: 3, maxElements: 10 };
     expect(decoders.json('[[[1]]]', limits).ok).toBe(true);
     expect(decoders.json('[[[[1]]]]', limits)).toMatchObject({ ok: false, exceeded: 'maxDepth' });
-    expect(decoders['base64-json'](Buffer.from(JSON.stringify(Array(11).fill(0))).toString('base64'), limits)).toMatchObject({ ok: false, exceeded: 'maxElements' });
+    expect(decoders['base64-json'](Buffer.from(JSON.stringify(Array(11).fill(0))).toString('base64'), limits)).toMatchObject({
+      ok: false,
+      exceeded: 'maxElements',
+    });
   });
 
   test('findResourceIds walks a 300,000-item array without spreading it onto the stack', () => {

@@ -10,7 +10,12 @@ import { signBody } from '../../../shared/engage/signature';
 function settings(env: Record<string, string> = {}): ReceiveSettings {
   const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENGAGE_DECODER: 'base64-json', ...env });
   const limits = { maxDepth: config.ENGAGE_WEBHOOK_MAX_DEPTH, maxElements: config.ENGAGE_WEBHOOK_MAX_ELEMENTS };
-  return { config, routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE), limits, decoder: getDecoder(config.ENGAGE_DECODER, limits) };
+  return {
+    config,
+    routes: compileRoutes(config.ENGAGE_ROUTES, config.ENGAGE_UNROUTED_QUEUE),
+    limits,
+    decoder: getDecoder(config.ENGAGE_DECODER, limits),
+  };
 }
 const desk = { Date: '2026-11-24T00:00:00', BookingID: 1, ResourceItemID: 101, Action: 1, UntilFurtherNotice: false };
 const body = (notifications: unknown[]) => Buffer.from(JSON.stringify({ Id: 'env-1', Attempt: 1, Notifications: notifications }));
@@ -18,7 +23,15 @@ const json = new Headers({ 'content-type': 'application/json' });
 const TIME = '2026-12-05T00:00:00.000Z';
 
 test('a valid envelope → 200 with one serialised message per notification, dead letters counted', () => {
-  const r = receive(body([{ Action: 'DESK', DynamicParamA: encodeBase64Json([desk]) }, { Action: 'DESK', DynamicParamA: '%%%' }]), json, settings(), TIME);
+  const r = receive(
+    body([
+      { Action: 'DESK', DynamicParamA: encodeBase64Json([desk]) },
+      { Action: 'DESK', DynamicParamA: '%%%' },
+    ]),
+    json,
+    settings(),
+    TIME,
+  );
   expect(r).toMatchObject({ status: 200, envelope: { Id: 'env-1', Attempt: 1 }, notifications: 2, deadLetters: 1 });
   expect(r.messages.map((m) => [m.queue, m.key])).toEqual([
     ['engage-desk', 'env-1:0'],
@@ -32,7 +45,10 @@ test('refusals carry a status and a reason and no messages: 415, 413, 400, 401',
   const ok = body([{ Action: 'DESK', DynamicParamA: encodeBase64Json([desk]) }]);
   expect(receive(ok, new Headers({ 'content-type': 'text/plain' }), settings())).toMatchObject({ status: 415, messages: [] });
   expect(receive(ok, json, settings({ ENGAGE_WEBHOOK_MAX_BYTES: '1024' })).status).toBe(200);
-  expect(receive(Buffer.alloc(2048, 32), json, settings({ ENGAGE_WEBHOOK_MAX_BYTES: '1024' }))).toMatchObject({ status: 413, reason: 'body larger than 1024 bytes' });
+  expect(receive(Buffer.alloc(2048, 32), json, settings({ ENGAGE_WEBHOOK_MAX_BYTES: '1024' }))).toMatchObject({
+    status: 413,
+    reason: 'body larger than 1024 bytes',
+  });
   expect(receive(Buffer.from('{"Id":'), json, settings())).toMatchObject({ status: 400, messages: [] });
   expect(receive(Buffer.from(''), json, settings())).toMatchObject({ status: 400, reason: 'empty body' });
   const enforce = settings({ ENGAGE_SIGNATURE_MODE: 'enforce', ENGAGE_WEBHOOK_SECRET: 'k-webhook-secret' });

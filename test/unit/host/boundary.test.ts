@@ -11,14 +11,21 @@ const hostDir = join(root, 'local/host');
 const APP_FOLDERS = ['shared', 'functions', 'cli', 'examples'];
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every module specifier of a file: static imports/exports, dynamic import(), require(). Comments are stripped first. */
 export function specifiers(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\s+(?:type\s+)?[^'"`;]*?\bfrom\s*['"`]([^'"`]+)['"`]/g, /\bimport\s*['"`]([^'"`]+)['"`]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]/g, /\brequire\s*\(\s*['"`]([^'"`]+)['"`]/g];
+  const patterns = [
+    /\b(?:import|export)\s+(?:type\s+)?[^'"`;]*?\bfrom\s*['"`]([^'"`]+)['"`]/g,
+    /\bimport\s*['"`]([^'"`]+)['"`]/g,
+    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]/g,
+    /\brequire\s*\(\s*['"`]([^'"`]+)['"`]/g,
+  ];
   for (const p of patterns) for (const m of code.matchAll(p)) found.push(m[1]);
   return found;
 }
@@ -33,7 +40,7 @@ function appFolderOf(file: string, spec: string): string | undefined {
 test('the specifier scanner sees every form of import', () => {
   const src = [
     "import { a } from '../../shared/a';",
-    "import type { B } from \"../../shared/b\";",
+    'import type { B } from "../../shared/b";',
     "export { c } from '../../functions/c';",
     "import '../../cli/d';",
     "const e = await import('../../shared/e');",
@@ -41,7 +48,9 @@ test('the specifier scanner sees every form of import', () => {
     "// import { g } from '../../shared/g';",
     "/* require('../../shared/h') */",
   ].join('\n');
-  expect(specifiers(src)).toEqual(expect.arrayContaining(['../../shared/a', '../../shared/b', '../../functions/c', '../../cli/d', '../../shared/e', '../../shared/f']));
+  expect(specifiers(src)).toEqual(
+    expect.arrayContaining(['../../shared/a', '../../shared/b', '../../functions/c', '../../cli/d', '../../shared/e', '../../shared/f']),
+  );
   expect(specifiers(src)).not.toContain('../../shared/g');
   expect(specifiers(src)).not.toContain('../../shared/h');
 });

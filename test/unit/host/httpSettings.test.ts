@@ -10,7 +10,11 @@ describe('local host HTTP settings', () => {
     });
   });
   test('bad values are named; the headers timeout may not exceed the request timeout (Node refuses it)', () => {
-    expect(() => readHttpSettings({ LOCAL_HTTP_MAX_CONNECTIONS: '0', LOCAL_HTTP_MAX_BODY_BYTES: 'lots' })).toThrow(/LOCAL_HTTP_MAX_BODY_BYTES[\s\S]*LOCAL_HTTP_MAX_CONNECTIONS/);
-    expect(() => readHttpSettings({ LOCAL_HTTP_HEADERS_TIMEOUT_MS: '5000', LOCAL_HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/LOCAL_HTTP_HEADERS_TIMEOUT_MS: must not exceed LOCAL_HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => readHttpSettings({ LOCAL_HTTP_MAX_CONNECTIONS: '0', LOCAL_HTTP_MAX_BODY_BYTES: 'lots' })).toThrow(
+      /LOCAL_HTTP_MAX_BODY_BYTES[\s\S]*LOCAL_HTTP_MAX_CONNECTIONS/,
+    );
+    expect(() => readHttpSettings({ LOCAL_HTTP_HEADERS_TIMEOUT_MS: '5000', LOCAL_HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(
+      /LOCAL_HTTP_HEADERS_TIMEOUT_MS: must not exceed LOCAL_HTTP_REQUEST_TIMEOUT_MS/,
+    );
   });
 });

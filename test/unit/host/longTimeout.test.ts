@@ -37,7 +37,7 @@ describe('timer singleton naming (as the Functions host)', () => {
     expect(readSingletonSettings({}, 'engage-bridge').hostId).toBe('engage-bridge');
     expect(readSingletonSettings({ AzureFunctionsWebHost__hostid: 'mine' }, 'engage-bridge').hostId).toBe('mine');
   });
-  it('keeps the lock period within a blob lease\'s limits (15-60 s, default 60)', () => {
+  it("keeps the lock period within a blob lease's limits (15-60 s, default 60)", () => {
     expect(readSingletonSettings({}).lockPeriodSeconds).toBe(60);
     expect(readSingletonSettings({ LOCAL_SINGLETON_LOCK_PERIOD_SECONDS: '15' }).lockPeriodSeconds).toBe(15);
     expect(() => readSingletonSettings({ LOCAL_SINGLETON_LOCK_PERIOD_SECONDS: '5' })).toThrow(/15 to 60/);

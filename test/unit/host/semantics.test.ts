@@ -50,7 +50,14 @@ describe('host.json and settings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostjson-'));
     writeFileSync(join(dir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { queues: { batchSize: 8 } } }));
     const q = readHostJson(dir, { extensions: { queues: { maxDequeueCount: 2 } } });
-    expect(q).toEqual({ maxPollingIntervalMs: 60000, visibilityTimeoutMs: 0, batchSize: 8, newBatchThreshold: 4, maxDequeueCount: 2, messageEncoding: 'base64' });
+    expect(q).toEqual({
+      maxPollingIntervalMs: 60000,
+      visibilityTimeoutMs: 0,
+      batchSize: 8,
+      newBatchThreshold: 4,
+      maxDequeueCount: 2,
+      messageEncoding: 'base64',
+    });
   });
   test('invalid host.json values are refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostjson-'));

@@ -23,10 +23,14 @@ const read = (res: { text: string }) => JSON.parse(res.text) as unknown;
 test('sends the bearer token; a 401 renews it once and tries again, a second 401 is the error', async () => {
   const t = tokens();
   server.script({ status: 401 });
-  await expect(upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, tokens: t, read })).resolves.toEqual({ ok: true });
+  await expect(upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, tokens: t, read })).resolves.toEqual({
+    ok: true,
+  });
   expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer token-value-1', 'Bearer token-value-2']);
   server.script({ status: 401, body: '{"echo":"Bearer token-value-2"}' }, { status: 401, body: '{"echo":"token-value-3"}' });
-  const err = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, tokens: t, read }).catch((e: unknown) => e);
+  const err = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, tokens: t, read }).catch(
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UpstreamError);
   expect(err).toMatchObject({ status: 401, retryable: false });
   expect(JSON.stringify((err as UpstreamError).body)).not.toMatch(/token-value-3/);
@@ -52,10 +56,15 @@ test('a 503 with Retry-After is retried after that wait (lower bound only), the 
 });
 
 test('without a retry policy the error carries retryAfterMs for the caller, from seconds or an HTTP-date', async () => {
-  server.script({ status: 429, headers: { 'retry-after': '7' } }, { status: 503, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } });
+  server.script(
+    { status: 429, headers: { 'retry-after': '7' } },
+    { status: 503, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } },
+  );
   const seconds = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, read }).catch((e: unknown) => e);
   expect(seconds).toMatchObject({ status: 429, retryable: true, retryAfterMs: 7000 });
-  const date = (await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, read }).catch((e: unknown) => e)) as UpstreamError;
+  const date = (await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, read }).catch(
+    (e: unknown) => e,
+  )) as UpstreamError;
   expect(date.retryAfterMs).toBeGreaterThan(25_000);
   expect(date.retryAfterMs).toBeLessThanOrEqual(30_000);
   expect(server.requests).toHaveLength(2);
@@ -63,18 +72,40 @@ test('without a retry policy the error carries retryAfterMs for the caller, from
 
 test('a Retry-After past the deadline is not waited for', async () => {
   server.script({ status: 503, headers: { 'retry-after': '30' } });
-  const err = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, deadline: Date.now() + 5000, retry: { maxRetries: 3, baseDelayMs: 10 }, read }).catch((e: unknown) => e);
+  const err = await upstreamCall({
+    url: server.url,
+    method: 'GET',
+    what: 'GET /',
+    timeoutMs: 10_000,
+    deadline: Date.now() + 5000,
+    retry: { maxRetries: 3, baseDelayMs: 10 },
+    read,
+  }).catch((e: unknown) => e);
   expect(err).toMatchObject({ status: 503, retryAfterMs: 30_000 });
   expect(server.requests).toHaveLength(1);
 });
 
 test('no attempt once the deadline has passed; the caller signal ends a call', async () => {
-  const late = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, deadline: Date.now() - 1, read }).catch((e: unknown) => e);
+  const late = await upstreamCall({
+    url: server.url,
+    method: 'GET',
+    what: 'GET /',
+    timeoutMs: 10_000,
+    deadline: Date.now() - 1,
+    read,
+  }).catch((e: unknown) => e);
   expect(late).toMatchObject({ code: TIMEOUT, status: undefined });
   expect(server.requests).toHaveLength(0);
   const controller = new AbortController();
   controller.abort();
-  const aborted = await upstreamCall({ url: server.url, method: 'GET', what: 'GET /', timeoutMs: 10_000, signal: controller.signal, read }).catch((e: unknown) => e);
+  const aborted = await upstreamCall({
+    url: server.url,
+    method: 'GET',
+    what: 'GET /',
+    timeoutMs: 10_000,
+    signal: controller.signal,
+    read,
+  }).catch((e: unknown) => e);
   expect(aborted).toMatchObject({ code: 'ABORTED', retryable: false });
 });
 

@@ -13,7 +13,13 @@ describe('UpstreamError', () => {
 
   test('message and body are redacted of credential-shaped fields; the cause is kept', () => {
     const cause = new Error('socket hang up');
-    const e = new UpstreamError('failed: client_secret=abc123', 500, { access_token: 'tok', echo: 'Authorization: Bearer abcdefghijkl' }, undefined, { cause, retryAfterMs: 1500 });
+    const e = new UpstreamError(
+      'failed: client_secret=abc123',
+      500,
+      { access_token: 'tok', echo: 'Authorization: Bearer abcdefghijkl' },
+      undefined,
+      { cause, retryAfterMs: 1500 },
+    );
     expect(e.message).toBe('failed: client_secret=***');
     expect(JSON.stringify(e.body)).not.toMatch(/tok"|abcdefghijkl/);
     expect(e.cause).toBe(cause);

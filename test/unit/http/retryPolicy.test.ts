@@ -56,18 +56,29 @@ describe('decideRetry', () => {
   });
 
   test('Retry-After is waited exactly (no jitter, never shortened by maxDelayMs)', () => {
-    expect(decideRetry(failure(429, 2000), 0, { ...policy, maxDelayMs: 500 }, at)).toEqual({ retry: true, delayMs: 2000, reason: 'retry-after' });
+    expect(decideRetry(failure(429, 2000), 0, { ...policy, maxDelayMs: 500 }, at)).toEqual({
+      retry: true,
+      delayMs: 2000,
+      reason: 'retry-after',
+    });
     expect(decideRetry(failure(503, 6000), 2, policy, at)).toEqual({ retry: true, delayMs: 6000, reason: 'retry-after' });
   });
 
   test('capped by the remaining budget: no retry whose wait ends at or after the deadline', () => {
     expect(decideRetry(failure(503, 6000), 0, policy, { ...at, deadline: NOW + 4000 })).toEqual({ retry: false, reason: 'deadline' });
-    expect(decideRetry(failure(503, 3000), 0, policy, { ...at, deadline: NOW + 4000 })).toEqual({ retry: true, delayMs: 3000, reason: 'retry-after' });
+    expect(decideRetry(failure(503, 3000), 0, policy, { ...at, deadline: NOW + 4000 })).toEqual({
+      retry: true,
+      delayMs: 3000,
+      reason: 'retry-after',
+    });
     expect(decideRetry(failure(503), 0, policy, { ...at, deadline: NOW + 50 })).toEqual({ retry: false, reason: 'deadline' });
   });
 
   test('a Retry-After beyond maxRetryAfterMs is not waited for', () => {
-    expect(decideRetry(failure(429, 120_000), 0, { ...policy, maxRetryAfterMs: 60_000 }, at)).toEqual({ retry: false, reason: 'retry-after-too-long' });
+    expect(decideRetry(failure(429, 120_000), 0, { ...policy, maxRetryAfterMs: 60_000 }, at)).toEqual({
+      retry: false,
+      reason: 'retry-after-too-long',
+    });
   });
 
   test('throttling mode retries only 429 / 503 that carry a Retry-After', () => {
@@ -108,7 +119,9 @@ describe('withRetry', () => {
   test('gives up at once, without waiting, when Retry-After reaches past the deadline', async () => {
     const slept: number[] = [];
     const { fn, calls } = scripted([failure(503, 6000)]);
-    await expect(withRetry(fn, { maxRetries: 5, baseDelayMs: 100, deadline: NOW + 4000, now: () => NOW, sleep: async (ms) => void slept.push(ms) })).rejects.toMatchObject({ status: 503, retryAfterMs: 6000 });
+    await expect(
+      withRetry(fn, { maxRetries: 5, baseDelayMs: 100, deadline: NOW + 4000, now: () => NOW, sleep: async (ms) => void slept.push(ms) }),
+    ).rejects.toMatchObject({ status: 503, retryAfterMs: 6000 });
     expect(calls()).toBe(1);
     expect(slept).toEqual([]);
   });
@@ -117,10 +130,18 @@ describe('withRetry', () => {
     let clock = NOW;
     const slept: number[] = [];
     const { fn, calls } = scripted(Array.from({ length: 10 }, () => failure(503, 1500)));
-    await expect(withRetry(fn, { maxRetries: 10, baseDelayMs: 100, deadline: NOW + 5000, now: () => clock, sleep: async (ms) => {
-      slept.push(ms);
-      clock += ms;
-    } })).rejects.toMatchObject({ status: 503 });
+    await expect(
+      withRetry(fn, {
+        maxRetries: 10,
+        baseDelayMs: 100,
+        deadline: NOW + 5000,
+        now: () => clock,
+        sleep: async (ms) => {
+          slept.push(ms);
+          clock += ms;
+        },
+      }),
+    ).rejects.toMatchObject({ status: 503 });
     expect(slept).toEqual([1500, 1500, 1500]);
     expect(calls()).toBe(4);
   });
@@ -129,16 +150,21 @@ describe('withRetry', () => {
     const controller = new AbortController();
     const seen: [number, number][] = [];
     const { fn, calls } = scripted([failure(503, 10), failure(503, 20), failure(503, 30)]);
-    await expect(withRetry(fn, {
-      maxRetries: 5,
-      baseDelayMs: 1,
-      signal: controller.signal,
-      onRetry: (_e, retry, delay) => seen.push([retry, delay]),
-      sleep: async (ms) => {
-        if (ms === 20) controller.abort();
-      },
-    })).rejects.toMatchObject({ status: 503, retryAfterMs: 20 });
-    expect(seen).toEqual([[1, 10], [2, 20]]);
+    await expect(
+      withRetry(fn, {
+        maxRetries: 5,
+        baseDelayMs: 1,
+        signal: controller.signal,
+        onRetry: (_e, retry, delay) => seen.push([retry, delay]),
+        sleep: async (ms) => {
+          if (ms === 20) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ status: 503, retryAfterMs: 20 });
+    expect(seen).toEqual([
+      [1, 10],
+      [2, 20],
+    ]);
     expect(calls()).toBe(2);
   });
 });

@@ -28,24 +28,33 @@ export interface ScriptedServer {
   stop(): Promise<void>;
 }
 
-export async function startScriptedServer(fallback: (req: ReceivedRequest) => ScriptedAnswer = () => ({ status: 404 })): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  fallback: (req: ReceivedRequest) => ScriptedAnswer = () => ({ status: 404 }),
+): Promise<ScriptedServer> {
   const queue: (ScriptedAnswer | ((req: ReceivedRequest) => ScriptedAnswer))[] = [];
   const state: ScriptedServer = {
     url: '',
     requests: [],
     script: (...answers) => queue.push(...answers),
     fallback,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((req, res) => {
     const at = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at };
+      const received: ReceivedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at,
+      };
       state.requests.push(received);
       const next = queue.shift() ?? state.fallback;
       const answer = typeof next === 'function' ? next(received) : next;

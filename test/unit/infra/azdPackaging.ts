@@ -81,7 +81,6 @@ export function shipped(root: string, rules: IgnoreRule[], leaves: readonly stri
   return walk('');
 }
 
-
 /** What `azd package` runs, in order, for this service (commands run in the project folder). */
 export function azdPackageSteps(svc: AzdService): string[] {
   const steps = ['npm install'];
@@ -97,7 +96,8 @@ export function resolveRemoteBuild(svc: AzdService, projectRoot: string): boolea
   const excludesNodeModules = ignored(parseIgnore(readFileSync(file, 'utf8')), 'node_modules', true);
   if (svc.remoteBuild === undefined) return excludesNodeModules;
   if (svc.remoteBuild && !excludesNodeModules) throw new Error("'remoteBuild: true' requires '.funcignore' to exclude node_modules");
-  if (!svc.remoteBuild && excludesNodeModules) throw new Error("'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules");
+  if (!svc.remoteBuild && excludesNodeModules)
+    throw new Error("'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules");
   return svc.remoteBuild;
 }
 

@@ -71,7 +71,10 @@ export const OPERATIONS: Readonly<Record<string, OperationRow>> = {
     requires: [[`${Q}/queues/messages/process/action`], [`${Q}/queues/messages/delete`, `${Q}/queues/messages/read`]],
   },
   'QueueClient.peekMessages': { rest: 'Peek Messages', requires: one(`${Q}/queues/messages/read`) },
-  'QueueClient.deleteMessage': { rest: 'Delete Message', requires: [[`${Q}/queues/messages/process/action`], [`${Q}/queues/messages/delete`]] },
+  'QueueClient.deleteMessage': {
+    rest: 'Delete Message',
+    requires: [[`${Q}/queues/messages/process/action`], [`${Q}/queues/messages/delete`]],
+  },
   'QueueClient.clearMessages': { rest: 'Clear Messages', requires: one(`${Q}/queues/messages/delete`) },
   'QueueClient.updateMessage': { rest: 'Update Message', requires: one(`${Q}/queues/messages/write`) },
 
@@ -133,11 +136,17 @@ export const OPERATIONS: Readonly<Record<string, OperationRow>> = {
   'BlobClient.createSnapshot': { rest: 'Snapshot Blob', requires: [[`${B}/containers/blobs/write`], [`${B}/containers/blobs/add/action`]] },
   'BlobClient.beginCopyFromURL': {
     rest: 'Copy Blob',
-    requires: [[`${B}/containers/blobs/write`, `${B}/containers/blobs/read`], [`${B}/containers/blobs/add/action`, `${B}/containers/blobs/read`]],
+    requires: [
+      [`${B}/containers/blobs/write`, `${B}/containers/blobs/read`],
+      [`${B}/containers/blobs/add/action`, `${B}/containers/blobs/read`],
+    ],
   },
   'BlobClient.syncCopyFromURL': {
     rest: 'Copy Blob from URL',
-    requires: [[`${B}/containers/blobs/write`, `${B}/containers/blobs/read`], [`${B}/containers/blobs/add/action`, `${B}/containers/blobs/read`]],
+    requires: [
+      [`${B}/containers/blobs/write`, `${B}/containers/blobs/read`],
+      [`${B}/containers/blobs/add/action`, `${B}/containers/blobs/read`],
+    ],
   },
   'BlobClient.abortCopyFromURL': { rest: 'Abort Copy Blob', requires: one(`${B}/containers/blobs/write`) },
   'BlockBlobClient.upload': putBlob,
@@ -203,12 +212,23 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleDefinition>> = {
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88': {
     name: 'Storage Queue Data Contributor',
     actions: [`${Q}/queues/delete`, `${Q}/queues/read`, `${Q}/queues/write`],
-    dataActions: [`${Q}/queues/messages/delete`, `${Q}/queues/messages/read`, `${Q}/queues/messages/write`, `${Q}/queues/messages/process/action`],
+    dataActions: [
+      `${Q}/queues/messages/delete`,
+      `${Q}/queues/messages/read`,
+      `${Q}/queues/messages/write`,
+      `${Q}/queues/messages/process/action`,
+    ],
   },
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': {
     name: 'Storage Table Data Contributor',
     actions: [`${T}/tables/read`, `${T}/tables/write`, `${T}/tables/delete`],
-    dataActions: [`${T}/tables/entities/read`, `${T}/tables/entities/write`, `${T}/tables/entities/delete`, `${T}/tables/entities/add/action`, `${T}/tables/entities/update/action`],
+    dataActions: [
+      `${T}/tables/entities/read`,
+      `${T}/tables/entities/write`,
+      `${T}/tables/entities/delete`,
+      `${T}/tables/entities/add/action`,
+      `${T}/tables/entities/update/action`,
+    ],
   },
   '4633458b-17de-408a-b874-0445c86b69e6': {
     name: 'Key Vault Secrets User',
@@ -240,7 +260,13 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleDefinition>> = {
 
 /** Azure's wildcard match of a role permission (`*` = any characters) against an operation, case-insensitive. */
 export function permissionMatches(pattern: string, operation: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return regex.test(operation);
 }
 
@@ -249,7 +275,8 @@ export function rolesGrant(roles: readonly RoleDefinition[], permission: string)
   return roles.some(
     (r) =>
       (r.actions.some((a) => permissionMatches(a, permission)) && !(r.notActions ?? []).some((a) => permissionMatches(a, permission))) ||
-      (r.dataActions.some((a) => permissionMatches(a, permission)) && !(r.notDataActions ?? []).some((a) => permissionMatches(a, permission))),
+      (r.dataActions.some((a) => permissionMatches(a, permission)) &&
+        !(r.notDataActions ?? []).some((a) => permissionMatches(a, permission))),
   );
 }
 

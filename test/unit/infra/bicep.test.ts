@@ -5,15 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import {
-  BicepScope,
-  isKnown,
-  objectProperty,
-  parseBicepFile,
-  readParameterFile,
-  UNKNOWN,
-  UNKNOWN_TEXT,
-} from './bicepModel';
+import { BicepScope, isKnown, objectProperty, parseBicepFile, readParameterFile, UNKNOWN, UNKNOWN_TEXT } from './bicepModel';
 import { filesUnder, INFRA_DIR, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
 
 const bicepFiles = filesUnder(INFRA_DIR, '.bicep');
@@ -48,7 +40,8 @@ describe('infra/**/*.bicep', () => {
   });
 
   test('a broken file is reported with file:line:column', async () => {
-    const source = "param name string\n\nresource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: name\n  location: 'x'\n  properties: {\n    allowSharedKeyAccess: false\n}\n";
+    const source =
+      "param name string\n\nresource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: name\n  location: 'x'\n  properties: {\n    allowSharedKeyAccess: false\n}\n";
     const parsed = await parseBicepFile('broken.bicep', source);
     expect(parsed.errors.length).toBeGreaterThan(0);
     for (const error of parsed.errors) expect(error).toMatch(/^broken\.bicep:\d+:\d+: /);
@@ -102,10 +95,10 @@ describe('offline Bicep evaluator', () => {
     const s = await scope(
       [
         "param routes array = [ { queue: 'a' }, { queue: 'b' } ]",
-        'var queues = union(map(routes, route => route.queue), [\'b\', \'c\'])',
+        "var queues = union(map(routes, route => route.queue), ['b', 'c'])",
         "var withPoison = flatten(map(queues, q => [q, '${q}-poison']))",
         "var refs = toObject(['X_Y'], n => n, n => toLower(replace(n, '_', '-')))",
-        "var long = filter(queues, (q, i) => i > 0)",
+        'var long = filter(queues, (q, i) => i > 0)',
       ].join('\n'),
     );
     expect(s.variable('queues')).toEqual(['a', 'b', 'c']);
@@ -143,7 +136,9 @@ describe('offline Bicep evaluator', () => {
   });
 
   test('module parameters are evaluated in the caller', async () => {
-    const s = await scope("param env string = 'dev'\nmodule m './modules/x.bicep' = {\n  name: 'm'\n  params: {\n    label: 'app-${env}'\n  }\n}\n");
+    const s = await scope(
+      "param env string = 'dev'\nmodule m './modules/x.bicep' = {\n  name: 'm'\n  params: {\n    label: 'app-${env}'\n  }\n}\n",
+    );
     expect(s.moduleParams('m')).toEqual({ label: 'app-dev' });
   });
 
@@ -172,15 +167,40 @@ describe('azd quickstart conventions and linter rules', () => {
   });
 
   test('azd passes the operator principal type (a service principal in pipelines), defaulting to User', () => {
-    const doc = JSON.parse(readFileSync(join(INFRA_DIR, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: unknown }> };
+    const doc = JSON.parse(readFileSync(join(INFRA_DIR, 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
     expect(doc.parameters.operatorPrincipalType?.value).toBe('${AZURE_PRINCIPAL_TYPE=User}');
-    expect(readParameterFile(join(INFRA_DIR, 'main.parameters.json'), { AZURE_PRINCIPAL_TYPE: 'ServicePrincipal' }).operatorPrincipalType).toBe('ServicePrincipal');
+    expect(
+      readParameterFile(join(INFRA_DIR, 'main.parameters.json'), { AZURE_PRINCIPAL_TYPE: 'ServicePrincipal' }).operatorPrincipalType,
+    ).toBe('ServicePrincipal');
   });
 
   test('no Azure host names in any .bicep text (no-hardcoded-env-urls also flags descriptions before Bicep 0.38)', () => {
     // The linter rule's default disallowed hosts.
-    const hosts = ['management.core.windows.net', 'gallery.azure.com', 'management.azure.com', 'database.windows.net', 'core.windows.net', 'login.microsoftonline.com', 'graph.windows.net', 'trafficmanager.net', 'vault.azure.net', 'datalake.azure.net', 'azuredatalakestore.net', 'azuredatalakeanalytics.net', 'api.loganalytics.io', 'asazure.windows.net', 'region.asazure.windows.net', 'batch.core.windows.net'];
-    const found = bicepFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').flatMap((line, i) => hosts.filter((h) => line.includes(h)).map((h) => `${relative(REPO_ROOT, f)}:${i + 1}: ${h}`)));
+    const hosts = [
+      'management.core.windows.net',
+      'gallery.azure.com',
+      'management.azure.com',
+      'database.windows.net',
+      'core.windows.net',
+      'login.microsoftonline.com',
+      'graph.windows.net',
+      'trafficmanager.net',
+      'vault.azure.net',
+      'datalake.azure.net',
+      'azuredatalakestore.net',
+      'azuredatalakeanalytics.net',
+      'api.loganalytics.io',
+      'asazure.windows.net',
+      'region.asazure.windows.net',
+      'batch.core.windows.net',
+    ];
+    const found = bicepFiles.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => hosts.filter((h) => line.includes(h)).map((h) => `${relative(REPO_ROOT, f)}:${i + 1}: ${h}`)),
+    );
     expect(found).toEqual([]);
   });
 });

@@ -9,7 +9,11 @@ import { basename, join, relative } from 'node:path';
  * compiler fails the suite instead of skipping the check.
  */
 export function findBicep(): string | undefined {
-  const candidates = [process.env.BICEP_BIN, ...(process.env.PATH ?? '').split(':').map((d) => d && join(d, 'bicep')), join(homedir(), '.azure', 'bin', 'bicep')];
+  const candidates = [
+    process.env.BICEP_BIN,
+    ...(process.env.PATH ?? '').split(':').map((d) => d && join(d, 'bicep')),
+    join(homedir(), '.azure', 'bin', 'bicep'),
+  ];
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
 
@@ -38,7 +42,11 @@ export const failures = (run: BicepRun): string[] => [
 ];
 
 /** Sample values for azd's `${VAR}` / `${VAR=default}` placeholders in infra/main.parameters.json. */
-const AZD_SAMPLE_ENV: Record<string, string> = { AZURE_ENV_NAME: 'dev', AZURE_LOCATION: 'eastus2', AZURE_PRINCIPAL_ID: '00000000-0000-0000-0000-000000000001' };
+const AZD_SAMPLE_ENV: Record<string, string> = {
+  AZURE_ENV_NAME: 'dev',
+  AZURE_LOCATION: 'eastus2',
+  AZURE_PRINCIPAL_ID: '00000000-0000-0000-0000-000000000001',
+};
 
 /**
  * `bicep build-params` reads .bicepparam files; our parameter files are deployment-parameter JSON
@@ -47,7 +55,12 @@ const AZD_SAMPLE_ENV: Record<string, string> = { AZURE_ENV_NAME: 'dev', AZURE_LO
  * substituted as azd would: the `=default`, else a sample value) and the real compiler checks names and
  * types against the template. `commandLine` adds what the deploy workflow passes beside the file.
  */
-export function jsonParametersAsBicepparam(jsonFile: string, infraCopy: string, mainBicep: string, commandLine: Record<string, unknown> = {}): string {
+export function jsonParametersAsBicepparam(
+  jsonFile: string,
+  infraCopy: string,
+  mainBicep: string,
+  commandLine: Record<string, unknown> = {},
+): string {
   const parsed = JSON.parse(readFileSync(jsonFile, 'utf8')) as { parameters: Record<string, { value?: unknown }> };
   for (const [name, value] of Object.entries(commandLine)) parsed.parameters[name] ??= { value };
   const substitute = (v: unknown): unknown =>
@@ -70,4 +83,3 @@ export function copyInfra(infraDir: string): { dir: string; cleanup: () => void 
   execFileSync('cp', ['-R', infraDir, dir]);
   return { dir: join(dir, basename(infraDir)), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
-

@@ -15,7 +15,9 @@ const parameterFiles = filesUnder(INFRA_DIR, '.json').filter((f) => f.endsWith('
 
 if (!bicep && !required) {
   // One line, then skip: the offline checks in bicep.test.ts still run.
-  console.log('Bicep compile check skipped: no bicep binary (BICEP_BIN, PATH or ~/.azure/bin/bicep); `scripts/bicep/install.sh` installs it from NuGet.');
+  console.log(
+    'Bicep compile check skipped: no bicep binary (BICEP_BIN, PATH or ~/.azure/bin/bicep); `scripts/bicep/install.sh` installs it from NuGet.',
+  );
 }
 const describeCompiler = bicep || required ? describe : describe.skip;
 
@@ -24,10 +26,17 @@ describeCompiler('the real Bicep compiler, warnings as errors', () => {
     expect(bicep).toEqual(expect.any(String));
   });
 
-  test.each(bicepFiles.map((f) => [relative(REPO_ROOT, f)]))('bicep build and bicep lint: %s', (file) => {
-    const runs = [runBicep(bicep!, 'build', join(REPO_ROOT, file), REPO_ROOT), runBicep(bicep!, 'lint', join(REPO_ROOT, file), REPO_ROOT)];
-    expect(runs.flatMap(failures)).toEqual([]);
-  }, 180_000);
+  test.each(bicepFiles.map((f) => [relative(REPO_ROOT, f)]))(
+    'bicep build and bicep lint: %s',
+    (file) => {
+      const runs = [
+        runBicep(bicep!, 'build', join(REPO_ROOT, file), REPO_ROOT),
+        runBicep(bicep!, 'lint', join(REPO_ROOT, file), REPO_ROOT),
+      ];
+      expect(runs.flatMap(failures)).toEqual([]);
+    },
+    180_000,
+  );
 
   test('bicep build-params: every parameter file, as the .bicepparam equivalent of its JSON', () => {
     expect(parameterFiles.length).toBeGreaterThanOrEqual(3);
@@ -36,7 +45,12 @@ describeCompiler('the real Bicep compiler, warnings as errors', () => {
       const problems = parameterFiles.flatMap((file) => {
         // infra/env/*.parameters.json are deployed by .github/workflows/deploy.yml, which passes location on the command line.
         const commandLine = relative(INFRA_DIR, file).startsWith('env/') ? { location: 'eastus2' } : {};
-        const generated = jsonParametersAsBicepparam(file, join(copy.dir, relative(INFRA_DIR, file), '..'), join(copy.dir, 'main.bicep'), commandLine);
+        const generated = jsonParametersAsBicepparam(
+          file,
+          join(copy.dir, relative(INFRA_DIR, file), '..'),
+          join(copy.dir, 'main.bicep'),
+          commandLine,
+        );
         return failures(runBicep(bicep!, 'build-params', generated, copy.dir)).map((p) => `${relative(REPO_ROOT, file)}: ${p}`);
       });
       expect(problems).toEqual([]);
@@ -56,8 +70,15 @@ describeCompiler('the real Bicep compiler, warnings as errors', () => {
       expect(broken.join('\n')).toMatch(/Warning BCP0(37|89).*httpsOnyl/);
 
       const params = join(copy.dir, 'wrong.parameters.json');
-      writeFileSync(params, JSON.stringify({ parameters: { environmentName: { value: 'dev' }, location: { value: 'eastus2' }, maximumInstanceCount: { value: 'ten' } } }));
-      const wrongType = failures(runBicep(bicep!, 'build-params', jsonParametersAsBicepparam(params, copy.dir, join(copy.dir, 'main.bicep')), copy.dir));
+      writeFileSync(
+        params,
+        JSON.stringify({
+          parameters: { environmentName: { value: 'dev' }, location: { value: 'eastus2' }, maximumInstanceCount: { value: 'ten' } },
+        }),
+      );
+      const wrongType = failures(
+        runBicep(bicep!, 'build-params', jsonParametersAsBicepparam(params, copy.dir, join(copy.dir, 'main.bicep')), copy.dir),
+      );
       expect(wrongType.join('\n')).toMatch(/maximumInstanceCount|BCP033/);
     } finally {
       copy.cleanup();

@@ -140,9 +140,12 @@ export async function parseBicepFile(path: string, source = readFileSync(path, '
 }
 
 function stringLiteral(node: Node): string {
-  if (node.type !== 'string') throw new Error(`expected a string literal at ${node.startPosition.row + 1}:${node.startPosition.column + 1}, got ${node.type}`);
+  if (node.type !== 'string')
+    throw new Error(`expected a string literal at ${node.startPosition.row + 1}:${node.startPosition.column + 1}, got ${node.type}`);
   return namedChildren(node)
-    .map((part) => (part.type === 'string_content' ? unescape(part.text) : part.type === 'escape_sequence' ? unescape(part.text) : UNKNOWN_TEXT))
+    .map((part) =>
+      part.type === 'string_content' ? unescape(part.text) : part.type === 'escape_sequence' ? unescape(part.text) : UNKNOWN_TEXT,
+    )
     .join('');
 }
 
@@ -166,8 +169,22 @@ type Locals = ReadonlyMap<string, BicepValue>;
 
 /** Functions whose result depends on the deployment (never computable offline). */
 const DEPLOYMENT_FUNCTIONS = new Set([
-  'uniqueString', 'subscription', 'resourceGroup', 'tenant', 'deployment', 'environment', 'guid', 'newGuid', 'utcNow',
-  'subscriptionResourceId', 'resourceId', 'tenantResourceId', 'extensionResourceId', 'reference', 'listKeys', 'deployer',
+  'uniqueString',
+  'subscription',
+  'resourceGroup',
+  'tenant',
+  'deployment',
+  'environment',
+  'guid',
+  'newGuid',
+  'utcNow',
+  'subscriptionResourceId',
+  'resourceId',
+  'tenantResourceId',
+  'extensionResourceId',
+  'reference',
+  'listKeys',
+  'deployer',
 ]);
 
 /**
@@ -217,7 +234,8 @@ export class BicepScope {
     const paramsNode = objectProperty(body, 'params');
     if (!paramsNode) return {};
     const value = this.evaluate(paramsNode);
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${this.file.path}: module ${moduleName} params must be an object`);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`${this.file.path}: module ${moduleName} params must be an object`);
     return value;
   }
 
@@ -385,7 +403,8 @@ export class BicepScope {
           const all = (values as BicepValue[][]).flat();
           return fn === 'concat' ? all : all.filter((v, i) => all.findIndex((w) => JSON.stringify(w) === JSON.stringify(v)) === i);
         }
-        if (values.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) return Object.assign({}, ...(values as object[]));
+        if (values.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v)))
+          return Object.assign({}, ...(values as object[]));
         throw new Error(`${at()}: ${fn} of mixed types`);
       }
       case 'flatten': {
@@ -599,7 +618,8 @@ export function where(node: Node, file: string): string {
 export function readParameterFile(path: string, env: Readonly<Record<string, string>> = {}): Record<string, BicepValue> {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { parameters?: Record<string, { value?: unknown; reference?: unknown }> };
   const substitute = (v: unknown): BicepValue => {
-    if (typeof v === 'string') return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:=([^}]*))?\}/g, (_, name: string, dflt?: string) => env[name] ?? dflt ?? '');
+    if (typeof v === 'string')
+      return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:=([^}]*))?\}/g, (_, name: string, dflt?: string) => env[name] ?? dflt ?? '');
     if (Array.isArray(v)) return v.map(substitute);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x)]));
     return v as BicepValue;

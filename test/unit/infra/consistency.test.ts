@@ -106,8 +106,14 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
   test('the webhook and health URLs main.bicep outputs are the routes of the functions', async () => {
     const { functions } = await indexBuiltApp(effectiveEnvironment((await loadDeployment({ environmentName: 'test' })).appSettings));
     const main = readFileSync(MAIN_BICEP, 'utf8');
-    for (const [output, functionName] of [['ENGAGE_WEBHOOK_URL', 'engageWebhook'], ['HEALTH_URL', 'health']] as const) {
-      const route = new RegExp(`^output ${output} string = 'https://\\$\\{functionApp\\.outputs\\.defaultHostName\\}/api/([^']+)'$`, 'm').exec(main)?.[1];
+    for (const [output, functionName] of [
+      ['ENGAGE_WEBHOOK_URL', 'engageWebhook'],
+      ['HEALTH_URL', 'health'],
+    ] as const) {
+      const route = new RegExp(
+        `^output ${output} string = 'https://\\$\\{functionApp\\.outputs\\.defaultHostName\\}/api/([^']+)'$`,
+        'm',
+      ).exec(main)?.[1];
       const fn = functions.find((f) => f.name === functionName);
       expect(fn?.trigger.type).toBe('httpTrigger');
       expect(route).toBe(fn?.trigger.route);
@@ -137,7 +143,9 @@ describe('infra/main.bicep matches the settings schema of shared/config', () => 
     expect((await loadDeployment(prod)).appSettings.ENGAGE_SIGNATURE_MODE).toBe('');
     // An environment that says otherwise keeps its choice (dev logs mismatches).
     const dev = readParameterFile(join(INFRA_DIR, 'env', 'dev.parameters.json'));
-    expect((await loadDeployment({ ...dev, keyVaultSecretSettings: ['ENGAGE_WEBHOOK_SECRET'] })).appSettings.ENGAGE_SIGNATURE_MODE).toBe('log');
+    expect((await loadDeployment({ ...dev, keyVaultSecretSettings: ['ENGAGE_WEBHOOK_SECRET'] })).appSettings.ENGAGE_SIGNATURE_MODE).toBe(
+      'log',
+    );
   });
 
   test('Key Vault secret names follow one rule in main.bicep and scripts/keyvault-secrets.js', async () => {
@@ -172,13 +180,21 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
   });
 
   test('removing a queue from the provisioned list', async () => {
-    const found = await problems(mutated('engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue]', 'engageUnroutedQueue, notificationsQueue, noojeeEventsQueue]'));
+    const found = await problems(
+      mutated(
+        'engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue]',
+        'engageUnroutedQueue, notificationsQueue, noojeeEventsQueue]',
+      ),
+    );
     expect(found).toContain('queue noojee-call-commands is used by the app but not provisioned by infra/main.bicep');
     expect(found).toContain('poison queue noojee-call-commands-poison is not provisioned by infra/main.bicep');
   });
 
   test('removing a default route (its queue is no longer provisioned)', async () => {
-    const deployment = await loadDeployment({ environmentName: 'test' }, mutated(/^\s*\{ eventTypes: \['VISITOR'\], queue: 'engage-visitor' \}$/m, ''));
+    const deployment = await loadDeployment(
+      { environmentName: 'test' },
+      mutated(/^\s*\{ eventTypes: \['VISITOR'\], queue: 'engage-visitor' \}$/m, ''),
+    );
     expect(deployment.queues).not.toContain('engage-visitor');
     expect(checkDefaultRoutes(deployment)).toEqual([
       'queue engage-visitor of the default ENGAGE_ROUTES is not provisioned by infra/main.bicep',
@@ -188,7 +204,10 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
 
   test('a route to a queue that is not provisioned', async () => {
     const routes = [{ eventTypes: ['DESK'], queue: 'desks-only' }];
-    const found = await problems(mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(occupancyQueueNames, ['), { engageRoutes: routes });
+    const found = await problems(
+      mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(occupancyQueueNames, ['),
+      { engageRoutes: routes },
+    );
     expect(found).toContain('queue desks-only is used by the app but not provisioned by infra/main.bicep');
   });
 
@@ -230,7 +249,10 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
   });
 
   test('a connection string or a setting Flex Consumption rejects', async () => {
-    const found = await problems({}, { extraAppSettings: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', FUNCTIONS_WORKER_RUNTIME: 'node' } });
+    const found = await problems(
+      {},
+      { extraAppSettings: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', FUNCTIONS_WORKER_RUNTIME: 'node' } },
+    );
     expect(found.join('\n')).toMatch(/AzureWebJobsStorage \(connection string\) must not be set/);
     expect(found.join('\n')).toMatch(/FUNCTIONS_WORKER_RUNTIME is not supported on the Flex Consumption plan/);
   });
@@ -240,9 +262,12 @@ describe('the checks fail when the Bicep loses a setting or a queue', () => {
   });
 
   test("the example consumer's OCCUPANCY_*_QUEUE queues are provisioned whatever the routes", async () => {
-    const found = await problems(mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(engageRouteQueues, ['), {
-      engageRoutes: [{ eventTypes: ['DESK'], queue: 'desks-only' }],
-    });
+    const found = await problems(
+      mutated('var queueNames = union(engageRouteQueues, occupancyQueueNames, [', 'var queueNames = union(engageRouteQueues, ['),
+      {
+        engageRoutes: [{ eventTypes: ['DESK'], queue: 'desks-only' }],
+      },
+    );
     expect(found).toContain('queue engage-deskprogression is used by the app but not provisioned by infra/main.bicep');
     expect(await problems({}, { engageRoutes: [{ eventTypes: ['DESK'], queue: 'desks-only' }] })).toEqual([]);
   });

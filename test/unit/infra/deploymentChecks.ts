@@ -107,7 +107,10 @@ export async function loadDeployment(params: Record<string, BicepValue> = {}, so
   return { ...deployment, ownSettingNames: Object.keys(own.appSettings) };
 }
 
-async function evaluateDeployment(params: Record<string, BicepValue>, sources: Record<string, string>): Promise<Omit<Deployment, 'ownSettingNames'>> {
+async function evaluateDeployment(
+  params: Record<string, BicepValue>,
+  sources: Record<string, string>,
+): Promise<Omit<Deployment, 'ownSettingNames'>> {
   const read = (path: string) => parseBicepFile(path, sources[path] ?? readFileSync(path, 'utf8'));
   const main = await read(MAIN_BICEP);
   // location has no default: azd (AZURE_LOCATION) and the deploy workflow (--parameters location=…) always pass one.
@@ -129,14 +132,19 @@ async function evaluateDeployment(params: Record<string, BicepValue>, sources: R
       return names.includes('appsettings') ? [scope.evaluate(propertyPath(r.body, ['properties'], file.path))] : [];
     }),
   );
-  if (settingsResources.length !== 1) throw new Error(`expected exactly one Microsoft.Web/sites/config 'appsettings' resource, found ${settingsResources.length}`);
+  if (settingsResources.length !== 1)
+    throw new Error(`expected exactly one Microsoft.Web/sites/config 'appsettings' resource, found ${settingsResources.length}`);
   const appSettings = settingsResources[0]!;
   if (!appSettings || typeof appSettings !== 'object' || Array.isArray(appSettings)) {
-    throw new Error('the app settings are not an object whose names are known before deployment (use literal keys, union() and toObject())');
+    throw new Error(
+      'the app settings are not an object whose names are known before deployment (use literal keys, union() and toObject())',
+    );
   }
 
   const sites = scopes.flatMap(({ file, scope }) =>
-    file.resourcesOfType(SITE_TYPE).map((r) => scope.evaluate(propertyPath(r.body, ['properties', 'functionAppConfig', 'deployment', 'storage', 'value'], file.path))),
+    file
+      .resourcesOfType(SITE_TYPE)
+      .map((r) => scope.evaluate(propertyPath(r.body, ['properties', 'functionAppConfig', 'deployment', 'storage', 'value'], file.path))),
   );
 
   return {
@@ -236,7 +244,10 @@ export function containerSettingNames(fields: SettingFields = settingFields): st
 }
 
 /** Queues the app uses with these settings (routes' queues and every *_QUEUE setting). */
-export function queuesUsed(settings: Record<string, BicepValue>, fields: SettingFields = settingFields): { queues: string[]; problems: string[] } {
+export function queuesUsed(
+  settings: Record<string, BicepValue>,
+  fields: SettingFields = settingFields,
+): { queues: string[]; problems: string[] } {
   const queues = new Set<string>();
   const problems: string[] = [];
   for (const name of queueSettingNames(fields)) {
@@ -271,10 +282,13 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
     }
   }
   for (const name of FLEX_REJECTED_SETTINGS) {
-    if (name in settings) problems.push(`app setting ${name} is not supported on the Flex Consumption plan (runtime is set in functionAppConfig)`);
+    if (name in settings)
+      problems.push(`app setting ${name} is not supported on the Flex Consumption plan (runtime is set in functionAppConfig)`);
   }
   if ('AzureWebJobsStorage' in settings) {
-    problems.push('app setting AzureWebJobsStorage (connection string) must not be set: the storage account has shared-key access disabled; use AzureWebJobsStorage__* identity settings');
+    problems.push(
+      'app setting AzureWebJobsStorage (connection string) must not be set: the storage account has shared-key access disabled; use AzureWebJobsStorage__* identity settings',
+    );
   }
   for (const name of requiredSettings(fields)) {
     if (!(name in settings)) problems.push(`required setting ${name} is not set by infra/main.bicep`);
@@ -283,7 +297,8 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
     if (!isKnownSetting(name, fields) || value === '' || value === null || !isKnown(value)) continue;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const result = fields[name].safeParse(text);
-    if (!result.success) problems.push(`app setting ${name} has a value the app rejects: ${result.error.issues.map((i) => i.message).join('; ')}`);
+    if (!result.success)
+      problems.push(`app setting ${name} has a value the app rejects: ${result.error.issues.map((i) => i.message).join('; ')}`);
   }
   try {
     loadConfig(effectiveEnvironment(settings));
@@ -294,7 +309,8 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
   const extra = d.param('extraAppSettings');
   if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
     for (const name of Object.keys(extra)) {
-      if (d.ownSettingNames.includes(name)) problems.push(`extraAppSettings sets ${name}, which main.bicep sets itself (use its parameter)`);
+      if (d.ownSettingNames.includes(name))
+        problems.push(`extraAppSettings sets ${name}, which main.bicep sets itself (use its parameter)`);
     }
   }
 
@@ -310,7 +326,9 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
   if (Array.isArray(listed)) {
     for (const name of listed) {
       if (typeof name !== 'string' || !SECRET_SETTINGS.includes(name) || name === 'AzureWebJobsStorage') {
-        problems.push(`keyVaultSecretSettings lists ${JSON.stringify(name)}, which is not a secret setting of shared/config (${SECRET_SETTINGS.filter((s) => s !== 'AzureWebJobsStorage').join(', ')})`);
+        problems.push(
+          `keyVaultSecretSettings lists ${JSON.stringify(name)}, which is not a secret setting of shared/config (${SECRET_SETTINGS.filter((s) => s !== 'AzureWebJobsStorage').join(', ')})`,
+        );
       }
     }
   }
@@ -324,18 +342,23 @@ export function checkDeployment(d: Deployment, fields: SettingFields = settingFi
     if (!provisioned.has(`${queue}-poison`)) problems.push(`poison queue ${queue}-poison is not provisioned by infra/main.bicep`);
   }
   for (const queue of d.queues) {
-    if (typeof queue !== 'string' || !STORAGE_NAME.test(queue)) problems.push(`provisioned queue name ${String(queue)} is not a valid (known) queue name`);
+    if (typeof queue !== 'string' || !STORAGE_NAME.test(queue))
+      problems.push(`provisioned queue name ${String(queue)} is not a valid (known) queue name`);
   }
 
   // Containers: every *_CONTAINER setting, and the deployment package container.
   const containers = new Set(d.containers.filter((c): c is string => typeof c === 'string'));
   for (const name of containerSettingNames(fields)) {
     const { value, known } = effectiveSetting(settings, name, fields);
-    if (!known || typeof value !== 'string') problems.push(`${name}: its value must be known before deployment so the container can be provisioned`);
+    if (!known || typeof value !== 'string')
+      problems.push(`${name}: its value must be known before deployment so the container can be provisioned`);
     else if (!containers.has(value)) problems.push(`blob container ${value} (${name}) is not provisioned by infra/main.bicep`);
   }
   const deploymentUrl = d.deploymentStorage;
-  if (typeof deploymentUrl !== 'string' || ![...containers].some((c) => c.replaceAll(UNKNOWN_TEXT, '').length > 0 && deploymentUrl.endsWith(c))) {
+  if (
+    typeof deploymentUrl !== 'string' ||
+    ![...containers].some((c) => c.replaceAll(UNKNOWN_TEXT, '').length > 0 && deploymentUrl.endsWith(c))
+  ) {
     problems.push('the Function App deployment container (functionAppConfig.deployment.storage.value) is not a provisioned container');
   }
   return problems;
@@ -351,7 +374,8 @@ export function checkDefaultRoutes(d: Deployment, fields: SettingFields = settin
   for (const name of queueSettingNames(fields).filter((n) => /_ROUTES$/.test(n))) {
     for (const queue of queuesNamedIn(settingDefault(name, fields))) {
       if (!provisioned.has(queue)) problems.push(`queue ${queue} of the default ${name} is not provisioned by infra/main.bicep`);
-      if (!provisioned.has(`${queue}-poison`)) problems.push(`poison queue ${queue}-poison of the default ${name} is not provisioned by infra/main.bicep`);
+      if (!provisioned.has(`${queue}-poison`))
+        problems.push(`poison queue ${queue}-poison of the default ${name} is not provisioned by infra/main.bicep`);
     }
   }
   return problems;

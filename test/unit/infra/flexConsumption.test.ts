@@ -6,7 +6,15 @@
  */
 import { relative } from 'node:path';
 import { objectProperties, parseBicepFile, propertiesNamed, where, type BicepFile } from './bicepModel';
-import { FLEX_REJECTED_SETTINGS, FLEX_REJECTED_SITE_PROPERTIES, filesUnder, INFRA_DIR, loadDeployment, MAIN_BICEP, REPO_ROOT } from './deploymentChecks';
+import {
+  FLEX_REJECTED_SETTINGS,
+  FLEX_REJECTED_SITE_PROPERTIES,
+  filesUnder,
+  INFRA_DIR,
+  loadDeployment,
+  MAIN_BICEP,
+  REPO_ROOT,
+} from './deploymentChecks';
 import type { Node } from 'web-tree-sitter';
 
 const bicepFiles = filesUnder(INFRA_DIR, '.bicep');
@@ -31,19 +39,24 @@ function flexProblems(file: BicepFile): string[] {
   const problems: string[] = [];
   for (const site of file.resourcesOfType('Microsoft.Web/sites@')) {
     for (const { name, at } of namesIn(site.body, file.path)) {
-      if (FLEX_REJECTED_SITE_PROPERTIES.includes(name)) problems.push(`${relative(REPO_ROOT, at)}: site property ${name} is not supported on Flex Consumption`);
+      if (FLEX_REJECTED_SITE_PROPERTIES.includes(name))
+        problems.push(`${relative(REPO_ROOT, at)}: site property ${name} is not supported on Flex Consumption`);
     }
   }
   for (const { name, at } of namesIn(file.tree.rootNode, file.path)) {
-    if (FLEX_REJECTED_SETTINGS.includes(name)) problems.push(`${relative(REPO_ROOT, at)}: app setting ${name} is not supported on Flex Consumption`);
+    if (FLEX_REJECTED_SETTINGS.includes(name))
+      problems.push(`${relative(REPO_ROOT, at)}: app setting ${name} is not supported on Flex Consumption`);
   }
   return problems.sort();
 }
 
 describe('Flex Consumption rules', () => {
-  test.each(bicepFiles.map((f) => [relative(REPO_ROOT, f)]))('%s uses no site property or app setting Flex Consumption refuses', async (file) => {
-    expect(flexProblems(await parseBicepFile(`${REPO_ROOT}/${file}`))).toEqual([]);
-  });
+  test.each(bicepFiles.map((f) => [relative(REPO_ROOT, f)]))(
+    '%s uses no site property or app setting Flex Consumption refuses',
+    async (file) => {
+      expect(flexProblems(await parseBicepFile(`${REPO_ROOT}/${file}`))).toEqual([]);
+    },
+  );
 
   test('the evaluated app settings contain none either (parameter files: consistency.test.ts)', async () => {
     const { appSettings } = await loadDeployment({ environmentName: 'test' });
@@ -60,9 +73,16 @@ describe('Flex Consumption rules', () => {
         expect(text).toMatch(/kind: 'functionapp,linux'/);
         const config = propertiesNamed(site.body, ['functionAppConfig']);
         expect(config).toHaveLength(1);
-        const keys = objectProperties(config[0][1]).map(([k]) => k).sort();
+        const keys = objectProperties(config[0][1])
+          .map(([k]) => k)
+          .sort();
         expect(keys).toEqual(['deployment', 'runtime', 'scaleAndConcurrency']);
-        expect(file.resourcesOfType('Microsoft.Web/serverfarms@').map((p) => p.body.text).join('\n')).toMatch(/name: 'FC1'[\s\S]*tier: 'FlexConsumption'/);
+        expect(
+          file
+            .resourcesOfType('Microsoft.Web/serverfarms@')
+            .map((p) => p.body.text)
+            .join('\n'),
+        ).toMatch(/name: 'FC1'[\s\S]*tier: 'FlexConsumption'/);
       }
     }
     expect(sites).toBe(1);

@@ -20,7 +20,10 @@ test('loadConfig refuses an unresolved Key Vault reference, naming the setting b
   }
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems;
-  expect(problems.filter((p) => /unresolved Key Vault reference/.test(p)).map((p) => p.split(':')[0])).toEqual(['ENGAGE_PASSWORD', 'NOOJEE_API_KEY']);
+  expect(problems.filter((p) => /unresolved Key Vault reference/.test(p)).map((p) => p.split(':')[0])).toEqual([
+    'ENGAGE_PASSWORD',
+    'NOOJEE_API_KEY',
+  ]);
   expect((error as Error).message).not.toMatch(/kv-abc|SecretName/i);
   // A value that merely mentions it is not a reference.
   expect(() => loadConfig({ ...STORAGE, ENGAGE_PASSWORD: 'p@Microsoft.KeyVault(x)' })).not.toThrow();
@@ -32,7 +35,12 @@ test('/api/health answers 503 naming the unresolved setting, without its value',
   const context = { warn: (m: string) => warnings.push(m) } as unknown as InvocationContext;
   try {
     // Storage on a closed port: the answer is 503 either way; the body must name the setting.
-    process.env = { PATH: saved.PATH, AzureWebJobsStorage: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1', ENGAGE_PASSWORD: REFERENCE };
+    process.env = {
+      PATH: saved.PATH,
+      AzureWebJobsStorage:
+        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1',
+      ENGAGE_PASSWORD: REFERENCE,
+    };
     resetConfig();
     const res = await checkHealth(context);
     expect(res.status).toBe(503);

@@ -39,7 +39,12 @@ describe('scripts/keyvault-secrets.js', () => {
   });
 
   test('only secret settings with a value, never the storage connection string', () => {
-    const env = { ENGAGE_PASSWORD: 'p', ENGAGE_SUBSCRIPTION_KEY: '', AzureWebJobsStorage: 'UseDevelopmentStorage=true', NOOJEE_API_KEY: 'k' };
+    const env = {
+      ENGAGE_PASSWORD: 'p',
+      ENGAGE_SUBSCRIPTION_KEY: '',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      NOOJEE_API_KEY: 'k',
+    };
     expect(providedSecretSettings(SECRET_SETTINGS, env)).toEqual(['ENGAGE_PASSWORD', 'NOOJEE_API_KEY']);
   });
 
@@ -63,7 +68,9 @@ describe('scripts/keyvault-secrets.js', () => {
     expect(run.status).toBe(0);
     const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatch(/^keyvault secret set --vault-name kv-test --name engage-webhook-secret --file \S+ --encoding utf-8 --output none$/);
+    expect(calls[0]).toMatch(
+      /^keyvault secret set --vault-name kv-test --name engage-webhook-secret --file \S+ --encoding utf-8 --output none$/,
+    );
     expect(calls[1]).toMatch(/--name noojee-api-key --file /);
     expect(readFileSync(join(dir, 'values'), 'utf8')).toBe('s3cret-webhook\nnoojee-k3y\n');
     expect(calls.join('\n') + run.stdout + run.stderr).not.toMatch(/s3cret-webhook|noojee-k3y/);
@@ -71,9 +78,16 @@ describe('scripts/keyvault-secrets.js', () => {
   });
 
   test('reference status: every expected setting must report Resolved', () => {
-    const answer = { value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved' } }, { name: 'NOOJEE_API_KEY', properties: { status: 'SecretNotFound' } }] };
+    const answer = {
+      value: [
+        { name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved' } },
+        { name: 'NOOJEE_API_KEY', properties: { status: 'SecretNotFound' } },
+      ],
+    };
     expect(unresolvedReferences(answer)).toEqual([{ name: 'NOOJEE_API_KEY', status: 'SecretNotFound' }]);
-    expect(unresolvedReferences(answer, ['ENGAGE_PASSWORD', 'ENGAGE_WEBHOOK_SECRET'])).toEqual([{ name: 'ENGAGE_WEBHOOK_SECRET', status: 'not reported' }]);
+    expect(unresolvedReferences(answer, ['ENGAGE_PASSWORD', 'ENGAGE_WEBHOOK_SECRET'])).toEqual([
+      { name: 'ENGAGE_WEBHOOK_SECRET', status: 'not reported' },
+    ]);
     expect(unresolvedReferences(answer, [])).toEqual([]);
   });
 
@@ -85,13 +99,24 @@ describe('scripts/keyvault-secrets.js', () => {
     chmodSync(join(stub, 'az'), 0o755);
     const run = (answer: unknown) => {
       writeFileSync(join(stub, 'answer.json'), JSON.stringify(answer));
-      return spawnSync(process.execPath, [SCRIPT, 'check-references', '--resource-group', 'rg-dev', '--app', 'func-dev', '--settings', '["ENGAGE_PASSWORD"]'], {
-        cwd: REPO_ROOT,
-        env: { PATH: `${stub}:${process.env.PATH}`, KV_CHECK_ATTEMPTS: '2', KV_CHECK_DELAY_MS: '10' },
-        encoding: 'utf8',
-      });
+      return spawnSync(
+        process.execPath,
+        [SCRIPT, 'check-references', '--resource-group', 'rg-dev', '--app', 'func-dev', '--settings', '["ENGAGE_PASSWORD"]'],
+        {
+          cwd: REPO_ROOT,
+          env: { PATH: `${stub}:${process.env.PATH}`, KV_CHECK_ATTEMPTS: '2', KV_CHECK_DELAY_MS: '10' },
+          encoding: 'utf8',
+        },
+      );
     };
-    const ok = run({ value: [{ name: 'ENGAGE_PASSWORD', properties: { status: 'Resolved', reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=engage-password)' } }] });
+    const ok = run({
+      value: [
+        {
+          name: 'ENGAGE_PASSWORD',
+          properties: { status: 'Resolved', reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=engage-password)' },
+        },
+      ],
+    });
     expect(ok.status).toBe(0);
     expect(readFileSync(join(stub, 'calls'), 'utf8').trim().split('\n')).toEqual([
       'rest --method post --url /subscriptions/{subscriptionId}/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-dev/config/configreferences/appsettings/refresh?api-version=2022-03-01 --output none',

@@ -20,17 +20,22 @@ describe('KQL in infra/', () => {
 
   test('every query parses and resolves against the Application Insights schema', async () => {
     const problems = (await bicepQueries()).flatMap((q) =>
-      kqlDiagnostics(q.query).map((d) => `${q.at} (${q.kind}): ${d.message} at ${d.start}: ${q.query.slice(Math.max(0, d.start - 20), d.start + 30)}`),
+      kqlDiagnostics(q.query).map(
+        (d) => `${q.at} (${q.kind}): ${d.message} at ${d.start}: ${q.query.slice(Math.max(0, d.start - 20), d.start + 30)}`,
+      ),
     );
     expect(problems).toEqual([]);
   });
 
-  test('log alert rules skip Azure\'s own query validation (the tables may not exist yet on a first deployment)', async () => {
+  test("log alert rules skip Azure's own query validation (the tables may not exist yet on a first deployment)", async () => {
     let rules = 0;
     for (const path of filesUnder(INFRA_DIR, '.bicep')) {
       for (const r of (await parseBicepFile(path)).resourcesOfType('Microsoft.Insights/scheduledQueryRules@')) {
         rules++;
-        expect({ rule: r.name, skip: propertiesNamed(r.body, ['skipQueryValidation']).map(([, v]) => v.text) }).toEqual({ rule: r.name, skip: ['true'] });
+        expect({ rule: r.name, skip: propertiesNamed(r.body, ['skipQueryValidation']).map(([, v]) => v.text) }).toEqual({
+          rule: r.name,
+          skip: ['true'],
+        });
       }
     }
     expect(rules).toBeGreaterThan(0);
@@ -38,8 +43,12 @@ describe('KQL in infra/', () => {
 
   test('the analyser reports unknown tables, columns and broken syntax', () => {
     expect(kqlDiagnostics('requests | where success == false | summarize failures = count() by functionName = operation_Name')).toEqual([]);
-    expect(kqlDiagnostics('request | count').map((d) => d.message)).toEqual([expect.stringMatching(/'request' does not refer to any known table/)]);
-    expect(kqlDiagnostics('traces | where mesage startswith "x"').map((d) => d.message)).toEqual([expect.stringMatching(/'mesage' does not refer to any known column/)]);
+    expect(kqlDiagnostics('request | count').map((d) => d.message)).toEqual([
+      expect.stringMatching(/'request' does not refer to any known table/),
+    ]);
+    expect(kqlDiagnostics('traces | where mesage startswith "x"').map((d) => d.message)).toEqual([
+      expect.stringMatching(/'mesage' does not refer to any known column/),
+    ]);
     expect(kqlDiagnostics('traces | wher message == "x"').length).toBeGreaterThan(0);
   });
 
@@ -49,12 +58,12 @@ describe('KQL in infra/', () => {
       "param rules array = [ { name: 'a', query: 'requests | count' }, { name: 'b', query: 'AppTraces | take 1' } ]",
       "resource alerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for rule in rules: {",
       '  name: rule.name',
-      "  properties: { criteria: { allOf: [ { query: rule.query } ] } }",
+      '  properties: { criteria: { allOf: [ { query: rule.query } ] } }',
       '}]',
       "var workbook = { version: 'Notebook/1.0', items: [ { type: 3, content: { query: 'customMetrics | summarize avg(value) by name', queryType: 0 } }, { type: 9, content: { parameters: [ { query: 'resources | project id', queryType: 1 } ] } } ] }",
       "resource wb 'Microsoft.Insights/workbooks@2023-06-01' = {",
       "  name: 'w'",
-      "  properties: { serializedData: string(workbook) }",
+      '  properties: { serializedData: string(workbook) }',
       '}',
       "resource wb2 'Microsoft.Insights/workbooks@2023-06-01' = {",
       "  name: 'w2'",

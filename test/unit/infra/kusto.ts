@@ -60,7 +60,9 @@ let globals: any;
 function schemaGlobals(): any {
   if (!globals) {
     const K = kusto();
-    const tables = Object.entries(APP_INSIGHTS_SCHEMA).map(([name, columns]) => new K.Symbols.TableSymbol.$ctor7(name, `(${columns})`, null));
+    const tables = Object.entries(APP_INSIGHTS_SCHEMA).map(
+      ([name, columns]) => new K.Symbols.TableSymbol.$ctor7(name, `(${columns})`, null),
+    );
     globals = K.GlobalState.Default.WithDatabase(new K.Symbols.DatabaseSymbol.$ctor2('appinsights', null, tables));
   }
   return globals;
@@ -80,7 +82,8 @@ export function kqlDiagnostics(query: string, { errorsOnly = true } = {}): KqlDi
   const found: KqlDiagnostic[] = [];
   for (let i = 0; i < list.Count; i++) {
     const d = list.getItem(i);
-    if (!errorsOnly || d.Severity === 'Error') found.push({ severity: String(d.Severity), message: String(d.Message), start: Number(d.Start) });
+    if (!errorsOnly || d.Severity === 'Error')
+      found.push({ severity: String(d.Severity), message: String(d.Message), start: Number(d.Start) });
   }
   return found;
 }
@@ -112,7 +115,12 @@ const QUERY_PROPERTIES: readonly [string, string][] = [
 ];
 
 /** Each deployed instance of a resource body: `[for x in ...]` per item, `if (...)` checked whatever the condition. */
-function instances(scope: BicepScope, node: Node, locals: ReadonlyMap<string, BicepValue>, at: string): { body: Node; locals: ReadonlyMap<string, BicepValue> }[] {
+function instances(
+  scope: BicepScope,
+  node: Node,
+  locals: ReadonlyMap<string, BicepValue>,
+  at: string,
+): { body: Node; locals: ReadonlyMap<string, BicepValue> }[] {
   if (node.type === 'object') return [{ body: node, locals }];
   const parts = node.namedChildren.filter((c): c is Node => c !== null);
   const body = parts[parts.length - 1];
@@ -147,7 +155,9 @@ async function scopes(files: string[], sources: Record<string, string>, params: 
   for (const path of files.filter((f) => !seen.has(f))) {
     const file = await read(path);
     // Parameters without a default are unknown: a query interpolating one cannot be checked.
-    result.push(new BicepScope(file, Object.fromEntries([...file.params].filter(([, p]) => !p.default).map(([n]) => [n, UNKNOWN as BicepValue]))));
+    result.push(
+      new BicepScope(file, Object.fromEntries([...file.params].filter(([, p]) => !p.default).map(([n]) => [n, UNKNOWN as BicepValue]))),
+    );
   }
   return result;
 }
@@ -172,10 +182,14 @@ export async function bicepQueries(
             const at = relative(REPO_ROOT, where(node, file.path));
             const value = scope.evaluate(node, instance.locals);
             if (typeof value !== 'string' || !isKnown(value)) {
-              throw new Error(`${at}: ${key} is not a string known before deployment (${typeof value === 'string' ? value.replaceAll(UNKNOWN_TEXT, '<unknown>') : String(value)})`);
+              throw new Error(
+                `${at}: ${key} is not a string known before deployment (${typeof value === 'string' ? value.replaceAll(UNKNOWN_TEXT, '<unknown>') : String(value)})`,
+              );
             }
             if (key === 'query') found.push({ at, kind: `${r.name} query`, query: value });
-            else for (const q of workbookQueries((JSON.parse(value) as { items?: unknown }).items)) found.push({ at, kind: `${r.name} serializedData ${q.path}`, query: q.query });
+            else
+              for (const q of workbookQueries((JSON.parse(value) as { items?: unknown }).items))
+                found.push({ at, kind: `${r.name} serializedData ${q.path}`, query: q.query });
           }
         }
       }

@@ -21,12 +21,16 @@ const templates = readdirSync(join(INFRA_DIR, 'listeners')).filter((f) => f.ends
 
 describe('infra/listeners templates', () => {
   test('there is one per environment parameter file', () => {
-    const environments = readdirSync(join(INFRA_DIR, 'env')).map((f) => f.replace('.parameters.json', '')).sort();
+    const environments = readdirSync(join(INFRA_DIR, 'env'))
+      .map((f) => f.replace('.parameters.json', ''))
+      .sort();
     expect(templates.map((f) => f.replace('.json', '')).sort()).toEqual(environments);
   });
 
   test.each(templates)('%s renders to a desired-listeners file the CLI accepts, routed by that environment', async (file) => {
-    const rendered = JSON.parse(renderTemplate(readFileSync(join(INFRA_DIR, 'listeners', file), 'utf8'), { ENGAGE_NOTIFICATION_URL: URL_WITH_KEY })) as unknown;
+    const rendered = JSON.parse(
+      renderTemplate(readFileSync(join(INFRA_DIR, 'listeners', file), 'utf8'), { ENGAGE_NOTIFICATION_URL: URL_WITH_KEY }),
+    ) as unknown;
     const desired = desiredListenersSchema.parse(rendered);
     expect(desired.length).toBeGreaterThan(0);
     for (const listener of desired) expect(listener.notificationUrl).toBe(URL_WITH_KEY);

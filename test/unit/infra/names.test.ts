@@ -40,10 +40,13 @@ const RULES: Record<string, RegExp> = {
 };
 
 describe('names derived from environmentName', () => {
-  test.each(['dev', 'prod', 'Dev_Test.1', 'x1', 'abcdefghijklmnopqrstuvwx', 'dev-', 'my--env', 'a_', '-x-', 'a__b'])('%s gives valid Azure resource names', async (environmentName) => {
-    const derived = await names(environmentName);
-    expect(Object.entries(derived).filter(([kind, name]) => !RULES[kind].test(name))).toEqual([]);
-  });
+  test.each(['dev', 'prod', 'Dev_Test.1', 'x1', 'abcdefghijklmnopqrstuvwx', 'dev-', 'my--env', 'a_', '-x-', 'a__b'])(
+    '%s gives valid Azure resource names',
+    async (environmentName) => {
+      const derived = await names(environmentName);
+      expect(Object.entries(derived).filter(([kind, name]) => !RULES[kind].test(name))).toEqual([]);
+    },
+  );
 
   test('separators are normalised: no `--`, no leading or trailing `-`', async () => {
     expect((await names('my--env')).resourceGroup).toBe('rg-my-env');
@@ -53,7 +56,9 @@ describe('names derived from environmentName', () => {
 
   test('the decorators bound the length (24) so the longest name still fits', async () => {
     const main = await parseBicepFile(MAIN_BICEP);
-    const decl = main.tree.rootNode.text.match(/@minLength\((\d+)\)\n@maxLength\((\d+)\)\n@description\([^\n]*\)\nparam environmentName string/);
+    const decl = main.tree.rootNode.text.match(
+      /@minLength\((\d+)\)\n@maxLength\((\d+)\)\n@description\([^\n]*\)\nparam environmentName string/,
+    );
     expect(decl?.slice(1)).toEqual(['2', '24']);
   });
 

@@ -38,7 +38,10 @@ describe('the deployment package', () => {
       `#!/bin/sh\nprintf '%s|%s\\n' "$PWD" "$*" >> "${dir}/npm-calls"\nmkdir -p node_modules/@azure/functions && echo '{"name":"@azure/functions"}' > node_modules/@azure/functions/package.json\n`,
     );
     chmodSync(join(dir, 'bin', 'npm'), 0o755);
-    const run = spawnSync(join(REPO_ROOT, 'scripts', 'package-function-app.sh'), [out], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
+    const run = spawnSync(join(REPO_ROOT, 'scripts', 'package-function-app.sh'), [out], {
+      env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+      encoding: 'utf8',
+    });
     if (run.status !== 0) throw new Error(`package-function-app.sh failed: ${run.stderr}`);
     npmCalls = readFileSync(join(dir, 'npm-calls'), 'utf8').trim().split('\n');
   });
@@ -46,7 +49,9 @@ describe('the deployment package', () => {
 
   test('scripts/package-function-app.sh builds host.json, package.json, dist/functions, dist/shared and a production install', () => {
     const files = filesUnder(out).map((f) => relative(out, f));
-    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js', '.funcignore']));
+    expect(files).toEqual(
+      expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js', '.funcignore']),
+    );
     expect(files.filter((f) => !RUNTIME_FILE.test(f) && f !== '.funcignore')).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as { main: string };
     expect(existsSync(join(out, pkg.main))).toBe(true);
@@ -65,15 +70,25 @@ describe('the deployment package', () => {
   });
 
   test('a production install from the lockfile has the dependencies and none of the dev tools', () => {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const production = new Set(Object.entries(lock.packages).filter(([path, p]) => path.startsWith('node_modules/') && !p.dev).map(([path]) => path.slice('node_modules/'.length)));
+    const production = new Set(
+      Object.entries(lock.packages)
+        .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev)
+        .map(([path]) => path.slice('node_modules/'.length)),
+    );
     for (const name of Object.keys(pkg.dependencies)) expect(production).toContain(name);
-    for (const name of ['jest', 'azurite', 'typescript', 'autocannon', '@kusto/language-service-next', 'tree-sitter-bicep']) expect(production).not.toContain(name);
+    for (const name of ['jest', 'azurite', 'typescript', 'autocannon', '@kusto/language-service-next', 'tree-sitter-bicep'])
+      expect(production).not.toContain(name);
   });
 
   test("azd's zip of the package folder (its own .funcignore) ships the whole package, node_modules included", () => {
-    const files = filesUnder(out).map((f) => relative(out, f)).filter((f) => f !== '.funcignore');
+    const files = filesUnder(out)
+      .map((f) => relative(out, f))
+      .filter((f) => f !== '.funcignore');
     expect(azdZipEntries(azdService(), out).sort()).toEqual(files.sort());
     expect(files).toContain('node_modules/@azure/functions/package.json');
   });
@@ -82,7 +97,19 @@ describe('the deployment package', () => {
     const files = shipped(REPO_ROOT, funcignore(), ['node_modules']);
     expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/functions/index.js', 'node_modules/']));
     expect(files.filter((f) => !RUNTIME_FILE.test(f) && f !== 'node_modules/')).toEqual([]);
-    for (const prefix of ['test/', 'bench/', 'local/', 'dist/local/', 'dist/test/', 'dist/bench/', 'dist/cli/', 'infra/', 'scripts/', 'docs/', '.deploy/']) {
+    for (const prefix of [
+      'test/',
+      'bench/',
+      'local/',
+      'dist/local/',
+      'dist/test/',
+      'dist/bench/',
+      'dist/cli/',
+      'infra/',
+      'scripts/',
+      'docs/',
+      '.deploy/',
+    ]) {
       expect(files.filter((f) => f.startsWith(prefix))).toEqual([]);
     }
   });
@@ -136,8 +163,12 @@ describe("azd's real packaging rules (azdPackaging.ts, from azd's source)", () =
     expect(() => resolveRemoteBuild({ ...api, remoteBuild: false }, join(__dirname, 'no-such-dir'))).not.toThrow();
   });
 
-  test("the model finds the earlier finding F1 in the previous azure.yaml: no build before the hook, node_modules left out", () => {
-    const before = azdService(readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8').replace(/\n\s*remoteBuild: false/, '').replace('npm run build && ', ''));
+  test('the model finds the earlier finding F1 in the previous azure.yaml: no build before the hook, node_modules left out', () => {
+    const before = azdService(
+      readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8')
+        .replace(/\n\s*remoteBuild: false/, '')
+        .replace('npm run build && ', ''),
+    );
     expect(before.hooks!.prepackage!.run).not.toMatch(/npm run build/);
     // The package folder without its own .funcignore and remoteBuild unset: azd leaves node_modules out.
     const dir = mkdtempSync(join(tmpdir(), 'azd-f1-'));
@@ -146,18 +177,24 @@ describe("azd's real packaging rules (azdPackaging.ts, from azd's source)", () =
       writeFileSync(join(dir, 'node_modules', '@azure', 'functions', 'package.json'), '{}');
       writeFileSync(join(dir, 'host.json'), '{}');
       expect(azdZipEntries(before, dir)).toEqual(['host.json']);
-      expect(azdZipEntries({ ...before, remoteBuild: false }, dir).sort()).toEqual(['host.json', 'node_modules/@azure/functions/package.json']);
+      expect(azdZipEntries({ ...before, remoteBuild: false }, dir).sort()).toEqual([
+        'host.json',
+        'node_modules/@azure/functions/package.json',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  test('the real production install, zipped by azd\'s rules and unpacked as wwwroot, loads package.json main and registers every function', () => {
+  test("the real production install, zipped by azd's rules and unpacked as wwwroot, loads package.json main and registers every function", () => {
     ensureBuilt(REPO_ROOT);
     const dir = mkdtempSync(join(tmpdir(), 'azd-real-'));
     try {
       const pkgDir = join(dir, 'package');
-      const run = spawnSync(join(REPO_ROOT, 'scripts', 'package-function-app.sh'), [pkgDir], { encoding: 'utf8', env: { ...process.env, npm_config_prefer_offline: 'true' } });
+      const run = spawnSync(join(REPO_ROOT, 'scripts', 'package-function-app.sh'), [pkgDir], {
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_prefer_offline: 'true' },
+      });
       expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({ status: 0, stderr: '' });
       // Unpack what azd's zip holds into a clean wwwroot: nothing else is there in Azure.
       const wwwroot = join(dir, 'wwwroot');
@@ -182,7 +219,11 @@ describe("azd's real packaging rules (azdPackaging.ts, from azd's source)", () =
         const outside = Object.keys(require.cache).filter((f) => !f.startsWith(process.cwd()) && f !== ${JSON.stringify(core)} && !f.startsWith(${JSON.stringify(join(REPO_ROOT, 'dist', 'local', 'host', 'core'))}));
         console.log(JSON.stringify({ names, outside }));
       `;
-      const loaded = spawnSync(process.execPath, ['-e', probe], { cwd: wwwroot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NODE_PATH: '' } });
+      const loaded = spawnSync(process.execPath, ['-e', probe], {
+        cwd: wwwroot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', NODE_PATH: '' },
+      });
       expect({ status: loaded.status, stderr: loaded.status === 0 ? '' : loaded.stderr }).toEqual({ status: 0, stderr: '' });
       const result = JSON.parse(loaded.stdout.trim().split('\n').pop()!) as { names: string[]; outside: string[] };
       expect(result.outside).toEqual([]);

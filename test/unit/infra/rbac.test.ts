@@ -8,7 +8,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILT_IN_ROLES, KEY_VAULT_CLI, OPERATIONS, PLATFORM_OPERATIONS, rolesSatisfy, type Requirement, type RoleDefinition } from './azureRbac';
+import {
+  BUILT_IN_ROLES,
+  KEY_VAULT_CLI,
+  OPERATIONS,
+  PLATFORM_OPERATIONS,
+  rolesSatisfy,
+  type Requirement,
+  type RoleDefinition,
+} from './azureRbac';
 import { BicepScope, objectProperty, parseBicepFile, propertiesNamed, UNKNOWN, type BicepValue } from './bicepModel';
 import { filesUnder, INFRA_DIR, loadDeployment, REPO_ROOT } from './deploymentChecks';
 import { sdkCalls, type SdkCall } from './storageCalls';
@@ -44,7 +52,9 @@ async function assignments(source?: string): Promise<Assignment[]> {
       const principal = scope.evaluate(objectProperty(properties, 'principalId')!, locals);
       const roleCall = objectProperty(properties, 'roleDefinitionId')!;
       // subscriptionResourceId('Microsoft.Authorization/roleDefinitions', <id>): the id is the last argument.
-      const args = (roleCall.childForFieldName('arguments') ?? roleCall.namedChildren[1]!).namedChildren.filter((n): n is Node => n !== null);
+      const args = (roleCall.childForFieldName('arguments') ?? roleCall.namedChildren[1]!).namedChildren.filter(
+        (n): n is Node => n !== null,
+      );
       const role: BicepValue = scope.evaluate(args[args.length - 1], locals);
       const target = objectProperty(body, 'scope')!.text as Scope;
       if (principal === UNKNOWN || typeof role !== 'string') throw new Error(`${r.name}: principal or role not computable offline`);
@@ -59,7 +69,10 @@ function rolesOf(list: Assignment[], principal: Principal, scope: Scope): RoleDe
     .filter((a) => a.principal === principal && a.scope === scope)
     .map((a) => {
       const role = BUILT_IN_ROLES[a.role];
-      if (!role) throw new Error(`rbac.bicep assigns role ${a.role}, which azureRbac.ts does not define (add its actions/dataActions from the built-in roles docs)`);
+      if (!role)
+        throw new Error(
+          `rbac.bicep assigns role ${a.role}, which azureRbac.ts does not define (add its actions/dataActions from the built-in roles docs)`,
+        );
       return role;
     });
 }
@@ -89,7 +102,12 @@ function neededFor(calls: SdkCall[]): { needed: Needed[]; missingRows: string[] 
     }
     if (row.rest === null) continue;
     for (const principal of principalsOf(call)) {
-      needed.push({ what: `${call.operation} (${row.rest}) at ${call.at}`, principal, scope: call.package === '@azure/keyvault-secrets' ? 'vault' : 'storage', requires: row.requires });
+      needed.push({
+        what: `${call.operation} (${row.rest}) at ${call.at}`,
+        principal,
+        scope: call.package === '@azure/keyvault-secrets' ? 'vault' : 'storage',
+        requires: row.requires,
+      });
     }
   }
   return { needed, missingRows };
@@ -98,7 +116,14 @@ function neededFor(calls: SdkCall[]): { needed: Needed[]; missingRows: string[] 
 function uncovered(needed: Needed[], list: Assignment[]): string[] {
   return needed
     .filter((n) => !rolesSatisfy(rolesOf(list, n.principal, n.scope), n.requires))
-    .map((n) => `${n.principal}: ${n.what} needs ${n.requires.map((alt) => alt.join(' + ')).join(' or ')} on the ${n.scope}; granted: ${rolesOf(list, n.principal, n.scope).map((r) => r.name).join(', ') || 'nothing'}`);
+    .map(
+      (n) =>
+        `${n.principal}: ${n.what} needs ${n.requires.map((alt) => alt.join(' + ')).join(' or ')} on the ${n.scope}; granted: ${
+          rolesOf(list, n.principal, n.scope)
+            .map((r) => r.name)
+            .join(', ') || 'nothing'
+        }`,
+    );
 }
 
 const probeSource = [
@@ -129,8 +154,15 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
   });
 
   test('the scanner finds SDK calls by type (destructuring, element access), not by name', () => {
-    expect(probeCalls.map((c) => c.operation)).toEqual(['QueueServiceClient.fromConnectionString', 'QueueServiceClient.getProperties', 'BlobClient.setLegalHold', 'ContainerClient.getBlockBlobClient']);
-    expect(neededFor(probeCalls).missingRows).toEqual([`${PROBE}:7: BlobClient.setLegalHold has no row in test/unit/infra/azureRbac.ts OPERATIONS`]);
+    expect(probeCalls.map((c) => c.operation)).toEqual([
+      'QueueServiceClient.fromConnectionString',
+      'QueueServiceClient.getProperties',
+      'BlobClient.setLegalHold',
+      'ContainerClient.getBlockBlobClient',
+    ]);
+    expect(neededFor(probeCalls).missingRows).toEqual([
+      `${PROBE}:7: BlobClient.setLegalHold has no row in test/unit/infra/azureRbac.ts OPERATIONS`,
+    ]);
   });
 
   test('the app identity and the operator have the roles for every call the code makes', async () => {
@@ -145,8 +177,12 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
     expect(needed.length).toBeGreaterThan(0);
     expect(uncovered(needed, await assignments())).toEqual([]);
     // Get Queue Service Properties (what it called before) is not covered: the check sees it.
-    expect(uncovered(neededFor(probeCalls.filter((c) => c.operation === 'QueueServiceClient.getProperties')).needed, await assignments())).toEqual([
-      expect.stringMatching(/^app: QueueServiceClient\.getProperties \(Get Queue Service Properties\).*needs Microsoft\.Storage\/storageAccounts\/queueServices\/read on the storage/),
+    expect(
+      uncovered(neededFor(probeCalls.filter((c) => c.operation === 'QueueServiceClient.getProperties')).needed, await assignments()),
+    ).toEqual([
+      expect.stringMatching(
+        /^app: QueueServiceClient\.getProperties \(Get Queue Service Properties\).*needs Microsoft\.Storage\/storageAccounts\/queueServices\/read on the storage/,
+      ),
       expect.stringMatching(/^operator: QueueServiceClient\.getProperties/),
     ]);
   });
@@ -184,11 +220,21 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
   test('rbac.bicep is read as deployed: dropping the queue role leaves queue calls uncovered', async () => {
     const source = readFileSync(RBAC_BICEP, 'utf8');
     const mutated = source
-      .replace('var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]', 'var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageTableDataContributor]')
-      .replace('var operatorStorageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor]', 'var operatorStorageRoles = [roles.storageBlobDataOwner]');
+      .replace(
+        'var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]',
+        'var appStorageRoleIds = [roles.storageBlobDataOwner, roles.storageTableDataContributor]',
+      )
+      .replace(
+        'var operatorStorageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor]',
+        'var operatorStorageRoles = [roles.storageBlobDataOwner]',
+      );
     expect(mutated).not.toBe(source);
     const list = await assignments(mutated);
-    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role].name)).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor', 'Storage Blob Data Owner']);
+    expect(list.filter((a) => a.scope === 'storage').map((a) => BUILT_IN_ROLES[a.role].name)).toEqual([
+      'Storage Blob Data Owner',
+      'Storage Table Data Contributor',
+      'Storage Blob Data Owner',
+    ]);
     expect(uncovered(neededFor(calls).needed, list).join('\n')).toMatch(/QueueClient\.sendMessage \(Put Message\)/);
   });
 
@@ -197,7 +243,8 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
     expect(list.length).toBeGreaterThanOrEqual(5);
     for (const a of list) expect(BUILT_IN_ROLES[a.role]).toBeDefined();
     const file = await parseBicepFile(RBAC_BICEP);
-    for (const [, value] of propertiesNamed(file.tree.rootNode, ['scope'])) expect(['storage', 'vault', 'applicationInsights']).toContain(value.text);
+    for (const [, value] of propertiesNamed(file.tree.rootNode, ['scope']))
+      expect(['storage', 'vault', 'applicationInsights']).toContain(value.text);
   });
 
   test('the app identity has the table role the Functions host needs for its diagnostics tables', async () => {
@@ -210,6 +257,8 @@ describe('RBAC: every Storage and Key Vault operation is covered by the granted 
     const roles = /ROLES="([^"]+)"/.exec(doc)?.[1]?.split(/,\s*/) ?? [];
     const assigned = [...new Set((await assignments()).map((a) => a.role))];
     expect([...roles].sort()).toEqual([...assigned].sort());
-    expect(doc).toMatch(/--condition-version "2\.0" --condition "\(\(!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/write'\}\)\) OR \(@Request\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{\$ROLES\}\)\) AND/);
+    expect(doc).toMatch(
+      /--condition-version "2\.0" --condition "\(\(!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/write'\}\)\) OR \(@Request\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{\$ROLES\}\)\) AND/,
+    );
   });
 });

@@ -36,12 +36,21 @@ export function sdkCalls(dirs: readonly string[], extraSources: Record<string, s
   host.readFile = (file) => extraSources[relative(REPO_ROOT, file)] ?? readFile(file);
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (file) => relative(REPO_ROOT, file) in extraSources || fileExists(file);
-  const program = ts.createProgram({ rootNames: [...roots, ...extra], options: { ...config.options, noEmit: true, types: [], skipLibCheck: true }, host });
+  const program = ts.createProgram({
+    rootNames: [...roots, ...extra],
+    options: { ...config.options, noEmit: true, types: [], skipLibCheck: true },
+    host,
+  });
   // Ask the (costly) checker only about calls whose name an SDK class declares.
   const sdkMethodNames = new Set<string>();
   for (const sdkFile of program.getSourceFiles().filter((f) => sdkPackageOf(f.fileName))) {
     const collect = (node: ts.Node) => {
-      if ((ts.isMethodDeclaration(node) || ts.isMethodSignature(node) || ts.isPropertyDeclaration(node)) && node.name && ts.isIdentifier(node.name)) sdkMethodNames.add(node.name.text);
+      if (
+        (ts.isMethodDeclaration(node) || ts.isMethodSignature(node) || ts.isPropertyDeclaration(node)) &&
+        node.name &&
+        ts.isIdentifier(node.name)
+      )
+        sdkMethodNames.add(node.name.text);
       ts.forEachChild(node, collect);
     };
     collect(sdkFile);
@@ -55,7 +64,9 @@ export function sdkCalls(dirs: readonly string[], extraSources: Record<string, s
     const visit = (node: ts.Node) => {
       if (ts.isCallExpression(node) && (ts.isPropertyAccessExpression(node.expression) || ts.isElementAccessExpression(node.expression))) {
         const nameNode = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression.argumentExpression;
-        const symbol = sdkMethodNames.has(nameNode.getText(source).replace(/^['"]|['"]$/g, '')) ? checker.getSymbolAtLocation(nameNode) : undefined;
+        const symbol = sdkMethodNames.has(nameNode.getText(source).replace(/^['"]|['"]$/g, ''))
+          ? checker.getSymbolAtLocation(nameNode)
+          : undefined;
         for (const decl of symbol?.declarations ?? []) {
           const pkg = sdkPackageOf(decl.getSourceFile().fileName);
           const owner = decl.parent;

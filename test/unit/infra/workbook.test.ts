@@ -61,7 +61,15 @@ describe('the workbook', () => {
 
   test('has the panels of the issue, each query used by a panel', async () => {
     const queries = await workbookQueries();
-    expect(Object.keys(queries).sort()).toEqual(['consumerOutcomes', 'drainBacklog', 'failures', 'latency', 'noojeeLag', 'queueDepth', 'webhookRate']);
+    expect(Object.keys(queries).sort()).toEqual([
+      'consumerOutcomes',
+      'drainBacklog',
+      'failures',
+      'latency',
+      'noojeeLag',
+      'queueDepth',
+      'webhookRate',
+    ]);
     const source = readFileSync(WORKBOOK, 'utf8');
     for (const key of Object.keys(queries)) expect(source).toMatch(new RegExp(`queries\\.${key}\\b.*visualization`));
     expect(queries.failures).toContain('success == false');
@@ -74,7 +82,9 @@ describe('the workbook', () => {
   });
 
   test('the parse check catches a broken query', () => {
-    expect(kustoSyntaxErrors('customMetrics | where name == "x" | summarize max(valueMax) by tostring(customDimensions.queue')).not.toEqual([]);
+    expect(kustoSyntaxErrors('customMetrics | where name == "x" | summarize max(valueMax) by tostring(customDimensions.queue')).not.toEqual(
+      [],
+    );
   });
 
   test('every metric the workbook and the alerts query is one the app records', async () => {

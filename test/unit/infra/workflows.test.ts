@@ -136,20 +136,29 @@ describe('deploy.yml', () => {
   test('deploys infra, secrets, code, refreshes and checks the references and health, then reconciles listeners, in that order', () => {
     const order = [
       index(isLogin, 'logs in'),
-      index((s) => /az deployment sub create[\s\S]*--location "\$AZURE_LOCATION"[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(s.run ?? ''), 'deploys infra/main.bicep at subscription scope'),
+      index(
+        (s) =>
+          /az deployment sub create[\s\S]*--location "\$AZURE_LOCATION"[\s\S]*--template-file infra\/main\.bicep[\s\S]*"@infra\/env\/\$ENVIRONMENT\.parameters\.json"/.test(
+            s.run ?? '',
+          ),
+        'deploys infra/main.bicep at subscription scope',
+      ),
       index((s) => /scripts\/keyvault-secrets\.js push --vault/.test(s.run ?? ''), 'stores secrets'),
       index((s) => /scripts\/package-function-app\.sh/.test(s.run ?? ''), 'packages the app'),
       index(isFunctionsAction, 'deploys code'),
       index((s) => /scripts\/keyvault-secrets\.js check-references/.test(s.run ?? ''), 'checks the Key Vault references'),
       index((s) => /curl --fail/.test(s.run ?? ''), 'waits for health'),
-      index((s) => /node dist\/cli\/index\.js listeners reconcile --file "\$RUNNER_TEMP\/listeners\.json"/.test(s.run ?? ''), 'reconciles listeners'),
+      index(
+        (s) => /node dist\/cli\/index\.js listeners reconcile --file "\$RUNNER_TEMP\/listeners\.json"/.test(s.run ?? ''),
+        'reconciles listeners',
+      ),
     ];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const code = list.find(isFunctionsAction)!;
     expect(code.with).toMatchObject({ sku: 'flexconsumption', 'remote-build': false, package: '.deploy/package' });
   });
 
-  test('deploys only what CI passed on a push to this repository (never a fork\'s branch named main), or on demand', () => {
+  test("deploys only what CI passed on a push to this repository (never a fork's branch named main), or on demand", () => {
     const on = deploy.on as Map;
     expect(Object.keys(on).sort()).toEqual(['workflow_dispatch', 'workflow_run']);
     expect(on.workflow_run).toEqual({ workflows: ['ci'], types: ['completed'], branches: ['main'] });
@@ -177,7 +186,9 @@ describe('deploy.yml', () => {
     const push = index((s) => /keyvault-secrets\.js push/.test(s.run ?? ''), 'stores secrets');
     const refresh = index((s) => /keyvault-secrets\.js check-references/.test(s.run ?? ''), 'refreshes and checks');
     expect(refresh).toBeGreaterThan(push);
-    expect(list[refresh].run!).toMatch(/check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/);
+    expect(list[refresh].run!).toMatch(
+      /check-references --resource-group "\$AZURE_RESOURCE_GROUP" --app "\$APP" --settings "\$SECRET_SETTINGS"/,
+    );
     expect(list[refresh].env?.SECRET_SETTINGS).toBe('${{ steps.secrets.outputs.names }}');
     expect(list.some((s) => /az functionapp restart/.test(s.run ?? ''))).toBe(false);
   });
@@ -197,13 +208,25 @@ describe('deploy.yml', () => {
     for (const step of withSecrets) {
       // Only as env of a run step (never in `with:` of an action or inline in a script).
       expect(step.run).toBeDefined();
-      expect(strings((step.with ?? {})).concat(step.run ?? '').join('\n')).not.toMatch(SECRET_EXPR);
+      expect(
+        strings(step.with ?? {})
+          .concat(step.run ?? '')
+          .join('\n'),
+      ).not.toMatch(SECRET_EXPR);
       for (const [name, value] of Object.entries(step.env ?? {})) {
         if (typeof value === 'string' && SECRET_EXPR.test(value)) expect(value).toBe(`\${{ secrets.${name} }}`);
       }
     }
-    const secretNames = (step: Step) => Object.entries(step.env ?? {}).filter(([, v]) => typeof v === 'string' && SECRET_EXPR.test(v)).map(([n]) => n).sort();
-    expect(withSecrets.map((s) => s.name)).toEqual(['Secret settings to reference from Key Vault', 'Store secrets in Key Vault', 'Register and reconcile Engage listeners']);
+    const secretNames = (step: Step) =>
+      Object.entries(step.env ?? {})
+        .filter(([, v]) => typeof v === 'string' && SECRET_EXPR.test(v))
+        .map(([n]) => n)
+        .sort();
+    expect(withSecrets.map((s) => s.name)).toEqual([
+      'Secret settings to reference from Key Vault',
+      'Store secrets in Key Vault',
+      'Register and reconcile Engage listeners',
+    ]);
     // Which secret settings exist (names) and storing them: all of them; the listener reconcile: the Engage ones it uses.
     expect(secretNames(withSecrets[0])).toEqual(allSecrets);
     expect(secretNames(withSecrets[1])).toEqual(allSecrets);
@@ -213,10 +236,19 @@ describe('deploy.yml', () => {
   test('skips the listener reconcile with a notice until the Engage settings and secrets are set', () => {
     const reconcile = list.find((s) => /listeners reconcile/.test(s.run ?? ''))!;
     const run = reconcile.run!;
-    const guard = /for name in ([A-Z_ ]+); do\s+\[ -n "\$\{!name\}" \] \|\| missing="\$missing \$name"\s+done\s+if \[ -n "\$missing" \]; then\s+echo "::notice::listeners not reconciled: set\$missing[^"]*"\s+exit 0/.exec(run);
+    const guard =
+      /for name in ([A-Z_ ]+); do\s+\[ -n "\$\{!name\}" \] \|\| missing="\$missing \$name"\s+done\s+if \[ -n "\$missing" \]; then\s+echo "::notice::listeners not reconciled: set\$missing[^"]*"\s+exit 0/.exec(
+        run,
+      );
     expect(guard).not.toBeNull();
     expect(guard!.index).toBeLessThan(run.indexOf('az functionapp function keys list'));
-    expect(guard![1].trim().split(/\s+/).sort()).toEqual(['ENGAGE_BASE_URL', 'ENGAGE_CLIENT_ID', 'ENGAGE_PASSWORD', 'ENGAGE_SUBSCRIPTION_KEY', 'ENGAGE_WEBHOOK_SECRET']);
+    expect(guard![1].trim().split(/\s+/).sort()).toEqual([
+      'ENGAGE_BASE_URL',
+      'ENGAGE_CLIENT_ID',
+      'ENGAGE_PASSWORD',
+      'ENGAGE_SUBSCRIPTION_KEY',
+      'ENGAGE_WEBHOOK_SECRET',
+    ]);
     for (const name of guard![1].trim().split(/\s+/)) expect(reconcile.env?.[name]).toBeDefined();
   });
 
@@ -228,7 +260,9 @@ describe('deploy.yml', () => {
     expect(run).toMatch(/node scripts\/render-listeners\.js "\$LISTENERS_TEMPLATE" "\$RUNNER_TEMP\/listeners\.json"/);
     expect(run.indexOf('render-listeners')).toBeLessThan(run.indexOf('listeners reconcile'));
     expect(run).toMatch(/rm -f "\$RUNNER_TEMP\/listeners\.json"/);
-    expect(reconcile.env?.LISTENERS_TEMPLATE).toBe("${{ vars.ENGAGE_LISTENERS_FILE || format('infra/listeners/{0}.json', inputs.environment || 'dev') }}");
+    expect(reconcile.env?.LISTENERS_TEMPLATE).toBe(
+      "${{ vars.ENGAGE_LISTENERS_FILE || format('infra/listeners/{0}.json', inputs.environment || 'dev') }}",
+    );
   });
 
   test('the scripts it runs exist and are executable', () => {

@@ -4,9 +4,18 @@ import type { AnswerRequest, CommandResponse, DialRequest } from '../../../share
 
 describe('parseCallCommand', () => {
   it('accepts answer, hangup and dial commands', () => {
-    expect(parseCallCommand({ action: 'answer', uniqueId: '1403148776.566', exten: 'SIP/101' })).toEqual({ action: 'answer', uniqueId: '1403148776.566', exten: 'SIP/101' });
-    expect(parseCallCommand({ action: 'hangup', extenOrUniqueId: '1403148776.566' })).toEqual({ action: 'hangup', extenOrUniqueId: '1403148776.566' });
-    expect(parseCallCommand({ action: 'dial', number: '0412345678', extenOrUniqueId: 'SIP/100', monitored: 'yes', autoAnswer: true })).toEqual({
+    expect(parseCallCommand({ action: 'answer', uniqueId: '1403148776.566', exten: 'SIP/101' })).toEqual({
+      action: 'answer',
+      uniqueId: '1403148776.566',
+      exten: 'SIP/101',
+    });
+    expect(parseCallCommand({ action: 'hangup', extenOrUniqueId: '1403148776.566' })).toEqual({
+      action: 'hangup',
+      extenOrUniqueId: '1403148776.566',
+    });
+    expect(
+      parseCallCommand({ action: 'dial', number: '0412345678', extenOrUniqueId: 'SIP/100', monitored: 'yes', autoAnswer: true }),
+    ).toEqual({
       action: 'dial',
       number: '0412345678',
       extenOrUniqueId: 'SIP/100',
@@ -50,7 +59,11 @@ describe('executeCallCommand', () => {
   it('maps each action to its method, with the default answerString only when the command has none', async () => {
     const { calls, client } = recordingClient();
     await executeCallCommand(client, { action: 'answer', uniqueId: 'u1', exten: 'SIP/101' }, 'Call-info:answer-after=0');
-    await executeCallCommand(client, { action: 'answer', uniqueId: 'u2', exten: 'SIP/101', answerString: 'Alert-Info: Ring Answer' }, 'Call-info:answer-after=0');
+    await executeCallCommand(
+      client,
+      { action: 'answer', uniqueId: 'u2', exten: 'SIP/101', answerString: 'Alert-Info: Ring Answer' },
+      'Call-info:answer-after=0',
+    );
     await executeCallCommand(client, { action: 'hangup', extenOrUniqueId: 'u1' });
     await executeCallCommand(client, { action: 'dial', number: '0412', extenOrUniqueId: 'SIP/100', monitored: true });
     expect(calls).toEqual([

@@ -22,7 +22,12 @@ describe('noojee settings', () => {
   });
 
   it('parses extensions and strips a trailing slash from the base URL', () => {
-    const c = loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'https://pbx.example.com/', NOOJEE_API_KEY: 'k-123-api-key', NOOJEE_EXTENSIONS: ' 400, 410 ,,SIP/420' });
+    const c = loadConfig({
+      ...STORAGE,
+      NOOJEE_BASE_URL: 'https://pbx.example.com/',
+      NOOJEE_API_KEY: 'k-123-api-key',
+      NOOJEE_EXTENSIONS: ' 400, 410 ,,SIP/420',
+    });
     expect(isNoojeeConfigured(c)).toBe(true);
     expect(c.NOOJEE_BASE_URL).toBe('https://pbx.example.com');
     expect(monitoredExtensions(c)).toEqual(['400', '410', 'SIP/420']);
@@ -37,13 +42,21 @@ describe('noojee settings', () => {
   it('names bad values without echoing the secret', () => {
     let error: unknown;
     try {
-      loadConfig({ ...STORAGE, NOOJEE_BASE_URL: 'ftp://x', NOOJEE_API_KEY: 'super-secret-key', NOOJEE_SCHEDULE: '* * * * *', NOOJEE_POLL_TIMEOUT_SECONDS: '0', NOOJEE_EVENTS_QUEUE: 'Bad_Queue' });
+      loadConfig({
+        ...STORAGE,
+        NOOJEE_BASE_URL: 'ftp://x',
+        NOOJEE_API_KEY: 'super-secret-key',
+        NOOJEE_SCHEDULE: '* * * * *',
+        NOOJEE_POLL_TIMEOUT_SECONDS: '0',
+        NOOJEE_EVENTS_QUEUE: 'Bad_Queue',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const text = (error as Error).message;
-    for (const name of ['NOOJEE_BASE_URL', 'NOOJEE_SCHEDULE', 'NOOJEE_POLL_TIMEOUT_SECONDS', 'NOOJEE_EVENTS_QUEUE']) expect(text).toContain(name);
+    for (const name of ['NOOJEE_BASE_URL', 'NOOJEE_SCHEDULE', 'NOOJEE_POLL_TIMEOUT_SECONDS', 'NOOJEE_EVENTS_QUEUE'])
+      expect(text).toContain(name);
     expect(text).not.toContain('super-secret-key');
   });
 });

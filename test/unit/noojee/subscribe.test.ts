@@ -29,7 +29,13 @@ describe('parseSubscribeResponse', () => {
 
   it('keeps unknown statuses and extra CallData fields, skips entries without CallData', () => {
     const r = parseSubscribeResponse({
-      Data: { '400': [{ CallData: { uniqueCallId: 5.1, status: 'Parked Somewhere', otherPartyCallerId: '0412' }, CallID: 1, Code: 0 }, { nope: true }, 'junk'] },
+      Data: {
+        '400': [
+          { CallData: { uniqueCallId: 5.1, status: 'Parked Somewhere', otherPartyCallerId: '0412' }, CallID: 1, Code: 0 },
+          { nope: true },
+          'junk',
+        ],
+      },
       seq: '13',
       Code: '0',
     });
@@ -38,7 +44,10 @@ describe('parseSubscribeResponse', () => {
     expect(r.events[0].uniqueCallId).toBe('5.1');
     expect(r.events[0].status).toBe('Parked Somewhere');
     expect(r.events[0].entry.CallData.otherPartyCallerId).toBe('0412');
-    expect(r.unreadable.map((u) => [u.exten, u.index, u.entry])).toEqual([['400', 1, { nope: true }], ['400', 2, 'junk']]);
+    expect(r.unreadable.map((u) => [u.exten, u.index, u.entry])).toEqual([
+      ['400', 1, { nope: true }],
+      ['400', 2, 'junk'],
+    ]);
   });
 
   it('rejects a body without Code', () => {
@@ -73,14 +82,19 @@ describe('call event envelopes', () => {
       data: JSON.parse(SEED_SAMPLE).Data['410'][0],
     });
     // Deterministic: the same response read again gives the same ids.
-    expect(callEventEnvelopes(parseSubscribeResponse(JSON.parse(SEED_SAMPLE)), 10, 's').map((e) => e.id)).toEqual(envelopes.map((e) => e.id));
+    expect(callEventEnvelopes(parseSubscribeResponse(JSON.parse(SEED_SAMPLE)), 10, 's').map((e) => e.id)).toEqual(
+      envelopes.map((e) => e.id),
+    );
   });
 
   it('disambiguates the same call and status on two extensions, and a missing uniqueCallId', () => {
     const r = parseSubscribeResponse({
       Data: {
         '400': [{ CallData: { uniqueCallId: 'A', status: 'Ringing' }, CallID: 1 }],
-        '410': [{ CallData: { uniqueCallId: 'A', status: 'Ringing' }, CallID: 2 }, { CallData: { status: 'Busy' }, CallID: 7 }],
+        '410': [
+          { CallData: { uniqueCallId: 'A', status: 'Ringing' }, CallID: 2 },
+          { CallData: { status: 'Busy' }, CallID: 7 },
+        ],
       },
       seq: 3,
       Code: 0,
@@ -89,7 +103,14 @@ describe('call event envelopes', () => {
   });
 
   it('the same call and status twice on one extension get distinct, deterministic ids (issue 17.6)', () => {
-    const body = { Data: { '400': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }, { CallData: { uniqueCallId: 'B', status: 'Ringing' } }], '410': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }] }, seq: 5, Code: 0 };
+    const body = {
+      Data: {
+        '400': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }, { CallData: { uniqueCallId: 'B', status: 'Ringing' } }],
+        '410': [{ CallData: { uniqueCallId: 'B', status: 'Ringing' } }],
+      },
+      seq: 5,
+      Code: 0,
+    };
     const ids = callEventIds(parseSubscribeResponse(body).events, 5);
     expect(ids).toEqual(['B:Ringing:5:400:0', 'B:Ringing:5:400:1', 'B:Ringing:5:410']);
     expect(callEventIds(parseSubscribeResponse(body).events, 5)).toEqual(ids);

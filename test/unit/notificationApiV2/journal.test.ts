@@ -47,7 +47,7 @@ describe('notifications journal', () => {
       },
     });
     expect((first[1].body as { type: string; time: string }).type).toBe('102');
-    expect((first[2].body as { type: string; time: string })).toMatchObject({ type: 'unknown', time: entry.readAt });
+    expect(first[2].body as { type: string; time: string }).toMatchObject({ type: 'unknown', time: entry.readAt });
     // What the queue trigger decodes is the same envelope.
     expect(decodeMessageText(encodeMessage(first[0].body)).body).toEqual(first[0].body);
   });

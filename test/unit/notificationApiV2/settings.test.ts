@@ -20,14 +20,22 @@ describe('notifications settings', () => {
   });
 
   it('parses event type ids and rejects empty, duplicate or malformed lists', () => {
-    expect(loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: '101, 301,102' }).NOTIFICATIONS_EVENT_TYPE_IDS).toEqual(['101', '301', '102']);
-    expect(() => loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: '101,101' })).toThrow(/NOTIFICATIONS_EVENT_TYPE_IDS: event type ids must be unique/);
+    expect(loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: '101, 301,102' }).NOTIFICATIONS_EVENT_TYPE_IDS).toEqual([
+      '101',
+      '301',
+      '102',
+    ]);
+    expect(() => loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: '101,101' })).toThrow(
+      /NOTIFICATIONS_EVENT_TYPE_IDS: event type ids must be unique/,
+    );
     expect(() => loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: ' , ' })).toThrow(/at least one/);
     expect(() => loadConfig({ ...storage, NOTIFICATIONS_EVENT_TYPE_IDS: '10 1' })).toThrow(/NOTIFICATIONS_EVENT_TYPE_IDS/);
   });
 
   it('validates path templates, urls, numbers and client ids', () => {
-    expect(() => loadConfig({ ...storage, NOTIFICATIONS_NOTIFICATIONS_PATH: '/subscriptions/notifications' })).toThrow(/NOTIFICATIONS_NOTIFICATIONS_PATH: must contain the placeholder \{id\}/);
+    expect(() => loadConfig({ ...storage, NOTIFICATIONS_NOTIFICATIONS_PATH: '/subscriptions/notifications' })).toThrow(
+      /NOTIFICATIONS_NOTIFICATIONS_PATH: must contain the placeholder \{id\}/,
+    );
     expect(() => loadConfig({ ...storage, NOTIFICATIONS_SUBSCRIPTIONS_PATH: 'no-slash' })).toThrow(/NOTIFICATIONS_SUBSCRIPTIONS_PATH/);
     expect(() => loadConfig({ ...storage, NOTIFICATIONS_API_BASE_URL: 'not a url' })).toThrow(/NOTIFICATIONS_API_BASE_URL/);
     expect(() => loadConfig({ ...storage, NOTIFICATIONS_PAGE_SIZE: '0' })).toThrow(/NOTIFICATIONS_PAGE_SIZE/);
@@ -36,7 +44,9 @@ describe('notifications settings', () => {
   });
 
   it('lists the secrets so they are redacted', () => {
-    expect(SECRET_SETTINGS).toEqual(expect.arrayContaining(['NOTIFICATIONS_CLIENT_SECRET', 'NOTIFICATIONS_PASSWORD', 'NOTIFICATIONS_ADMIN_CLIENT_SECRET']));
+    expect(SECRET_SETTINGS).toEqual(
+      expect.arrayContaining(['NOTIFICATIONS_CLIENT_SECRET', 'NOTIFICATIONS_PASSWORD', 'NOTIFICATIONS_ADMIN_CLIENT_SECRET']),
+    );
   });
 
   it('requires the credentials of the chosen grant once the API is configured, naming each missing setting', () => {
@@ -58,13 +68,28 @@ describe('notifications settings', () => {
   });
 
   it('derives the token URL and the administrator client from the consumer client by default', () => {
-    const c = loadConfig({ ...storage, NOTIFICATIONS_API_BASE_URL: 'https://tenant.example.com/', NOTIFICATIONS_CLIENT_ID: 'reader', NOTIFICATIONS_CLIENT_SECRET: 's3cret-value' });
+    const c = loadConfig({
+      ...storage,
+      NOTIFICATIONS_API_BASE_URL: 'https://tenant.example.com/',
+      NOTIFICATIONS_CLIENT_ID: 'reader',
+      NOTIFICATIONS_CLIENT_SECRET: 's3cret-value',
+    });
     const o = clientOptions(c);
     expect(o.baseUrl).toBe('https://tenant.example.com');
     expect(o.tokenUrl).toBe('https://tenant.example.com/auth/oauth2.0/v1/token');
     expect(o.consumer).toEqual({ clientId: 'reader', clientSecret: 's3cret-value', scope: 'notification:consent:consumer' });
     expect(o.administrator).toEqual({ clientId: 'reader', clientSecret: 's3cret-value', scope: 'notification:consent:administrator' });
-    const withAdmin = clientOptions(loadConfig({ ...storage, NOTIFICATIONS_API_BASE_URL: 'https://t.example.com', NOTIFICATIONS_CLIENT_ID: 'reader', NOTIFICATIONS_CLIENT_SECRET: 'x1234-secret', NOTIFICATIONS_ADMIN_CLIENT_ID: 'admin', NOTIFICATIONS_ADMIN_CLIENT_SECRET: 'y1234-secret', NOTIFICATIONS_TOKEN_URL: 'https://idp.example.com/token' }));
+    const withAdmin = clientOptions(
+      loadConfig({
+        ...storage,
+        NOTIFICATIONS_API_BASE_URL: 'https://t.example.com',
+        NOTIFICATIONS_CLIENT_ID: 'reader',
+        NOTIFICATIONS_CLIENT_SECRET: 'x1234-secret',
+        NOTIFICATIONS_ADMIN_CLIENT_ID: 'admin',
+        NOTIFICATIONS_ADMIN_CLIENT_SECRET: 'y1234-secret',
+        NOTIFICATIONS_TOKEN_URL: 'https://idp.example.com/token',
+      }),
+    );
     expect(withAdmin.administrator.clientId).toBe('admin');
     expect(withAdmin.tokenUrl).toBe('https://idp.example.com/token');
     const d = drainOptions(c);

@@ -35,5 +35,6 @@ test('a secret split across two chunks: the piece ending one and the piece start
 
 test('ordinary text and other base64 are left alone', () => {
   const r = new Redactor([SECRET]);
-  for (const t of ['Noojee subscribe failed with Code -1', `token ${b64('something else entirely, not the key')}`, 'dead beef 1234']) expect(r.text(t)).toBe(t);
+  for (const t of ['Noojee subscribe failed with Code -1', `token ${b64('something else entirely, not the key')}`, 'dead beef 1234'])
+    expect(r.text(t)).toBe(t);
 });

@@ -25,6 +25,8 @@ test('every secret setting shorter than the floor is refused, each named, its va
 
 test('a secret at the floor is accepted; a Key Vault reference or the storage connection string is not measured', () => {
   expect(() => loadConfig({ ...base, NOOJEE_API_KEY: 'a'.repeat(SECRET_MIN_LENGTH) })).not.toThrow();
-  expect(() => loadConfig({ ...base, ENGAGE_PASSWORD: '@Microsoft.KeyVault(x)' })).toThrow(/ENGAGE_PASSWORD: is an unresolved Key Vault reference/);
+  expect(() => loadConfig({ ...base, ENGAGE_PASSWORD: '@Microsoft.KeyVault(x)' })).toThrow(
+    /ENGAGE_PASSWORD: is an unresolved Key Vault reference/,
+  );
   expect(() => loadConfig({ ...base, ENGAGE_PASSWORD: '@Microsoft.KeyVault(x)' })).not.toThrow(/shorter than/);
 });

@@ -68,13 +68,19 @@ describe('setup', () => {
     expect(telemetryMode({ APPLICATIONINSIGHTS_CONNECTION_STRING: ' ' })).toBe('off');
     expect(telemetryMode({ OTEL_TRACES_EXPORTER: 'console' })).toBe('console');
     expect(telemetryMode({ OTEL_METRICS_EXPORTER: 'console' })).toBe('console');
-    expect(telemetryMode({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', OTEL_TRACES_EXPORTER: 'console' })).toBe('azure-monitor');
+    expect(telemetryMode({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', OTEL_TRACES_EXPORTER: 'console' })).toBe(
+      'azure-monitor',
+    );
   });
 
   test('APPLICATIONINSIGHTS_AUTHENTICATION_STRING as infra/main.bicep sets it → the user-assigned managed identity', () => {
     expect(ingestionCredential({})).toBeUndefined();
-    expect(ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD' })).toBeInstanceOf(ManagedIdentityCredential);
-    expect(ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' })).toBeInstanceOf(ManagedIdentityCredential);
+    expect(
+      ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD' }),
+    ).toBeInstanceOf(ManagedIdentityCredential);
+    expect(ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' })).toBeInstanceOf(
+      ManagedIdentityCredential,
+    );
     expect(() => ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' })).toThrow('Authorization=AAD');
     const bicep = readFileSync(join(__dirname, '..', '..', '..', 'infra', 'main.bicep'), 'utf8');
     expect(bicep).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'");
@@ -83,8 +89,15 @@ describe('setup', () => {
   test('a setup failure leaves telemetry off (reported on stderr) instead of stopping the app', () => {
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      expect(startTelemetry({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' })).toBe('off');
-      expect(String(stderr.mock.calls[0]?.[0])).toContain('telemetry: off, setup failed: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be');
+      expect(
+        startTelemetry({
+          APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x',
+          APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key',
+        }),
+      ).toBe('off');
+      expect(String(stderr.mock.calls[0]?.[0])).toContain(
+        'telemetry: off, setup failed: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be',
+      );
     } finally {
       stderr.mockRestore();
     }
@@ -113,11 +126,22 @@ function memoryStore(): JsonBlobStore {
 /** A writer that records each batch with the trace it was written in. */
 function recordingWriter() {
   const batches: { messages: readonly OutgoingMessage[]; traceId?: string }[] = [];
-  return { batches, sendAll: async (messages: readonly OutgoingMessage[]) => void batches.push({ messages, traceId: trace.getSpanContext(context.active())?.traceId }) };
+  return {
+    batches,
+    sendAll: async (messages: readonly OutgoingMessage[]) =>
+      void batches.push({ messages, traceId: trace.getSpanContext(context.active())?.traceId }),
+  };
 }
 
 test('the drain starts one trace per page, linked to its invocation; the page messages are written in it', async () => {
-  const pages = [[{ event_type_id: '101', id: 1 }, { event_type_id: '101', id: 2 }], [{ event_type_id: '102', id: 3 }], []];
+  const pages = [
+    [
+      { event_type_id: '101', id: 1 },
+      { event_type_id: '101', id: 2 },
+    ],
+    [{ event_type_id: '102', id: 3 }],
+    [],
+  ];
   const api = {
     source: 'https://api.example',
     getSubscription: async (id: string) => ({ id, subscription_status: { number_of_remaining_notifications: 0 } }),
@@ -128,7 +152,15 @@ test('the drain starts one trace per page, linked to its invocation; the page me
   const result = await inSpan('timer invocation', {}, () =>
     drainNotifications(
       { api, writer, journal: memoryStore(), checkpoints: memoryStore() },
-      { queue: 'notifications-v2', format: 'cloudevents', pageSize: 10, timeBudgetMs: 60_000, pagesInFlight: 2, retry: { attempts: 0, baseDelayMs: 1 }, subscription: { fixedId: 'sub-1' } },
+      {
+        queue: 'notifications-v2',
+        format: 'cloudevents',
+        pageSize: 10,
+        timeBudgetMs: 60_000,
+        pagesInFlight: 2,
+        retry: { attempts: 0, baseDelayMs: 1 },
+        subscription: { fixedId: 'sub-1' },
+      },
     ),
   );
   expect(result).toMatchObject({ pages: 2, drained: 3, backlog: 0 });
@@ -150,7 +182,14 @@ test('the drain starts one trace per page, linked to its invocation; the page me
 
 test('the Noojee poller starts one trace per poll and counts events and cursor lag', async () => {
   const responses = [
-    { Code: 0, seq: 5, events: [{ exten: '400', index: 0, entry: { CallData: { uniqueCallId: 'c1', status: 'RINGING' } }, uniqueCallId: 'c1', status: 'RINGING' }], unreadable: [] },
+    {
+      Code: 0,
+      seq: 5,
+      events: [
+        { exten: '400', index: 0, entry: { CallData: { uniqueCallId: 'c1', status: 'RINGING' } }, uniqueCallId: 'c1', status: 'RINGING' },
+      ],
+      unreadable: [],
+    },
     { Code: 0, seq: 5, events: [], unreadable: [] },
   ];
   let calls = 0;
@@ -168,7 +207,16 @@ test('the Noojee poller starts one trace per poll and counts events and cursor l
   const lags = await otel.metric(METRICS.noojeeCursorLag.name);
   const result = await pollCallEvents(
     { client, writer, cursor, log: { info: () => undefined, warn: () => undefined } },
-    { extensions: ['400'], queue: 'noojee-call-events', source: 'noojee', budgetMs: 60_000, pollTimeoutSeconds: 5, retryDelayMs: 1, minPollIntervalMs: 0, signal: controller.signal },
+    {
+      extensions: ['400'],
+      queue: 'noojee-call-events',
+      source: 'noojee',
+      budgetMs: 60_000,
+      pollTimeoutSeconds: 5,
+      retryDelayMs: 1,
+      minPollIntervalMs: 0,
+      signal: controller.signal,
+    },
   );
   expect(result).toMatchObject({ events: 1, polls: 2, seq: 5, stoppedBy: 'aborted' });
   const polls = otel.spans().filter((s) => s.name === 'noojee poll');
