@@ -1,20 +1,9 @@
 /**
- * One factory for Queue and Blob service clients, by the Azure Functions connection convention:
- * - `<prefix>` holds a connection string (`UseDevelopmentStorage=true` for Azurite on its default
- *   ports, or an explicit one); or
- * - `<prefix>__accountName` / `<prefix>__queueServiceUri` / `<prefix>__blobServiceUri` select
- *   identity-based access with DefaultAzureCredential (`<prefix>__clientId` picks a user-assigned
- *   managed identity).
- * The SDKs are imported lazily so that loading the app stays cheap (cold start). A missing or
- * malformed connection is a ConfigError naming the setting (never its value).
- *
- * Deadlines: every storage call of the app runs under `withDeadline` (ENGAGE_STORAGE_DEADLINE_MS),
- * which passes an AbortSignal to the SDK and gives up on time even if the SDK does not. The retry
- * policy's `tryTimeoutInMs` only becomes the server-side `timeout` parameter (storage-common's
- * retry policy does not abort a try that gets no answer), so it bounds the service, not the wait.
- *
- * Self-healing: `CreateOnce` creates a queue or container once per process, and again only after
- * a call found it missing (`isMissing`: 404 QueueNotFound / ContainerNotFound).
+ * Queue and Blob clients by the Azure Functions connection convention (`<prefix>` connection string,
+ * or `<prefix>__accountName` / `__queueServiceUri` / `__blobServiceUri` / `__clientId` for managed
+ * identity). Every storage call runs under `withDeadline` (ENGAGE_STORAGE_DEADLINE_MS) because the
+ * SDK's `tryTimeoutInMs` only bounds the service, not the wait: storage-common does not abort a try
+ * that gets no answer.
  */
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { BlobServiceClient } from '@azure/storage-blob';

@@ -1,22 +1,12 @@
 /**
- * Timer singleton, as the Functions host keeps it (WebJobs SDK: the timer listener carries
- * `[Singleton(Mode = SingletonMode.Listener)]`; SingletonListener / SingletonManager /
- * BlobLeaseDistributedLockManager):
- * - the lock is a blob lease on `azure-webjobs-hosts/locks/<hostId>/<function full name>.Listener`
- *   (the host names a function `Host.Functions.<name>`), in the AzureWebJobsStorage account;
- * - the listener lock period is 60 s (`SingletonOptions.ListenerLockPeriod`, allowed 15–60 s), renewed
- *   when it is halfway to expiring; the owner is written to the blob's `FunctionInstance` metadata;
- * - an instance that does not hold the lock does not run the timer; it tries again later (the host every
- *   `ListenerLockRecoveryPollingInterval`, 60 s; here at each occurrence of the schedule);
- * - a renewal that fails (the lease was broken or taken) drops the lock; the run in progress is NOT
- *   cancelled (the real host does not cancel it either), which is exactly how two runs can overlap.
- *
- * Settings (local host only): `AzureFunctionsWebHost__hostid` (the host id, default derived from the
- * project's package name, lowercased, at most 32 characters, as the host derives it from the site name),
- * `LOCAL_SINGLETON_LOCK_PERIOD_SECONDS` (15–60, default 60), `LOCAL_SINGLETON_LOCK` (`true`/`false`;
- * default `false` for a single host, so that a host killed with SIGKILL and started again does not wait a
- * lease period for its own timers; `true` in every instance started by `--instances N` / instances.ts
- * unless set; `false` there only to demonstrate what the lease prevents).
+ * Timer singleton as the Functions host keeps it (WebJobs SingletonManager /
+ * BlobLeaseDistributedLockManager, `[Singleton(Mode = Listener)]` on the timer listener): a blob lease
+ * on `azure-webjobs-hosts/locks/<hostId>/Host.Functions.<name>.Listener`, 60 s
+ * (ListenerLockPeriod, 15–60 s), renewed halfway. A failed renewal drops the lock without cancelling
+ * the run in progress (the real host does not either): that is how two runs can overlap.
+ * Local settings: `AzureFunctionsWebHost__hostid`, `LOCAL_SINGLETON_LOCK_PERIOD_SECONDS`,
+ * `LOCAL_SINGLETON_LOCK` (default off for a lone host, so a SIGKILLed host restarts without waiting
+ * a lease period; on for `--instances N`).
  */
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type BlobLeaseClient, type ContainerClient } from '@azure/storage-blob';

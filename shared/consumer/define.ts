@@ -1,19 +1,9 @@
 /**
- * Typed queue consumers. `defineConsumer(name, {queueName, connection, schemas, handler})` registers
- * a queue-triggered function with `app.storageQueue` (a thin helper: the same options, plus the
- * consumer's) and returns its handler; `defineLazyConsumer(name, {queueName, load})` is the same with the
- * spec loaded on the first message. The handler
- *  1. takes the message as the trigger hands it over (JSON object or string),
- *  2. resolves a claim-check pointer from blob storage transparently,
- *  3. reads the CloudEvents 1.0 envelope (or, with `format: 'raw'`, the payload alone),
- *  4. validates `data` with the zod schema registered for the event `type`,
- *  5. calls `handler` with a typed event.
- * A message that cannot be read or validated fails with one clear log line and an
- * InvalidMessageError: the host retries it and moves it to `<queue>-poison` after maxDequeueCount,
- * so nothing vanishes silently.
- *
- * This module is cheap to load (types only from zod; the processing code is imported on the first
- * message) so that function files stay thin. `defineLazyConsumer` also defers loading the schemas and the handler themselves (which pull in zod) until the first message.
+ * Typed queue consumers: `defineConsumer(name, options)` is `app.storageQueue(name, options)` with a
+ * handler that resolves claim checks, reads the CloudEvents envelope (or the raw payload) and
+ * validates `data` with the schema of its `type`; `defineLazyConsumer` loads the spec on the first
+ * message. An unreadable message throws InvalidMessageError, so the host retries it and moves it to
+ * `<queue>-poison`: nothing vanishes silently. Cheap to load: processing code is imported lazily.
  */
 import { app, type InvocationContext, type StorageQueueFunctionOptions, type StorageQueueHandler } from '@azure/functions';
 import type { z } from 'zod';

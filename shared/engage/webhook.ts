@@ -1,20 +1,8 @@
 /**
- * The Engage listener endpoint (notificationUrl) behind `functions/engageWebhook`:
- * - `GET ?echo=X` answers X (the ASP.NET WebHooks URL check);
- * - `POST` takes the pusher envelope: body limit (413), JSON only (415 / 400), `ms-signature` check
- *   (mode off | log | enforce → 401), bounded parsing (nesting depth and element count of the body → 400;
- *   of a decoded payload → that notification is dead-lettered), zod validation of the envelope (400 with a reason), then every
- *   notification is classified first: DynamicParamA decoded and validated, routed by Action
- *   (filtered routes keep only their resources), or, when it cannot be read or validated, kept in
- *   the dead-letter queue (DEADLETTER_QUEUE) with the reason, so one bad notification no longer
- *   costs the others. Every message is serialised before the first write; then everything is
- *   written; 200 only once every message is durably enqueued. Any failure while writing answers 503
- *   (the pusher retries the same Id, whose messages carry the same ids), never 500. It never answers
- *   410 (the pusher would stop).
- *   Storing has a deadline (ENGAGE_STORAGE_DEADLINE_MS): when storage hangs, what is in flight is
- *   cancelled and the answer is 503 with Retry-After within that time.
- * This file is the HTTP adapter: the verdict and the messages come from receive() (./receive.ts, pure,
- * no HttpRequest), the writes from the cached QueueWriter. Settings are parsed once.
+ * The HTTP adapter of the Engage listener endpoint (notificationUrl): reads the bounded body, asks
+ * receive() (./receive.ts, pure) for the verdict and the messages, passes admission control, writes.
+ * 200 only once every message is durably enqueued; any failure while writing is 503 (the pusher
+ * retries the same Id, whose messages keep their ids); never 410 (the pusher would stop).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getConfig } from '../config/settings';

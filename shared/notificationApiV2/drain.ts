@@ -1,22 +1,10 @@
 /**
- * The Notification API drain, usable without a host (timer function, CLI, benchmark):
- * 1. replay the journal entries a crashed run left (same envelope ids);
- * 2. make sure the subscription exists (recreate when upstream says not-found);
- * 3. read pages until one is empty or the time budget is spent: each page is journaled (one blob)
- *    BEFORE its messages are enqueued, then its journal entry is deleted. Reading the next page
- *    overlaps enqueuing the previous ones (at most `pagesInFlight` pages not yet enqueued);
- * 4. report the backlog (`number_of_remaining_notifications`).
- * Upstream 5xx/timeouts are retried with back-off, then the run stops; the next run continues.
- * A storage failure stops reading (nothing more is consumed upstream); what was journaled stays
- * for the next run. Each storage call has the storage deadline, so a hung storage ends the run too;
- * a page already read (gone upstream) and not yet journaled is retried until shortly before the
- * invocation must end (host.json functionTimeout), not just the read budget.
- * Each notification is bounded (pageLimits.ts) before its page is journaled: one over the limits is
- * dead-lettered, the rest of the page goes on. A journal entry whose replay fails for a reason other
- * than storage is moved to quarantine after NOTIFICATIONS_REPLAY_ATTEMPTS tries: it never blocks the drain.
- * Telemetry: each page is a trace of its own (a CONSUMER span from the read to the end of its
- * enqueue, linked to the run's invocation; its messages carry it); the journal replay runs in the
- * invocation's own trace.
+ * The Notification API v2 drain (timer function, CLI, bench). Reads are destructive, so a page is
+ * journaled (one blob) BEFORE its messages are enqueued, and a crashed run's journal is replayed
+ * first with the same envelope ids. A page read but not yet journaled is retried until shortly
+ * before host.json's functionTimeout, not just the read budget. A journal entry that fails to replay
+ * for a non-storage reason is quarantined after NOTIFICATIONS_REPLAY_ATTEMPTS, so it never wedges
+ * the drain. Each page is a trace of its own, linked to the run's invocation.
  */
 import type { MessageFormat } from '../envelope';
 import type { QueueWriter } from '../queue/writer';

@@ -1,22 +1,10 @@
 /**
- * Writes messages to Storage Queues the way the queue trigger reads them: JSON, base64-encoded.
- * - Queues and the claim-check container are created on first use, once per process, and again
- *   (once) when a write finds them missing (deleted, or storage restarted empty).
- * - Every storage call has a deadline (ENGAGE_STORAGE_DEADLINE_MS, or the caller's signal).
- * - A message whose encoded form exceeds the 64 KiB queue limit goes to a blob (claim check); the
- *   queue carries a pointer (`claimcheck: "<container>/<blob>"`, `claimcheckby`, plus the envelope
- *   attributes when the body is a CloudEvent) that `readMessageBody` resolves transparently (see
- *   claimCheck.ts). A body that a consumer would mistake for a pointer (a top-level `claimcheck`
- *   field, e.g. a raw upstream payload) is always claim-checked, so it arrives as it was sent.
- * - Claim-check blobs are written once (`If-None-Match: *`) under a name derived from the exact key:
- *   a retry with the same content reuses the blob, different content under the same key gets a
- *   fresh name; nothing is ever overwritten.
- * - `sendAll` writes with bounded parallelism and resolves only when every message is stored;
- *   storage failures surface as StorageUnavailableError (callers answer 503 / retry).
- * - Each send runs in a PRODUCER span; CloudEvents bodies get that span's W3C context as their
- *   `traceparent` / `tracestate` attributes (Distributed Tracing extension), so the consumer
- *   continues the trace. Raw bodies (the payload alone) carry none. Messages written and claim
- *   checks are counted per queue (shared/telemetry/names.ts).
+ * Writes messages as the queue trigger reads them (JSON, base64). Non-obvious rules:
+ * - a body over the 64 KiB queue limit, or one a consumer would mistake for a pointer (a top-level
+ *   `claimcheck` field), goes to a claim-check blob written once (`If-None-Match: *`): a retry reuses
+ *   it, different content under the same key gets a fresh name, nothing is overwritten;
+ * - queues and the container are created once per process and again when a write finds them missing;
+ * - `sendAll` resolves only when every message is stored; storage failures become StorageUnavailableError (503 / retry).
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';

@@ -21,7 +21,7 @@ function filesUnder(dir: string): string[] {
 
 const funcignore = () => parseIgnore(readFileSync(join(REPO_ROOT, '.funcignore'), 'utf8'));
 /** What the Functions host needs, and nothing else. */
-const RUNTIME_FILE = /^(host\.json|package\.json|package-lock\.json|dist\/(functions|shared)\/.+\.js|node_modules\/.*)$/;
+const RUNTIME_FILE = /^(host\.json|package\.json|package-lock\.json|dist\/(functions|shared|examples)\/.+\.js|node_modules\/.*)$/;
 
 describe('the deployment package', () => {
   let dir: string;
@@ -47,7 +47,7 @@ describe('the deployment package', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('scripts/package-function-app.sh builds host.json, package.json, dist/functions, dist/shared and a production install', () => {
+  test('scripts/package-function-app.sh builds host.json, package.json, dist/functions, dist/shared, dist/examples and a production install', () => {
     const files = filesUnder(out).map((f) => relative(out, f));
     expect(files).toEqual(
       expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js', '.funcignore']),
