@@ -6,6 +6,7 @@
  * - queues and the container are created once per process and again when a write finds them missing;
  * - `sendAll` resolves only when every message is stored; storage failures become StorageUnavailableError (503 / retry).
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';
 import { isCloudEvent } from '../envelope';
@@ -144,6 +145,10 @@ export class QueueWriter {
   /** Stores every message (bounded parallelism). Rejects if any could not be stored. */
   async sendAll(messages: readonly OutgoingMessage[], options: SendOptions = {}): Promise<void> {
     if (messages.length === 0) return;
+    // Each concurrent write (and its AbortSignal.any) listens on the caller's signal until it settles:
+    // up to ~2 × concurrency listeners by design, which is not the leak Node warns about past 10.
+    const { signal } = options;
+    if (signal && getMaxListeners(signal) < 2 * this.concurrency + 8) setMaxListeners(2 * this.concurrency + 8, signal);
     await producing(messages, (stamped) => this.sendEach(stamped, options));
   }
 
