@@ -124,6 +124,14 @@ async function writeCheckpoint(container: ContainerClient, name: string, c: Repl
     .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
 }
 
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function replayArchive(o: ReplayOptions): Promise<ReplaySummary> {
@@ -157,8 +165,9 @@ export async function replayArchive(o: ReplayOptions): Promise<ReplaySummary> {
     if (batch.length === 0 && ended.length === 0) return;
     if (!o.dryRun && batch.length > 0) {
       const messages = batch.filter((b) => b.record.message !== undefined);
+      // The text is sent as archived; the parsed body lets the writer claim-check as it did the first time (pointer with the attributes).
       await o.writer.sendAll(
-        messages.map((b) => ({ queue: o.toQueue, body: b.record.message!, text: b.record.message!, key: b.record.id })),
+        messages.map((b) => ({ queue: o.toQueue, body: parsedOrText(b.record.message!), text: b.record.message!, key: b.record.id })),
       );
       // Archived without its body (over the block limit): the pointer exactly as it was queued.
       for (const b of batch.filter((x) => x.record.message === undefined && x.record.pointer !== undefined))
