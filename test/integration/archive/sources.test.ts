@@ -4,6 +4,9 @@
  * 503 in strict mode (never 200 without the archive) and 200 in best-effort mode. Queues and blobs
  * live in two Azurite processes (one connection string) so the blob side can go down alone.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
 import { InvocationContext } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
@@ -22,6 +25,7 @@ import { resetWebhook } from '../../../shared/engage/webhook';
 import { runCallEvents } from '../../../shared/noojee/callEvents';
 import { runNotificationsDrain } from '../../../shared/notificationApiV2/run';
 import { azuriteConnectionString } from '../../../shared/storage';
+import { REPO_ROOT } from '../../helpers/app';
 import { drainQueue } from '../../helpers/queues';
 import { callWebhook } from '../engage/serveWebhook';
 
@@ -162,6 +166,12 @@ test('the webhook, the v2 drain and the Noojee poller each archive what they enq
     if (body.subject !== undefined) expect(rec.subject).toBe(body.subject);
   }
   for (const r of records) expect(Date.parse(r.archivedAt)).toBeGreaterThanOrEqual(from.getTime());
+  // Every record matches the published JSON Schema (docs/schemas/archive-record.json).
+  const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'schemas', 'archive-record.json'), 'utf8')) as object,
+  );
+  for (const r of records)
+    expect({ id: r.id, valid: validate(r), errors: validate.errors ?? null }).toEqual({ id: r.id, valid: true, errors: null });
 }, 120_000);
 
 test('archive storage down: 503 in strict mode (never 200 unarchived), 200 in best-effort mode; back up: archived', async () => {
