@@ -55,12 +55,6 @@ export function archiveBlobName(source: string, at: Date, instance: string, segm
   return `${hourPrefix(source, at)}${instance}${segment > 0 ? `.${segment}` : ''}.jsonl`;
 }
 
-/** The time an hour folder starts at, from a blob name (undefined when it is not an archive blob). */
-export function hourOfBlob(name: string): Date | undefined {
-  const m = /^[a-z0-9-]+\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/[^/]+\.jsonl$/.exec(name);
-  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]))) : undefined;
-}
-
 /** Every hour folder start from `from`'s hour to `to`'s hour (inclusive), oldest first. */
 export function hoursBetween(from: Date, to: Date): Date[] {
   const out: Date[] = [];

@@ -176,3 +176,63 @@ test('concurrent appends share blocks: 200 records in far fewer Append Block cal
   expect((await blob.getProperties()).blobCommittedBlockCount).toBeLessThan(200);
   expect(writer.bytesWritten).toBe(Buffer.byteLength(text));
 });
+
+test('a message too large for one 4 MiB append block is archived as its pointer and replayed as one', async () => {
+  const from = new Date();
+  const writer = new QueueWriter(
+    storage,
+    writerOptions(
+      {
+        CLAIM_CHECK_CONTAINER: 'claim-checks',
+        QUEUE_MESSAGE_TTL_SECONDS: 3600,
+        DEADLETTER_QUEUE: 'engage-deadletter',
+        ARCHIVE_MODE: 'strict',
+        ARCHIVE_CONTAINER: CONTAINER,
+      },
+      undefined,
+      'notifications',
+    ),
+  );
+  const event = cloudEvent({
+    id: 'huge-1',
+    source: '/eptura/notifications',
+    type: 'com.eptura.notification.huge',
+    data: { blob: 'y'.repeat(5 * 1024 * 1024) },
+  });
+  await writer.send({ queue: 'archive-huge', body: event, key: event.id });
+  const to = new Date();
+  const [queued] = await drainQueue(azurite.connectionString, 'archive-huge');
+
+  const found = await cli([
+    'archive',
+    'find',
+    '--source',
+    'notifications',
+    '--from',
+    from.toISOString(),
+    '--to',
+    to.toISOString(),
+    '--json',
+  ]);
+  const record = JSON.parse(found.out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, unknown>;
+  expect(record).toMatchObject({ id: 'huge-1', type: 'com.eptura.notification.huge', queue: 'archive-huge', pointer: queued.text });
+  expect(record.message).toBeUndefined();
+  expect(String(record.claimcheck)).toMatch(/^claim-checks\//);
+
+  const replay = await cli([
+    'archive',
+    'replay',
+    '--source',
+    'notifications',
+    '--from',
+    from.toISOString(),
+    '--to',
+    to.toISOString(),
+    '--to-queue',
+    'replayed-huge',
+  ]);
+  expect(replay.code).toBe(0);
+  const [replayed] = await drainQueue(azurite.connectionString, 'replayed-huge');
+  expect(replayed.text).toBe(queued.text);
+  expect(await readMessageBody(replayed.text, storage, 'claim-checks')).toEqual(event);
+}, 120_000);
