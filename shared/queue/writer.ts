@@ -169,6 +169,8 @@ export class QueueWriter {
   private readonly concurrency: number;
   /** The event archive this writer appends to (undefined when not archiving). */
   readonly archive: ArchiveWriter | undefined;
+  private archiveWarnedAt = 0;
+  private archiveFailuresUnlogged = 0;
 
   constructor(
     private readonly storage: StorageClients,
@@ -285,9 +287,15 @@ export class QueueWriter {
     } catch (err) {
       if (this.options.archive?.mode === 'strict') throw err;
       count('archiveFailures', 1, { queue: m.queue });
-      console.warn(
-        `archive: message ${m.key ?? ''} queued to ${m.queue} but not archived (ARCHIVE_MODE=best-effort): ${(err as Error).message}`,
-      );
+      // One line per 10 s at most (with how many since): an archive outage must not flood the log.
+      this.archiveFailuresUnlogged++;
+      if (Date.now() - this.archiveWarnedAt >= 10_000) {
+        console.warn(
+          `archive: ${this.archiveFailuresUnlogged} message(s) queued but not archived (ARCHIVE_MODE=best-effort), e.g. ${m.key ?? '?'} to ${m.queue}: ${(err as Error).message}`,
+        );
+        this.archiveWarnedAt = Date.now();
+        this.archiveFailuresUnlogged = 0;
+      }
     }
   }
 
