@@ -1,8 +1,8 @@
 /**
  * Appends archive records to this instance's append blob of the hour. Concurrent appends to the same
- * blob are grouped: while one Append Block is in flight, the records arriving meanwhile wait and go
- * together in the next block (at most MAX_APPEND_BLOCK_BYTES), so a busy instance makes one call per
- * round trip rather than one per message, and stays far from the 50,000-blocks-per-blob limit (a
+ * blob are grouped: while two Append Block calls are in flight, the records arriving meanwhile wait and
+ * go together in the next block (at most MAX_APPEND_BLOCK_BYTES), so a busy instance makes a couple of
+ * calls per round trip rather than one per message, and stays far from the 50,000-blocks-per-blob limit (a
  * blob that reaches it is continued in the next segment `<instance>.<n>.jsonl`). A promise from
  * `append` settles when its block is stored (or failed: the caller then answers 503 / retries).
  */
@@ -21,6 +21,8 @@ export interface ArchiveWriterOptions {
   instance?: string;
   /** Largest block written (default MAX_APPEND_BLOCK_BYTES; tests use less). */
   maxBlockBytes?: number;
+  /** Append Block calls in flight per blob (default 2): while they are, new records wait and go together in the next. */
+  appendsInFlight?: number;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -37,7 +39,8 @@ interface HourLog {
   segment: number;
   created: boolean;
   waiting: Pending[];
-  busy: boolean;
+  /** Appends in flight (at most `appendsInFlight`). */
+  pumps: number;
 }
 
 /** Fields of a record the writer fills in itself. */
@@ -48,6 +51,7 @@ export class ArchiveWriter {
   private readonly logs = new Map<string, HourLog>();
   private readonly createdContainer: CreateOnce;
   private readonly maxBlockBytes: number;
+  private readonly appendsInFlight: number;
   private readonly now: () => Date;
   /** Bytes of records appended by this writer (bench: bytes per event). */
   bytesWritten = 0;
@@ -59,6 +63,7 @@ export class ArchiveWriter {
   ) {
     this.instance = options.instance ?? newInstanceName();
     this.maxBlockBytes = options.maxBlockBytes ?? MAX_APPEND_BLOCK_BYTES;
+    this.appendsInFlight = options.appendsInFlight ?? 2;
     this.now = options.now ?? (() => new Date());
     this.createdContainer = new CreateOnce((name) =>
       withDeadline(deadlineMs, `create container ${name}`, (abortSignal) =>
@@ -102,20 +107,20 @@ export class ArchiveWriter {
     const name = archiveBlobName(this.options.source, at, this.instance);
     let log = this.logs.get(name);
     if (!log) {
-      log = { at, segment: 0, created: false, waiting: [], busy: false };
+      log = { at, segment: 0, created: false, waiting: [], pumps: 0 };
       this.logs.set(name, log);
       // Hours past are done with once idle.
-      for (const [n, l] of this.logs) if (n !== name && !l.busy && l.waiting.length === 0) this.logs.delete(n);
+      for (const [n, l] of this.logs) if (n !== name && l.pumps === 0 && l.waiting.length === 0) this.logs.delete(n);
     }
     const target = log;
     return new Promise<void>((resolve, reject) => {
       target.waiting.push({ line, resolve, reject });
-      if (!target.busy) void this.pump(target);
+      if (target.pumps < this.appendsInFlight) void this.pump(target);
     });
   }
 
   private async pump(log: HourLog): Promise<void> {
-    log.busy = true;
+    log.pumps++;
     try {
       while (log.waiting.length > 0) {
         const batch: Pending[] = [];
@@ -143,7 +148,7 @@ export class ArchiveWriter {
         }
       }
     } finally {
-      log.busy = false;
+      log.pumps--;
     }
   }
 
@@ -151,7 +156,8 @@ export class ArchiveWriter {
     const containerName = this.options.container;
     const container = this.blobs.getContainerClient(containerName);
     for (let attempt = 1; ; attempt++) {
-      const blob = container.getAppendBlobClient(archiveBlobName(this.options.source, log.at, this.instance, log.segment));
+      const segment = log.segment;
+      const blob = container.getAppendBlobClient(archiveBlobName(this.options.source, log.at, this.instance, segment));
       try {
         if (!log.created) {
           await this.createdContainer.ensure(containerName);
@@ -167,9 +173,11 @@ export class ArchiveWriter {
       } catch (err) {
         const code = errorCode(err);
         if (attempt <= 3 && (code === 'BlockCountExceedsLimit' || code === 'MaxBlobSizeConditionNotMet')) {
-          // The blob is full: continue in the next segment.
-          log.segment++;
-          log.created = false;
+          // The blob is full: continue in the next segment (once, whichever append found it full first).
+          if (log.segment === segment) {
+            log.segment++;
+            log.created = false;
+          }
           continue;
         }
         if (attempt <= 2 && (code === 'BlobNotFound' || code === 'ContainerNotFound')) {
