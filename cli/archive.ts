@@ -23,14 +23,14 @@ function sourceArg(value: string, previous: ArchiveSource[] = []): ArchiveSource
   return [...previous, value as ArchiveSource];
 }
 
-function withFilters(c: Command, window: { from: string; to: string }): Command {
+function withFilters(c: Command, window?: { from: string; to: string }): Command {
   return c
     .option('--source <source>', `input that enqueued it (${ARCHIVE_SOURCES.join(', ')}); repeatable`, sourceArg)
     .option('--type <type>', 'CloudEvents type, e.g. com.eptura.engage.desk')
     .option('--subject <subject>', 'CloudEvents subject (resource id, extension)')
     .option('--id <id>', 'message id')
-    .option('--from <time>', `window start (ISO 8601, now, now-<n>m|h|d; default ${window.from})`)
-    .option('--to <time>', `window end (default ${window.to})`);
+    .option('--from <time>', `window start (ISO 8601, now, now-<n>m|h|d; ${window ? `default ${window.from}` : 'required'})`)
+    .option('--to <time>', `window end (${window ? `default ${window.to}` : 'required'})`);
 }
 
 async function toQuery(opts: FilterOptions, defaults: { from?: string; to?: string }): Promise<ArchiveQuery> {
@@ -100,7 +100,6 @@ export function registerArchiveCommands(program: Command, io: CliIo = processIo)
       .command('replay')
       .description('Re-enqueue archived messages (original text and ids) to a queue; resumable (checkpoint)')
       .requiredOption('--to-queue <name>', 'queue to send them to'),
-    { from: '(required)', to: '(required)' },
   )
     .option('--dry-run', 'show what would be sent, write nothing')
     .option('--rate <n>', 'messages per second at most', positiveInt)
