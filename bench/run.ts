@@ -10,7 +10,7 @@
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold,scaleout (default webhook,drain,cold) --profile <dir> (CPU profiles of the host and raw server)
+ *          --only webhook,drain,cold,scaleout,archive (default webhook,drain,cold) --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +22,9 @@ import { projectRoot } from './processes';
 import { formatReport, goalsOf, verificationProblems, type Goal } from './report';
 import { benchWebhook, type WebhookBenchResult } from './webhookBench';
 import { benchScaleOut, type ScaleOutBenchResult } from './scaleOutBench';
+import { benchArchive, formatArchiveBench, type ArchiveBenchResult } from './archiveBench';
 
-export type Part = 'webhook' | 'drain' | 'cold' | 'scaleout';
+export type Part = 'webhook' | 'drain' | 'cold' | 'scaleout' | 'archive';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -51,6 +52,8 @@ export interface BenchResult {
   drain?: DrainBenchResult;
   /** Issue 26 (`--only scaleout`, not in the default run): webhook with 1 vs 3 instances, v2 drain with the lease held. */
   scaleOut?: ScaleOutBenchResult;
+  /** Issue 27 (`--only archive`, not in the default run): the webhook with the event archive on vs off. */
+  archive?: ArchiveBenchResult;
   coldStart?: ColdStartResult;
   /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
   coldStartTelemetry?: ColdStartResult;
@@ -106,7 +109,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.coldStartTelemetry = await benchColdStart(options.coldRuns, true);
     }
   }
-  if (options.only.includes('webhook') || options.only.includes('drain') || options.only.includes('scaleout')) {
+  if (
+    options.only.includes('webhook') ||
+    options.only.includes('drain') ||
+    options.only.includes('scaleout') ||
+    options.only.includes('archive')
+  ) {
     const azurite = await startAzurite();
     try {
       log(`Azurite on queue port ${azurite.queuePort}, blob port ${azurite.blobPort} (in memory)`);
@@ -132,6 +140,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           durationSeconds,
           rounds,
           notifications,
+          log,
+        });
+      }
+      if (options.only.includes('archive')) {
+        const { connections, durationSeconds, warmupSeconds, rounds } = options;
+        result.archive = await benchArchive({
+          connectionString: azurite.connectionString,
+          connections,
+          durationSeconds,
+          warmupSeconds,
+          rounds,
           log,
         });
       }
@@ -168,7 +187,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold] [--profile <dir>]\n',
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,scaleout,archive] [--profile <dir>]\n',
     );
     process.exit(0);
   }
@@ -186,7 +205,8 @@ function parseOptions(argv: string[]): BenchOptions {
           .map((s) => s.trim())
           .filter(Boolean);
   for (const p of only)
-    if (!['webhook', 'drain', 'cold', 'scaleout'].includes(p)) throw new Error(`--only takes webhook, drain, cold, scaleout (got "${p}")`);
+    if (!['webhook', 'drain', 'cold', 'scaleout', 'archive'].includes(p))
+      throw new Error(`--only takes webhook, drain, cold, scaleout, archive (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),
@@ -212,9 +232,10 @@ if (require.main === module) {
   }
   runBench(options).then(
     (result) => {
-      process.stdout.write(`${formatReport(result)}\n`);
+      process.stdout.write(`${formatReport(result)}${result.archive ? `\n\n${formatArchiveBench(result.archive)}` : ''}\n`);
       // Goals are reported only; a lost or refused message fails the run.
-      process.exit(verificationProblems(result).length ? 1 : 0);
+      const archiveUnverified = result.archive !== undefined && !(result.archive.on.verified && result.archive.off.verified);
+      process.exit(verificationProblems(result).length || archiveUnverified ? 1 : 0);
     },
     (err: unknown) => {
       process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `engage-bridge`: manage Engage listeners, v2 subscriptions, poison queues; show status.
+ * `engage-bridge`: manage Engage listeners, v2 subscriptions, poison queues, the event archive; show status.
  * Each command group lives in its own module and registers itself on the program.
  * Exit code: 0 on success, 1 on failure (message on stderr, secrets never printed).
  */
@@ -11,6 +11,7 @@ import { registerSubscriptionCommands } from './subscriptions';
 import { registerPoisonCommands } from './poison';
 import { registerStatusCommand } from './status';
 import { registerQueueCommands } from './queue';
+import { registerArchiveCommands } from './archive';
 import { cliRedactor, isUnreachable, lastStorageEndpoint } from './settings';
 
 /** The error line for a failure: storage that does not answer says where we looked and what to do. */
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerPoisonCommands(program);
   registerStatusCommand(program);
   registerQueueCommands(program);
+  registerArchiveCommands(program);
   return program;
 }
 

@@ -152,6 +152,15 @@ param checkpointContainer string = 'checkpoints'
 param journalContainer string = 'drain-journal'
 param claimCheckContainer string = 'claim-checks'
 param occupancyContainer string = 'occupancy'
+@description('ARCHIVE_CONTAINER: the event archive (docs/archive.md).')
+param archiveContainer string = 'engage-bridge-archive'
+@description('ARCHIVE_RETENTION_DAYS: days an archive blob is kept after its last append (lifecycle rule), as text (azd parameter).')
+param archiveRetentionDays string = '30'
+@description('Days after which archive block blobs (replay checkpoints) move to the cool tier; append blobs cannot be tiered.')
+param archiveCoolAfterDays string = '7'
+@description('ARCHIVE_MODE: strict, best-effort or off (empty = the app default, strict).')
+@allowed(['', 'strict', 'best-effort', 'off'])
+param archiveMode string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Upstream settings (empty = unset: the app then uses its default or keeps that feature off)
@@ -229,7 +238,7 @@ var engageRouteQueues = map(engageRoutes, route => route.queue)
 // The example consumer's queues are created whatever the routes say (its functions trigger on them).
 var occupancyQueueNames = map(items(occupancyQueues), q => string(q.value))
 var queueNames = union(engageRouteQueues, occupancyQueueNames, [deadLetterQueue, engageUnroutedQueue, notificationsQueue, noojeeEventsQueue, noojeeCommandsQueue])
-var containerNames = [checkpointContainer, journalContainer, claimCheckContainer, occupancyContainer]
+var containerNames = [checkpointContainer, journalContainer, claimCheckContainer, occupancyContainer, archiveContainer]
 
 // ---------------------------------------------------------------------------------------------
 // Resources
@@ -257,6 +266,9 @@ module storage './modules/storage.bicep' = {
     containerNames: containerNames
     deploymentContainerName: deploymentContainer
     claimCheckContainerName: claimCheckContainer
+    archiveContainerName: archiveContainer
+    archiveRetentionDays: archiveRetentionDays
+    archiveCoolAfterDays: archiveCoolAfterDays
   }
 }
 
@@ -315,6 +327,8 @@ var appSettings = union({
   CLAIM_CHECK_CONTAINER: claimCheckContainer
   DEADLETTER_QUEUE: deadLetterQueue
   OCCUPANCY_CONTAINER: occupancyContainer
+  ARCHIVE_CONTAINER: archiveContainer
+  ARCHIVE_MODE: archiveMode
 
   ENGAGE_ROUTES: string(engageRoutes)
   ENGAGE_UNROUTED_QUEUE: engageUnroutedQueue

@@ -30,6 +30,15 @@ param claimCheckContainerName string
 @minValue(1)
 param claimCheckRetentionDays int = 14
 
+@description('Blob container of the event archive (append blobs, one per source, hour and instance; replay checkpoints under _replays/).')
+param archiveContainerName string
+
+@description('Days an archive blob is kept after its last modification (ARCHIVE_RETENTION_DAYS; text, as azd substitutes it).')
+param archiveRetentionDays string = '30'
+
+@description('Days after which archive block blobs move to the cool tier (text). Append blobs (the archive itself) cannot be tiered: Azure sets tiers on block blobs only.')
+param archiveCoolAfterDays string = '7'
+
 // Every queue gets its poison queue (the Functions host moves a message there after maxDequeueCount).
 var allQueueNames = flatten(map(queueNames, queue => [queue, '${queue}-poison']))
 var allContainerNames = union(containerNames, [deploymentContainerName])
@@ -101,6 +110,40 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-06
             actions: {
               baseBlob: {
                 delete: { daysAfterModificationGreaterThan: claimCheckRetentionDays }
+              }
+            }
+          }
+        }
+        // The event archive: an hour's append blob is last modified in that hour, so it is deleted
+        // archiveRetentionDays after it. Only delete applies to append blobs.
+        {
+          name: 'expire-archive'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['appendBlob', 'blockBlob']
+              prefixMatch: ['${archiveContainerName}/']
+            }
+            actions: {
+              baseBlob: {
+                delete: { daysAfterModificationGreaterThan: int(archiveRetentionDays) }
+              }
+            }
+          }
+        }
+        {
+          name: 'cool-archive-block-blobs'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${archiveContainerName}/']
+            }
+            actions: {
+              baseBlob: {
+                tierToCool: { daysAfterModificationGreaterThan: int(archiveCoolAfterDays) }
               }
             }
           }

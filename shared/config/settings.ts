@@ -10,6 +10,7 @@ import { engageSecrets, engageSettings } from './engage';
 import { notificationsSecrets, notificationsSettings } from './notifications';
 import { noojeeSecrets, noojeeSettings } from './noojee';
 import { consumerSecrets, consumerSettings } from './consumer';
+import { archiveSettings } from './archive';
 
 export const settingsSchema = z.object({
   ...coreSettings.shape,
@@ -17,6 +18,7 @@ export const settingsSchema = z.object({
   ...notificationsSettings.shape,
   ...noojeeSettings.shape,
   ...consumerSettings.shape,
+  ...archiveSettings.shape,
 });
 
 /** Cross-setting rules, checked even when single settings are malformed (so one error lists everything). */

@@ -155,7 +155,7 @@ export function receive(bytes: Uint8Array, headers: ReceiveHeaders, settings: Re
       if (d.reason === 'filter-unjudged') filterUnjudged++;
       if (d.reason === 'unrouted') unrouted++;
       const body = formatBody(c.event, d.format ?? defaultFormat);
-      messages.push({ queue: d.queue, body, text: messageText(body), key: id });
+      messages.push({ queue: d.queue, body, text: messageText(body), key: id, about: c.event });
     }
   }
   return { status: 200, envelope, notifications: notifications.length, messages, deadLetters, filterUnjudged, unrouted, ...withSignature };

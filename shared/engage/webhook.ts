@@ -58,7 +58,7 @@ function getState(): WebhookState {
 function getWriter(s: WebhookState): Promise<QueueWriter> {
   if (!s.writer) {
     const p = getStorage().then((storage) => {
-      const writer = new QueueWriter(storage, writerOptions(s.config));
+      const writer = new QueueWriter(storage, writerOptions(s.config, undefined, 'engage'));
       // Create every routed queue once, up front, so consumers find them; failures retry on first send.
       for (const q of s.routes.queues) writer.ensureQueue(q).catch(() => undefined);
       return writer;

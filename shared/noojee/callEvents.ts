@@ -26,7 +26,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
   );
   const storage = await getStorage();
   const cursor = new CursorStore(new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER));
-  const writer = new QueueWriter(storage, writerOptions(config));
+  const writer = new QueueWriter(storage, writerOptions(config, undefined, 'noojee'));
 
   const startedAt = new Date().toISOString();
   const run = beginCallEventRun();

@@ -155,6 +155,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
       queue: options.queue,
       body: formatBody(e, options.format ?? 'cloudevents'),
       key: e.id,
+      about: e,
     }));
     // Entries without CallData are kept (dead-letter queue), written with the events, before the cursor moves.
     const deadLetterQueue = options.deadLetterQueue ?? DEFAULT_DEADLETTER_QUEUE;

@@ -53,7 +53,7 @@ export async function runNotificationsDrain(context: Pick<InvocationContext, 'lo
   const storage = await getStorage();
   const checkpoints = new JsonBlobStore(storage, config.CHECKPOINT_CONTAINER);
   const journal = new JsonBlobStore(storage, config.JOURNAL_CONTAINER);
-  const writer = new QueueWriter(storage, writerOptions(config, config.NOTIFICATIONS_ENQUEUE_CONCURRENCY));
+  const writer = new QueueWriter(storage, writerOptions(config, config.NOTIFICATIONS_ENQUEUE_CONCURRENCY, 'notifications'));
   const redact = secretRedactor();
   const log = {
     info: (m: string) => context.log(redact.text(m)),

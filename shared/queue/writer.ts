@@ -4,7 +4,9 @@
  *   `claimcheck` field), goes to a claim-check blob written once (`If-None-Match: *`): a retry reuses
  *   it, different content under the same key gets a fresh name, nothing is overwritten;
  * - queues and the container are created once per process and again when a write finds them missing;
- * - `sendAll` resolves only when every message is stored; storage failures become StorageUnavailableError (503 / retry).
+ * - `sendAll` resolves only when every message is stored; storage failures become StorageUnavailableError (503 / retry);
+ * - with `archive` (ARCHIVE_MODE strict / best-effort, shared/archive/) each message is also appended to the
+ *   event archive, concurrently with its queue write; in strict mode a message counts as stored only when both are.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { QueueClient } from '@azure/storage-queue';
@@ -15,6 +17,9 @@ import { StorageUnavailableError, isStorageUnavailable } from '../errors';
 import { CreateOnce, isMissing, untilAborted, withDeadline, type StorageClients } from '../storage';
 import type { Config } from '../config/settings';
 import { count, inSpan, SpanKind, traceCarrier, type TraceCarrier } from '../telemetry';
+import { ArchiveWriter, type RecordInput } from '../archive/writer';
+import type { ArchiveSource } from '../archive/record';
+import type { ArchiveMode } from '../config/archive';
 
 /** Azure Storage Queue message size limit, measured on the (base64) text sent. */
 export const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
@@ -27,6 +32,8 @@ export interface OutgoingMessage {
   text?: string;
   /** Stable key naming the claim-check blob (e.g. the envelope id); random when absent. */
   key?: string;
+  /** The event a raw (not CloudEvents) body carries, for the archive (a CloudEvents body speaks for itself). */
+  about?: { id: string; source?: string; type?: string; subject?: string; time?: string };
 }
 
 export interface QueueWriterOptions {
@@ -37,6 +44,16 @@ export interface QueueWriterOptions {
   messageTimeToLive?: number;
   /** Queues whose messages never expire (the dead-letter queue); `<queue>-poison` queues never expire either. */
   neverExpire?: readonly string[];
+  /** Also keep every message in the event archive (absent: not archived, e.g. replays and tools). */
+  archive?: QueueWriterArchiveOptions;
+}
+
+export interface QueueWriterArchiveOptions {
+  mode: Exclude<ArchiveMode, 'off'>;
+  container: string;
+  source: ArchiveSource;
+  /** Instance name in blob names (default: host + random). */
+  instance?: string;
 }
 
 /** Azure's default message time-to-live (7 days), sent explicitly. */
@@ -46,14 +63,21 @@ export const NEVER_EXPIRES = -1;
 
 /** The options every producer of the app writes with (claim-check container, explicit TTLs). */
 export function writerOptions(
-  config: Pick<Config, 'CLAIM_CHECK_CONTAINER' | 'QUEUE_MESSAGE_TTL_SECONDS' | 'DEADLETTER_QUEUE'>,
+  config: Pick<Config, 'CLAIM_CHECK_CONTAINER' | 'QUEUE_MESSAGE_TTL_SECONDS' | 'DEADLETTER_QUEUE'> &
+    Partial<Pick<Config, 'ARCHIVE_MODE' | 'ARCHIVE_CONTAINER'>>,
   concurrency?: number,
+  /** The input writing (its messages are archived under it, per ARCHIVE_MODE); absent: not archived. */
+  archiveSource?: ArchiveSource,
 ): QueueWriterOptions {
+  const mode = config.ARCHIVE_MODE ?? 'off';
   return {
     claimCheckContainer: config.CLAIM_CHECK_CONTAINER,
     messageTimeToLive: config.QUEUE_MESSAGE_TTL_SECONDS,
     neverExpire: [config.DEADLETTER_QUEUE],
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(archiveSource && mode !== 'off' && config.ARCHIVE_CONTAINER
+      ? { archive: { mode, container: config.ARCHIVE_CONTAINER, source: archiveSource } }
+      : {}),
   };
 }
 
@@ -66,6 +90,30 @@ function mistakenForPointer(body: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** What the archive files a message under: its CloudEvents attributes, or its key for a raw body. */
+function archiveAttributes(m: OutgoingMessage): Pick<RecordInput, 'id' | 'eventSource' | 'type' | 'subject' | 'time' | 'queue'> {
+  const body = m.body;
+  if (isCloudEvent(body)) {
+    return {
+      id: body.id,
+      eventSource: body.source,
+      type: body.type,
+      ...(body.subject !== undefined ? { subject: body.subject } : {}),
+      time: body.time,
+      queue: m.queue,
+    };
+  }
+  const about = m.about;
+  return {
+    id: about?.id ?? m.key ?? 'unknown',
+    ...(about?.source !== undefined ? { eventSource: about.source } : {}),
+    ...(about?.type !== undefined ? { type: about.type } : {}),
+    ...(about?.subject !== undefined ? { subject: about.subject } : {}),
+    ...(about?.time !== undefined ? { time: about.time } : {}),
+    queue: m.queue,
+  };
 }
 
 function isJson(text: string): boolean {
@@ -120,12 +168,23 @@ export class QueueWriter {
   private readonly createdQueues: CreateOnce;
   private readonly createdContainer: CreateOnce;
   private readonly concurrency: number;
+  /** The event archive this writer appends to (undefined when not archiving). */
+  readonly archive: ArchiveWriter | undefined;
+  private archiveWarnedAt = 0;
+  private archiveFailuresUnlogged = 0;
 
   constructor(
     private readonly storage: StorageClients,
     private readonly options: QueueWriterOptions,
   ) {
     this.concurrency = options.concurrency ?? 32;
+    this.archive = options.archive
+      ? new ArchiveWriter(storage.blobs, storage.deadlineMs, {
+          container: options.archive.container,
+          source: options.archive.source,
+          ...(options.archive.instance ? { instance: options.archive.instance } : {}),
+        })
+      : undefined;
     // Creations are shared by every send waiting for them, so they carry their own deadline.
     this.createdQueues = new CreateOnce((name) =>
       withDeadline(storage.deadlineMs, `create queue ${name}`, (abortSignal) => this.queue(name).createIfNotExists({ abortSignal })),
@@ -192,18 +251,57 @@ export class QueueWriter {
   }
 
   private async sendOnce(m: OutgoingMessage, signal: AbortSignal | undefined): Promise<void> {
-    let encoded = encodeMessage(m.text ?? m.body);
+    const text = m.text ?? messageText(m.body);
+    let encoded = encodeMessage(text);
+    let claimed: { claimcheck: string } | undefined;
     if (encoded.length > MAX_QUEUE_MESSAGE_BYTES || mistakenForPointer(m.body)) {
-      const pointer = await this.claimCheck(m, signal);
-      encoded = encodeMessage(pointer);
+      claimed = await this.claimCheck(m, signal);
+      encoded = encodeMessage(claimed);
       // Envelope attributes themselves too large (pathological): send the bare pointer.
       if (encoded.length > MAX_QUEUE_MESSAGE_BYTES)
-        encoded = encodeMessage({ claimcheck: pointer.claimcheck, claimcheckby: CLAIM_CHECK_MARKER });
+        encoded = encodeMessage({ claimcheck: claimed.claimcheck, claimcheckby: CLAIM_CHECK_MARKER });
     }
     const ttl = { messageTimeToLive: this.timeToLive(m.queue) };
-    await this.withCreated(this.createdQueues, m.queue, 'QueueNotFound', signal, (abortSignal) =>
+    const queued = this.withCreated(this.createdQueues, m.queue, 'QueueNotFound', signal, (abortSignal) =>
       this.queue(m.queue).sendMessage(encoded, { ...ttl, abortSignal }),
     );
+    if (!this.archive) return queued;
+    await Promise.all([queued, this.archived(m, text, encoded, claimed, signal)]);
+  }
+
+  /** Appends the message to the archive (strict: rejects when that fails; best-effort: logs and resolves). */
+  private async archived(
+    m: OutgoingMessage,
+    text: string,
+    encoded: string,
+    claimed: { claimcheck: string } | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const archive = this.archive!;
+    const attributes = archiveAttributes(m);
+    const record: RecordInput = { ...attributes, message: text, ...(claimed ? { claimcheck: claimed.claimcheck } : {}) };
+    // Too large for one append block: the pointer as queued stands for the body (kept in the claim-check blob).
+    const fallback = (): RecordInput => ({
+      ...attributes,
+      ...(claimed ? { claimcheck: claimed.claimcheck } : {}),
+      pointer: Buffer.from(encoded, 'base64').toString('utf8'),
+    });
+    const appended = archive.append(record, fallback);
+    try {
+      await untilAborted(appended, signal, `archive ${m.queue}`);
+    } catch (err) {
+      if (this.options.archive?.mode === 'strict') throw err;
+      count('archiveFailures', 1, { queue: m.queue });
+      // One line per 10 s at most (with how many since): an archive outage must not flood the log.
+      this.archiveFailuresUnlogged++;
+      if (Date.now() - this.archiveWarnedAt >= 10_000) {
+        console.warn(
+          `archive: ${this.archiveFailuresUnlogged} message(s) queued but not archived (ARCHIVE_MODE=best-effort), e.g. ${m.key ?? '?'} to ${m.queue}: ${(err as Error).message}`,
+        );
+        this.archiveWarnedAt = Date.now();
+        this.archiveFailuresUnlogged = 0;
+      }
+    }
   }
 
   /**

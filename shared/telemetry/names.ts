@@ -66,6 +66,13 @@ export const METRICS = {
     'Work stopped because queue storage was unavailable (the webhook then answers 503)',
   ),
   messagesWritten: metric('queue.messages_written', 'counter', '{message}', ['queue'], 'Messages durably written to a queue'),
+  archiveFailures: metric(
+    'archive.failures',
+    'counter',
+    '{message}',
+    ['queue'],
+    'Messages queued but not archived (ARCHIVE_MODE=best-effort; in strict mode the request fails instead)',
+  ),
   claimChecks: metric(
     'queue.claim_checks',
     'counter',

@@ -41,6 +41,9 @@ const OUTPUT_SHAPE: [RegExp, RegExp][] = [
   [/^poison show\b/, /^engage-desk-poison: \d+ message\(s\)/m],
   [/^poison replay\b/, /^replayed \d+ message\(s\) from engage-desk-poison to engage-desk/m],
   [/^poison purge\b/, /^purged \d+ message\(s\) from engage-desk-poison/m],
+  [/^archive find\b/, /^\d+ record\(s\) in \d+ blob\(s\) of engage-bridge-archive/m],
+  [/^archive replay\b.*--dry-run/, /^dry run: would replay \d+ message\(s\) to engage-desk /m],
+  [/^archive replay\b/, /^replayed \d+ message\(s\) to engage-desk /m],
 ];
 
 const KINDS = /^(cli|consumer \S+|not runnable here: .+|not a command: .+)$/;

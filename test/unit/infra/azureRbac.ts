@@ -156,6 +156,12 @@ export const OPERATIONS: Readonly<Record<string, OperationRow>> = {
   'BlockBlobClient.stageBlock': { rest: 'Put Block', requires: one(`${B}/containers/blobs/write`) },
   'BlockBlobClient.commitBlockList': { rest: 'Put Block List', requires: one(`${B}/containers/blobs/write`) },
   'BlockBlobClient.getBlockList': { rest: 'Get Block List', requires: one(`${B}/containers/blobs/read`) },
+  // The event archive (shared/archive/writer.ts): Put Blob of an append blob (If-None-Match: *), then Append Block.
+  'AppendBlobClient.createIfNotExists': putBlob,
+  'AppendBlobClient.appendBlock': {
+    rest: 'Append Block',
+    requires: [[`${B}/containers/blobs/write`], [`${B}/containers/blobs/add/action`]],
+  },
   'BlockBlobClient.query': { rest: 'Query Blob Contents', requires: one(`${B}/containers/blobs/read`) },
   'BlobLeaseClient.acquireLease': lease,
   'BlobLeaseClient.renewLease': lease,
