@@ -226,8 +226,9 @@ export function buildContract(root = repoRoot()): Contract {
         title: 'Noojee call event (CloudEvent)',
         summary: `\`type\` is \`${CALL_EVENT_TYPE_PREFIX}<status lower-case, spaces as ->\`, e.g. \`${CALL_EVENT_TYPE_PREFIX}no-answer\`.`,
         description:
-          '`id` is `<uniqueCallId>:<status>:<seq>` (`:<extension>` appended when one answer holds the same call and status for several ' +
-          'extensions), `subject` the extension, `source` NOOJEE_EVENT_SOURCE, `data` the upstream entry `{CallData, CallID, Code}` untouched.',
+          '`id` is `<uniqueCallId>:<status>:<extension>:<digest>` (the first 12 hex digits of the SHA-256 of the entry as received, so the ' +
+          'same event read again under another `seq` keeps its id; `:<position>` appended when one answer repeats an entry on one extension; ' +
+          'NOOJEE_EVENT_ID=seq gives `<uniqueCallId>:<status>:<seq>`), `subject` the extension, `source` NOOJEE_EVENT_SOURCE, `data` the upstream entry `{CallData, CallID, Code}` untouched.',
         schema: envelopeOf(typePattern(CALL_EVENT_TYPE_PREFIX), callEntrySchema, z.string().min(1).describe('The monitored extension.')),
         io: 'output',
       },

@@ -49,6 +49,12 @@ export const noojeeSettings = z.object({
   NOOJEE_COMMANDS_QUEUE: queueName().default(DEFAULT_NOOJEE_COMMANDS_QUEUE),
   /** CloudEvents `source` of call events. */
   NOOJEE_EVENT_SOURCE: z.string().min(1).default('/noojee/call-management'),
+  /**
+   * How call-event ids are made (Noojee gives no event key): `content` (default) from the extension and
+   * the entry itself, so an event read again in another answer (another `seq`) keeps its id; `seq` from
+   * the answer's cursor (the id of earlier versions: a re-read under a new `seq` gets a new id).
+   */
+  NOOJEE_EVENT_ID: z.enum(['content', 'seq']).default('content'),
   /** `answerString` (SIP auto-answer header) sent with `answer` when a command carries none; empty = not sent. */
   NOOJEE_ANSWER_STRING: z.string().optional(),
 });

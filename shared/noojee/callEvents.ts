@@ -39,6 +39,7 @@ export async function runCallEvents(context: InvocationContext, config: Config =
         queue: config.NOOJEE_EVENTS_QUEUE,
         deadLetterQueue: config.DEADLETTER_QUEUE,
         source: config.NOOJEE_EVENT_SOURCE,
+        eventIds: config.NOOJEE_EVENT_ID,
         budgetMs: config.NOOJEE_RUN_SECONDS * 1000,
         pollTimeoutSeconds: config.NOOJEE_POLL_TIMEOUT_SECONDS,
         retryDelayMs: config.NOOJEE_RETRY_DELAY_MS,

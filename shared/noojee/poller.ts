@@ -19,7 +19,7 @@ import type { NoojeeClient } from './client';
 import { INVALID_RESPONSE, UpstreamError } from '../http/error';
 import { decideRetry, sleep } from '../http/retryPolicy';
 import type { CursorStore, HeldCursor } from './cursor';
-import { callEventEnvelopes, unreadableEnvelopes } from './subscribe';
+import { callEventEnvelopes, unreadableEnvelopes, type CallEventIdMode } from './subscribe';
 import { DEFAULT_DEADLETTER_QUEUE } from '../deadletter';
 import { activeContext, count, linkTo, openSpan, record, ROOT_CONTEXT, SpanKind, type OpenSpan } from '../telemetry';
 
@@ -34,6 +34,8 @@ export interface PollOptions {
   /** Where entries that are not call events are kept (DEADLETTER_QUEUE). */
   deadLetterQueue?: string;
   source: string;
+  /** How call-event ids are made (NOOJEE_EVENT_ID; default `content`). */
+  eventIds?: CallEventIdMode;
   /** How long the run keeps polling, in ms. */
   budgetMs: number;
   /** `timeOut` of each subscribe, in seconds (capped by what is left of the budget). */
@@ -150,7 +152,7 @@ export async function pollCallEvents(deps: PollDeps, options: PollOptions): Prom
     const nextSeq = response.seq ?? held.seq;
     if (response.seq === undefined && response.events.length > 0)
       log.warn('noojee: subscribe answered events without a seq; keeping the cursor');
-    const envelopes = callEventEnvelopes(response, nextSeq, options.source);
+    const envelopes = callEventEnvelopes(response, nextSeq, options.source, undefined, options.eventIds);
     const messages: OutgoingMessage[] = envelopes.map((e) => ({
       queue: options.queue,
       body: formatBody(e, options.format ?? 'cloudevents'),

@@ -7,6 +7,7 @@
  * not an object: all mean "no events". `status` is an open string (Ringing, Connected, Hungup, Busy,
  * No Answer, Unlinked, Dialing Out, ...).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { cloudEvent, type CloudEvent } from '../envelope';
 import { deadLetterEvent } from '../deadletter';
@@ -105,19 +106,32 @@ export function callEventType(status: string | undefined): string {
   return `${CALL_EVENT_TYPE_PREFIX}${slug}`;
 }
 
+/** NOOJEE_EVENT_ID: ids from the event's content (default) or from the answer's `seq`. */
+export type CallEventIdMode = 'content' | 'seq';
+
 /**
- * Envelope id `<uniqueCallId>:<status>:<seq>`: the same upstream event read again (same cursor) has the
- * same id. Ids stay unique per entry: when one response holds the same call and status on several
- * extensions, those ids get `:<exten>`; when it holds it several times on one extension, they get
- * `:<exten>:<position in that extension's list>` (still deterministic for the same response). An
- * entry without uniqueCallId uses `call-<CallID>`.
+ * Envelope ids. Noojee gives no event key and the same event can come back in another answer under
+ * another `seq` (two overlapping pollers, a retry after a lost answer, `lastSequenceNumber=0` after a
+ * lost cursor), so by default (`content`) the id is `<uniqueCallId>:<status>:<exten>:<digest>`, the
+ * digest being the first 12 hex digits of the SHA-256 of the entry as received: the same event keeps
+ * its id whatever answer carried it. The same entry twice in one answer on one extension gets
+ * `:<position>`. With `seq` the id is `<uniqueCallId>:<status>:<seq>` (`:<exten>[:<position>]` when one
+ * answer repeats a call and status). An entry without uniqueCallId uses `call-<CallID>`.
  */
-export function callEventIds(events: readonly CallEvent[], seq: number): string[] {
-  const base = events.map(
-    (e) => `${e.uniqueCallId ?? `call-${typeof e.entry.CallID === 'number' ? e.entry.CallID : 'unknown'}`}:${e.status ?? 'unknown'}:${seq}`,
-  );
+export function callEventIds(events: readonly CallEvent[], seq: number, mode: CallEventIdMode = 'content'): string[] {
+  const call = (e: CallEvent) => e.uniqueCallId ?? `call-${typeof e.entry.CallID === 'number' ? e.entry.CallID : 'unknown'}`;
+  if (mode === 'content') {
+    const base = events.map((e) => `${call(e)}:${e.status ?? 'unknown'}:${e.exten}:${entryDigest(e.entry)}`);
+    return disambiguate(base, (i) => `:${events[i].index}`);
+  }
+  const base = events.map((e) => `${call(e)}:${e.status ?? 'unknown'}:${seq}`);
   const byExten = disambiguate(base, (i) => `:${events[i].exten}`);
   return disambiguate(byExten, (i) => `:${events[i].index}`);
+}
+
+/** First 12 hex digits of the SHA-256 of the entry's JSON text (as parsed from the answer, key order kept). */
+function entryDigest(entry: CallEvent['entry']): string {
+  return createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 12);
 }
 
 /** Appends `suffix(i)` to every id that occurs more than once. */
@@ -150,8 +164,9 @@ export function callEventEnvelopes(
   seq: number,
   source: string,
   time = new Date().toISOString(),
+  idMode: CallEventIdMode = 'content',
 ): CloudEvent[] {
-  const ids = callEventIds(response.events, seq);
+  const ids = callEventIds(response.events, seq, idMode);
   return response.events.map((e, i) =>
     cloudEvent({ id: ids[i], source, type: callEventType(e.status), subject: e.exten, time, data: e.entry }),
   );

@@ -285,6 +285,8 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
     expect(noojeeById.get(b.id) ?? noojeeEvents[i]).toBe(noojeeEvents[i]);
     noojeeById.set(b.id, noojeeEvents[i]);
   }
+  // ...and carries the id of its first copy, whatever answer (seq) brought it again (one id per event).
+  expect(noojeeById.size).toBe(new Set(noojeeEvents).size);
   // The cursor only grew.
   expect(cursorSamples.length).toBeGreaterThan(0);
   for (let i = 1; i < cursorSamples.length; i++) expect(cursorSamples[i]).toBeGreaterThanOrEqual(cursorSamples[i - 1]);

@@ -266,7 +266,7 @@ describe('storage paused mid-poll', () => {
       second = await pollCallEvents({ client, writer, cursor, log }, { ...options, budgetMs: 1500 });
     expect(second).toMatchObject({ stoppedBy: 'budget', seq: 10 });
     const landed = (await drainQueue(azurite.connectionString, options.queue)).map((m) => (m.body as { id: string }).id);
-    const { lost, duplicates } = tally(['1412749510.488:Hungup:10', '1412749517.489:Hungup:10'], landed);
+    const { lost, duplicates } = tally(['1412749510.488:Hungup:410:6aef02b028cf', '1412749517.489:Hungup:400:257fb89e7bac'], landed);
     console.log(
       `storage paused mid-poll: 2 call events, run 1 ${first.stoppedBy} (${first.error?.message}), run 2 enqueued ${second.events}; lost ${lost.length}, duplicates ${duplicates}`,
     );

@@ -93,9 +93,9 @@ it("the seed's two sample calls arrive as messages and each next subscribe carri
   const messages = await drainQueue(azurite.connectionString, queue);
   const bodies = messages.map((m) => m.body as Record<string, unknown>).sort((a, b) => String(a.id).localeCompare(String(b.id)));
   expect(bodies.map((b) => [b.id, b.type, b.subject, b.source])).toEqual([
-    ['1412749510.488:Hungup:10', 'com.noojee.call.hungup', '410', '/noojee/call-management'],
-    ['1412749517.489:Hungup:10', 'com.noojee.call.hungup', '400', '/noojee/call-management'],
-    ['1412749525.490:Busy:11', 'com.noojee.call.busy', '400', '/noojee/call-management'],
+    ['1412749510.488:Hungup:410:6aef02b028cf', 'com.noojee.call.hungup', '410', '/noojee/call-management'],
+    ['1412749517.489:Hungup:400:257fb89e7bac', 'com.noojee.call.hungup', '400', '/noojee/call-management'],
+    ['1412749525.490:Busy:400:37d6e48c342a', 'com.noojee.call.busy', '400', '/noojee/call-management'],
   ]);
   expect(bodies[0].data).toEqual(JSON.parse(SEED_SAMPLE).Data['410'][0]);
   expect(result).toMatchObject({ events: 3, seq: 11, stoppedBy: 'budget', failures: 0 });
@@ -126,7 +126,8 @@ it('a connection dropped mid-poll and a 5xx are retried within the run, and no e
   expect(result.stoppedBy).toBe('budget');
   expect(lines.filter((l) => l.startsWith('warning: noojee: subscribe failed'))).toHaveLength(2);
   const ids = await messageIds();
-  expect(ids.map((id) => id.replace(/:\d+$/, '')).sort()).toEqual(
+  // Ids are <call>:<status>:<extension>:<digest of the entry>.
+  expect(ids.map((id) => id.replace(/:\d+:[0-9a-f]{12}$/, '')).sort()).toEqual(
     [
       `${legs.caller}:Dialing Out`,
       `${legs.callee}:Ringing`,
@@ -201,7 +202,7 @@ it('when storage fails the cursor stays, and the next run delivers the same even
     { ...options, budgetMs: 1500 },
   );
   expect(ok).toMatchObject({ stoppedBy: 'budget', events: 2, seq: 10 });
-  expect(await messageIds()).toEqual(['1412749510.488:Hungup:10', '1412749517.489:Hungup:10']);
+  expect(await messageIds()).toEqual(['1412749510.488:Hungup:410:6aef02b028cf', '1412749517.489:Hungup:400:257fb89e7bac']);
 });
 
 it('issue 17.6: the same call and status twice in one response keep distinct ids; entries without CallData are dead-lettered', async () => {
@@ -244,7 +245,7 @@ it('issue 17.6: the same call and status twice in one response keep distinct ids
   expect(result).toMatchObject({ events: 2, deadLettered: 2, seq: 21 });
   const ids = await messageIds();
   expect(new Set(ids).size).toBe(2);
-  expect(ids).toEqual(['D.1:Ringing:21:400:0', 'D.1:Ringing:21:400:1']);
+  expect(ids).toEqual(['D.1:Ringing:400:aa0434c620e6:0', 'D.1:Ringing:400:aa0434c620e6:1']);
   const dead = (await drainQueue(azurite.connectionString, `${queue}-dl`)).map(
     (m) => m.body as { id: string; type: string; data: { received: unknown; reason: string } },
   );

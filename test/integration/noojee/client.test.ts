@@ -154,7 +154,7 @@ describe('Retry-After and unreadable answers, through the poller (a small local 
     upstream.script({ status: 503, headers: { 'retry-after': '2' } }, { status: 200, body: event });
     const { result, sent, warnings } = await poll(5000);
     expect(result).toMatchObject({ events: 1, failures: 1, seq: 7, stoppedBy: 'budget' });
-    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(sent).toEqual(['R.1:Ringing:400:f1909d542903']);
     expect(warnings[0]).toMatch(/polling again in 2000 ms: Noojee subscribe answered HTTP 503/);
     expect(gapMs(upstream.requests, 0, 1)).toBeGreaterThanOrEqual(1950);
   });
@@ -164,7 +164,7 @@ describe('Retry-After and unreadable answers, through the poller (a small local 
     upstream.script({ status: 429, headers: { 'retry-after': new Date(Date.now() + 4000).toUTCString() } }, { status: 200, body: event });
     const { result, sent } = await poll(7000);
     expect(result).toMatchObject({ events: 1, failures: 1, stoppedBy: 'budget' });
-    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(sent).toEqual(['R.1:Ringing:400:f1909d542903']);
     expect(gapMs(upstream.requests, 0, 1)).toBeGreaterThanOrEqual(2500);
   });
 
@@ -185,7 +185,7 @@ describe('Retry-After and unreadable answers, through the poller (a small local 
     );
     const { result, sent, warnings } = await poll(5000, 300);
     expect(result).toMatchObject({ events: 1, failures: 2, unreadableAnswers: 2, seq: 7, stoppedBy: 'budget' });
-    expect(sent).toEqual(['R.1:Ringing:7']);
+    expect(sent).toEqual(['R.1:Ringing:400:f1909d542903']);
     expect(warnings.slice(0, 2)).toEqual([
       expect.stringMatching(/polling again in \d+ ms: Noojee subscribe answered a non-JSON body \(HTTP 200\)/),
       expect.stringMatching(/polling again in \d+ ms: Noojee subscribe answered without a numeric Code/),

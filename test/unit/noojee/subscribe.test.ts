@@ -67,13 +67,13 @@ describe('call event envelopes', () => {
     expect(callEventType(status)).toBe(type);
   });
 
-  it('ids are <uniqueCallId>:<status>:<seq>, subject the extension, data the entry untouched', () => {
+  it('ids are <uniqueCallId>:<status>:<exten>:<digest>, subject the extension, data the entry untouched', () => {
     const r = parseSubscribeResponse(JSON.parse(SEED_SAMPLE));
     const envelopes = callEventEnvelopes(r, 10, '/noojee/call-management', '2026-01-01T00:00:00.000Z');
-    expect(envelopes.map((e) => e.id)).toEqual(['1412749517.489:Hungup:10', '1412749510.488:Hungup:10']);
+    expect(envelopes.map((e) => e.id)).toEqual(['1412749517.489:Hungup:400:257fb89e7bac', '1412749510.488:Hungup:410:6aef02b028cf']);
     expect(envelopes[1]).toEqual({
       specversion: '1.0',
-      id: '1412749510.488:Hungup:10',
+      id: '1412749510.488:Hungup:410:6aef02b028cf',
       source: '/noojee/call-management',
       type: 'com.noojee.call.hungup',
       time: '2026-01-01T00:00:00.000Z',
@@ -99,7 +99,33 @@ describe('call event envelopes', () => {
       seq: 3,
       Code: 0,
     });
-    expect(callEventIds(r.events, 3)).toEqual(['A:Ringing:3:400', 'A:Ringing:3:410', 'call-7:Busy:3']);
+    expect(callEventIds(r.events, 3, 'seq')).toEqual(['A:Ringing:3:400', 'A:Ringing:3:410', 'call-7:Busy:3']);
+    expect(callEventIds(r.events, 3)).toEqual(['A:Ringing:400:f215f0cf63fb', 'A:Ringing:410:7ad029030c0b', 'call-7:Busy:410:959cc5927f23']);
+  });
+
+  it('an event read again in another answer, under another seq, keeps its id (issue 26: overlapping pollers, a lost answer)', () => {
+    const entry = {
+      CallData: { uniqueCallId: 'C.9', status: 'Connected', callerId: '400', callStartTime: '2026/12/05 08:00:01' },
+      CallID: 4,
+      Code: 0,
+    };
+    const first = parseSubscribeResponse({ Data: { '410': [entry] }, seq: 40, Code: 0 });
+    // The second answer carries the same event with another before it, and a later seq.
+    const other = { CallData: { uniqueCallId: 'C.8', status: 'Hungup' }, CallID: 3, Code: 0 };
+    const second = parseSubscribeResponse({ Data: { '410': [other, structuredClone(entry)] }, seq: 47, Code: 0 });
+    const [a] = callEventIds(first.events, 40);
+    const [, b] = callEventIds(second.events, 47);
+    expect(a).toBe(b);
+    expect(a).toMatch(/^C\.9:Connected:410:[0-9a-f]{12}$/);
+    // The previous scheme gave the two reads different ids; it stays available as NOOJEE_EVENT_ID=seq.
+    expect(callEventIds(first.events, 40, 'seq')[0]).not.toBe(callEventIds(second.events, 47, 'seq')[1]);
+    // A real change of the event (another field) is another id.
+    const changed = parseSubscribeResponse({
+      Data: { '410': [{ ...entry, CallData: { ...entry.CallData, callerId: '401' } }] },
+      seq: 48,
+      Code: 0,
+    });
+    expect(callEventIds(changed.events, 48)[0]).not.toBe(a);
   });
 
   it('the same call and status twice on one extension get distinct, deterministic ids (issue 17.6)', () => {
@@ -111,8 +137,10 @@ describe('call event envelopes', () => {
       seq: 5,
       Code: 0,
     };
-    const ids = callEventIds(parseSubscribeResponse(body).events, 5);
+    const ids = callEventIds(parseSubscribeResponse(body).events, 5, 'seq');
     expect(ids).toEqual(['B:Ringing:5:400:0', 'B:Ringing:5:400:1', 'B:Ringing:5:410']);
-    expect(callEventIds(parseSubscribeResponse(body).events, 5)).toEqual(ids);
+    expect(callEventIds(parseSubscribeResponse(body).events, 5, 'seq')).toEqual(ids);
+    const byContent = callEventIds(parseSubscribeResponse(body).events, 5);
+    expect(byContent).toEqual(['B:Ringing:400:2bdcc733d25f:0', 'B:Ringing:400:2bdcc733d25f:1', 'B:Ringing:410:2bdcc733d25f']);
   });
 });
