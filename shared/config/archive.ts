@@ -15,9 +15,14 @@ export const archiveSettings = z.object({
    * (archive down → 503, as queue down); `best-effort`: archive failures are logged and counted, the
    * request still succeeds once queued; `off`: nothing is archived.
    */
-  ARCHIVE_MODE: z.enum(['strict', 'best-effort', 'off']).default('strict'),
+  ARCHIVE_MODE: z.enum(['strict', 'best-effort', 'off']).default('strict').meta({
+    description:
+      'event archive ([docs/archive.md](docs/archive.md)): `strict` = acknowledged only once queued *and* archived (archive down → 503), `best-effort` = archive failures logged and counted, `off`',
+  }),
   /** Blob container of the archive (append blobs `<source>/<yyyy>/<mm>/<dd>/<hh>/<instance>.jsonl`). */
-  ARCHIVE_CONTAINER: containerName(DEFAULT_ARCHIVE_CONTAINER),
+  ARCHIVE_CONTAINER: containerName(DEFAULT_ARCHIVE_CONTAINER).meta({
+    description: 'blob container of the archive; retention is the deploy-time `ARCHIVE_RETENTION_DAYS` (default 30, a lifecycle rule)',
+  }),
 });
 
 export type ArchiveSettings = z.infer<typeof archiveSettings>;

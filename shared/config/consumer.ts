@@ -11,26 +11,35 @@ import { containerName, intSetting, queueName } from './core';
  */
 export const consumerSettings = z.object({
   /** Blob container holding one occupancy document per resource (`resources/<id>.json`). */
-  OCCUPANCY_CONTAINER: containerName('occupancy'),
+  OCCUPANCY_CONTAINER: containerName('occupancy').meta({ description: 'occupancy example: one document per resource' }),
   /** Queue the occupancy consumer reads MEETINGPROGRESSION events from. */
-  OCCUPANCY_MEETING_PROGRESSION_QUEUE: queueName().default('engage-meetingprogression'),
+  OCCUPANCY_MEETING_PROGRESSION_QUEUE: queueName()
+    .default('engage-meetingprogression')
+    .meta({ description: 'Queue the occupancy consumer reads MEETINGPROGRESSION events from.' }),
   /** Queue the occupancy consumer reads DESKPROGRESSION events from. */
-  OCCUPANCY_DESK_PROGRESSION_QUEUE: queueName().default('engage-deskprogression'),
+  OCCUPANCY_DESK_PROGRESSION_QUEUE: queueName()
+    .default('engage-deskprogression')
+    .meta({ description: 'Queue the occupancy consumer reads DESKPROGRESSION events from.' }),
   /** Queue the occupancy consumer reads MEETINGEXTERNAL (room booking changes) from. */
-  OCCUPANCY_MEETING_EXTERNAL_QUEUE: queueName().default('engage-meetingexternal'),
+  OCCUPANCY_MEETING_EXTERNAL_QUEUE: queueName()
+    .default('engage-meetingexternal')
+    .meta({ description: 'Queue the occupancy consumer reads MEETINGEXTERNAL (room booking changes) from.' }),
   /** Queue the occupancy consumer reads DESK (desk booking changes) from. */
-  OCCUPANCY_DESK_QUEUE: queueName().default('engage-desk'),
+  OCCUPANCY_DESK_QUEUE: queueName()
+    .default('engage-desk')
+    .meta({ description: 'Queue the occupancy consumer reads DESK (desk booking changes) from.' }),
   /**
    * History kept per resource, in hours of event time: bookings whose last event is older than the
    * newest event minus this window are dropped, and events older than that window are ignored
    * (a START without its STOP therefore expires after this long).
    */
-  OCCUPANCY_HISTORY_HOURS: intSetting(48, 1, 24 * 366),
+  OCCUPANCY_HISTORY_HOURS: intSetting(48, 1, 24 * 366).meta({ description: 'occupancy example: history kept per resource' }),
   /** Poison monitor schedule (NCRONTAB, six fields). Default: every 5 minutes. */
   POISON_MONITOR_SCHEDULE: z
     .string()
     .regex(/^\S+( \S+){5}$/, 'must be an NCRONTAB expression with six fields ({second} {minute} {hour} {day} {month} {day-of-week})')
-    .default('0 */5 * * * *'),
+    .default('0 */5 * * * *')
+    .meta({ description: 'timer (`%POISON_MONITOR_SCHEDULE%`) of the poison-queue monitor' }),
 });
 
 /** Names of the settings above whose values are secrets. */

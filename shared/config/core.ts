@@ -11,26 +11,57 @@ export const DEFAULT_CLAIM_CHECK_CONTAINER = 'claim-checks';
  * a connection string, or identity-based `AzureWebJobsStorage__*` settings.
  */
 export const coreSettings = z.object({
-  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description: 'storage connection string (or use the identity-based settings below)',
+      default: '`UseDevelopmentStorage=true` (sample)',
+    }),
   AzureWebJobsStorage__accountName: z
     .string()
     .regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name')
-    .optional(),
-  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
-  AzureWebJobsStorage__blobServiceUri: z.url().optional(),
-  AzureWebJobsStorage__credential: z.enum(['managedidentity']).optional(),
-  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+    .optional()
+    .meta({
+      description: "identity-based connection (`DefaultAzureCredential`), as Azure Functions' identity-based connections: the account name",
+    }),
+  AzureWebJobsStorage__queueServiceUri: z
+    .url()
+    .optional()
+    .meta({ description: 'identity-based connection: the queue service URI (instead of the account name)' }),
+  AzureWebJobsStorage__blobServiceUri: z
+    .url()
+    .optional()
+    .meta({ description: 'identity-based connection: the blob service URI (instead of the account name)' }),
+  AzureWebJobsStorage__credential: z
+    .enum(['managedidentity'])
+    .optional()
+    .meta({ description: 'identity-based connection: `managedidentity` (set by the Bicep)' }),
+  AzureWebJobsStorage__clientId: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'identity-based connection: the client id of a user-assigned managed identity' }),
   /** Blob container for messages over the queue size limit (claim checks). */
-  CLAIM_CHECK_CONTAINER: containerName(DEFAULT_CLAIM_CHECK_CONTAINER),
+  CLAIM_CHECK_CONTAINER: containerName(DEFAULT_CLAIM_CHECK_CONTAINER).meta({
+    description: 'Blob container for messages over the queue size limit (claim checks).',
+  }),
   /** Blob container for durable state: cursors, subscription ids, last runs. */
-  CHECKPOINT_CONTAINER: containerName('checkpoints'),
+  CHECKPOINT_CONTAINER: containerName('checkpoints').meta({
+    description: 'Blob container for durable state: cursors, subscription ids, last runs.',
+  }),
   /** Blob container for the v2 drain's write-ahead journal. */
-  JOURNAL_CONTAINER: containerName('drain-journal'),
+  JOURNAL_CONTAINER: containerName('drain-journal').meta({ description: "Blob container for the v2 drain's write-ahead journal." }),
   /**
    * Longest wait for any one storage call (ms): the webhook answers 503 within it when storage
    * hangs, timers and consumers end their run. Well under a sender's HTTP timeout (often 100 s).
    */
-  ENGAGE_STORAGE_DEADLINE_MS: intSetting(10_000, 100, 90_000),
+  ENGAGE_STORAGE_DEADLINE_MS: intSetting(10_000, 100, 90_000).meta({
+    description:
+      'longest wait for one storage call (100–90000): when storage hangs the webhook answers 503 with `Retry-After` within it, timers and consumers end their run and resume next time',
+    advanced: true,
+  }),
   /**
    * Time-to-live of the messages the bridge writes to its queues, in seconds (default 7 days, Azure's
    * default; -1 = never expire). Poison and dead-letter messages never expire, whatever this says.
@@ -39,9 +70,15 @@ export const coreSettings = z.object({
     .number()
     .int()
     .refine((v) => v === -1 || (v >= 1 && v <= 2_147_483_647), 'must be -1 (never expire) or a number of seconds from 1')
-    .default(7 * 24 * 3600),
+    .default(7 * 24 * 3600)
+    .meta({
+      description:
+        'time-to-live of the messages the bridge writes (`-1` = never expire; default 7 days); poison and dead-letter messages never expire',
+    }),
   /** Queue keeping what the bridge received but could not decode or validate (with the reason); its messages never expire. */
-  DEADLETTER_QUEUE: queueName().default(DEFAULT_DEADLETTER_QUEUE),
+  DEADLETTER_QUEUE: queueName()
+    .default(DEFAULT_DEADLETTER_QUEUE)
+    .meta({ description: 'what could not be decoded or validated, kept with the reason' }),
 });
 
 export const coreSecrets = ['AzureWebJobsStorage'] as const;

@@ -24,19 +24,6 @@ interface WebhookState extends ReceiveSettings {
   admission: Admission;
 }
 
-/** Process-wide counters (also logged per request): notifications kept by a filtered route without a readable resource id, and unrouted ones. */
-export const webhookCounters = {
-  requests: 0,
-  notifications: 0,
-  messages: 0,
-  filterUnjudged: 0,
-  unrouted: 0,
-  deadLettered: 0,
-  rejected: 0,
-  storageUnavailable: 0,
-  writeFailed: 0,
-};
-
 let state: WebhookState | undefined;
 
 function getState(): WebhookState {
@@ -79,7 +66,6 @@ function text(status: number, body: string, headers: Record<string, string> = {}
 }
 
 function reject(status: number, reason: string, context: InvocationContext): HttpResponseInit {
-  webhookCounters.rejected++;
   context.warn(`engage webhook: ${status} ${reason}`);
   return { status, jsonBody: { error: reason } };
 }
@@ -150,7 +136,6 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
   // The answer's deadline when storage hangs: counted from the start, so parsing is included.
   const deadline = AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS);
   const started = performance.now();
-  webhookCounters.requests++;
   const early = judgeHeaders(req.headers, s);
   if (early) return reject(early.status, early.reason!, context);
   let raw: Uint8Array | undefined;
@@ -196,11 +181,9 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
     // Some messages may be stored already: 503 makes the pusher retry the same Id (same envelope ids).
     const retry = `answering 503 so the pusher retries (Id=${envelope.Id}, Attempt=${envelope.Attempt ?? '?'})`;
     if (isStorageUnavailable(err)) {
-      webhookCounters.storageUnavailable++;
       count('storageUnavailable', 1, { function: context.functionName });
       context.warn(`engage webhook: queue storage unavailable, ${retry}`);
     } else {
-      webhookCounters.writeFailed++;
       context.error(`engage webhook: writing ${messages.length} message(s) failed (${describeError(err)}), ${retry}`);
     }
     return { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: 'queue storage unavailable, retry later' } };
@@ -208,22 +191,16 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
     admitted.release(succeeded);
     record('webhookInFlight', s.admission.inFlight);
   }
-
-  webhookCounters.notifications += notifications;
   count('webhookNotifications', notifications);
-  webhookCounters.messages += messages.length - deadLettered;
-  webhookCounters.filterUnjudged += unjudged;
-  webhookCounters.unrouted += unrouted;
-  webhookCounters.deadLettered += deadLettered;
   if (unjudged > 0)
     context.warn(
-      `engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id (total ${webhookCounters.filterUnjudged})`,
+      `engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id`,
     );
   if (unrouted > 0)
     context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
   if (deadLettered > 0)
     context.warn(
-      `engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE} (total ${webhookCounters.deadLettered})`,
+      `engage webhook: ${deadLettered} notification(s) could not be decoded or validated and went to ${config.DEADLETTER_QUEUE}`,
     );
   context.log(
     `engage webhook: Id=${envelope.Id} Attempt=${envelope.Attempt ?? '?'} ${notifications} notification(s) → ${messages.length - deadLettered} message(s)`,

@@ -1,4 +1,5 @@
 /** Turns the NOTIFICATIONS_* settings into client and drain options (ConfigError naming what is missing). */
+import { pauseAfterJournalMs } from '../testHooks';
 import type { Config } from '../config/settings';
 import { ConfigError } from '../errors';
 import type { NotificationApiOptions } from './client';
@@ -84,6 +85,6 @@ export function drainOptions(config: Config): DrainOptions {
       eventTypeIds: config.NOTIFICATIONS_EVENT_TYPE_IDS,
       clientId: config.NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID ?? config.NOTIFICATIONS_CLIENT_ID,
     },
-    pauseAfterJournalMs: config.NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS,
+    pauseAfterJournalMs: pauseAfterJournalMs(),
   };
 }

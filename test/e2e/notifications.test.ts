@@ -2,7 +2,7 @@
  * End to end: the local host as its own process (node dist/local/host/main.js) runs the
  * notificationsDrain timer against the Notification API sandbox and Azurite. The host is killed
  * with SIGKILL after a page was read (consumed upstream) and journaled but before it was enqueued
- * (made deterministic by NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS); after a restart nothing is lost.
+ * (made deterministic by TEST_HOOK_PAUSE_AFTER_JOURNAL_MS); after a restart nothing is lost.
  * Needs `npx tsc -p tsconfig.json` first (as `npm test` does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -90,7 +90,7 @@ it('loses nothing when the host is SIGKILLed after a page was read and journaled
   const checkpoints = new JsonBlobStore(storage, 'checkpoints');
 
   // Run 1: the drain creates the subscription; then every journaled page pauses for a minute.
-  const first = await startHostProcess({ NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS: '60000' });
+  const first = await startHostProcess({ TEST_HOOK_PAUSE_AFTER_JOURNAL_MS: '60000' });
   const subscriptionId = await waitFor(
     async () => (await checkpoints.read<{ id: string }>(SUBSCRIPTION_BLOB))?.value.id,
     'the subscription to be created',

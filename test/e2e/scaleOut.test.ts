@@ -131,7 +131,7 @@ it('three instances on one storage: nothing lost, timers singleton, cursor monot
       NOTIFICATIONS_SCHEDULE: '*/1 * * * * *',
       NOTIFICATIONS_PAGE_SIZE: '50',
       NOTIFICATIONS_RETRY_DELAY_MS: '50',
-      NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS: '1500',
+      TEST_HOOK_PAUSE_AFTER_JOURNAL_MS: '1500',
       NOOJEE_EVENTS_QUEUE: NOOJEE_QUEUE,
       NOOJEE_EXTENSIONS: '400,410',
       NOOJEE_SCHEDULE: '*/1 * * * * *',

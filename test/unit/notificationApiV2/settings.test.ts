@@ -16,7 +16,6 @@ describe('notifications settings', () => {
     expect(c.NOTIFICATIONS_ADMIN_SCOPE).toBe('notification:consent:administrator');
     expect(c.NOTIFICATIONS_PAGE_SIZE).toBe(100);
     expect(c.NOTIFICATIONS_NOTIFICATIONS_PATH).toBe('/notification/v1/subscriptions/{id}/notifications');
-    expect(c.NOTIFICATIONS_PAUSE_AFTER_JOURNAL_MS).toBe(0);
   });
 
   it('parses event type ids and rejects empty, duplicate or malformed lists', () => {
