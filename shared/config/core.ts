@@ -11,14 +11,10 @@ export const DEFAULT_CLAIM_CHECK_CONTAINER = 'claim-checks';
  * a connection string, or identity-based `AzureWebJobsStorage__*` settings.
  */
 export const coreSettings = z.object({
-  AzureWebJobsStorage: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({
-      description: 'storage connection string (or use the identity-based settings below)',
-      default: '`UseDevelopmentStorage=true` (sample)',
-    }),
+  AzureWebJobsStorage: z.string().min(1).optional().meta({
+    description: 'storage connection string (or use the identity-based settings below)',
+    default: '`UseDevelopmentStorage=true` (sample)',
+  }),
   AzureWebJobsStorage__accountName: z
     .string()
     .regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name')

@@ -192,10 +192,7 @@ async function post(req: HttpRequest, context: InvocationContext, s: WebhookStat
     record('webhookInFlight', s.admission.inFlight);
   }
   count('webhookNotifications', notifications);
-  if (unjudged > 0)
-    context.warn(
-      `engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id`,
-    );
+  if (unjudged > 0) context.warn(`engage webhook: ${unjudged} notification(s) kept by a filtered route without a readable resource id`);
   if (unrouted > 0)
     context.warn(`engage webhook: ${unrouted} notification(s) with an Action no route lists went to ${s.routes.unroutedQueue}`);
   if (deadLettered > 0)
