@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { version } from '../shared/version';
 import { registerListenerCommands } from './listeners';
 import { registerSubscriptionCommands } from './subscriptions';
+import { registerNotificationCommands } from './notifications';
 import { registerPoisonCommands } from './poison';
 import { registerStatusCommand } from './status';
 import { registerQueueCommands } from './queue';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerListenerCommands(program);
   registerSubscriptionCommands(program);
+  registerNotificationCommands(program);
   registerPoisonCommands(program);
   registerStatusCommand(program);
   registerQueueCommands(program);

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { boolSetting, intSetting, queueName } from './core';
 import { DEFAULT_JSON_LIMITS } from '../engage/jsonLimits';
-import { ADMINISTRATOR_SCOPE, CONSUMER_SCOPE, DEFAULT_DRAIN_SCHEDULE, DEFAULT_PATHS } from '../notificationApiV2/defaults';
+import {
+  ADMINISTRATOR_SCOPE,
+  CONSUMER_SCOPE,
+  DEFAULT_DRAIN_SCHEDULE,
+  DEFAULT_PAGE_LIMITS,
+  DEFAULT_PATHS,
+} from '../notificationApiV2/defaults';
 
 /** A path template relative to the API base URL; `{id}` is replaced by the subscription id. */
 function pathTemplate(defaultValue: string, needsId: boolean) {
@@ -142,6 +148,18 @@ export const notificationsSettings = z.object({
   /** A notification with more values (array items + object members, at any depth) is dead-lettered. */
   NOTIFICATIONS_MAX_ELEMENTS: intSetting(DEFAULT_JSON_LIMITS.maxElements, 10, 10_000_000).meta({
     description: 'A notification with more values (array items + object members, at any depth) is dead-lettered.',
+    advanced: true,
+  }),
+  /** A whole notifications page nested deeper than this (scanned on its text before parsing) is quarantined. */
+  NOTIFICATIONS_PAGE_MAX_DEPTH: intSetting(DEFAULT_PAGE_LIMITS.maxDepth, 3, 1000).meta({
+    description:
+      "a whole page nested deeper, scanned on the response text before it is parsed (the webhook's one-pass scanner), is quarantined whole (raw text + reason under `quarantine/` in the journal container; `engage-bridge notifications quarantine`) and the run stops",
+    advanced: true,
+  }),
+  /** A whole notifications page with more values than this (array items + object members) is quarantined. */
+  NOTIFICATIONS_PAGE_MAX_ELEMENTS: intSetting(DEFAULT_PAGE_LIMITS.maxElements, 10, 100_000_000).meta({
+    description:
+      'a whole page with more values (array items + object members) is quarantined whole, as above; so is a page that is not JSON or whose `results` is not an array',
     advanced: true,
   }),
   /** Tries of a journal entry whose replay fails for a reason other than storage, before it moves to quarantine. */

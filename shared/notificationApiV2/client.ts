@@ -9,6 +9,8 @@
  * in use and credential-shaped fields), since an error answer may echo the request.
  */
 import { upstreamCall } from '../http/client';
+import { parseJsonWithin, type JsonLimits } from '../engage/jsonLimits';
+import { DEFAULT_PAGE_LIMITS } from './defaults';
 import { TokenCache, type FetchedToken } from '../http/tokenCache';
 import { Redactor } from '../redact';
 import { NotificationApiError } from './errors';
@@ -43,6 +45,12 @@ export interface NotificationApiOptions {
   paths: { subscriptions: string; subscription: string; notifications: string };
   pageSizeParam: string;
   timeoutMs: number;
+  /**
+   * Bounds on a whole notifications page, checked on the response text in one pass (the webhook's
+   * scanner) before anything parses it (NOTIFICATIONS_PAGE_MAX_DEPTH / NOTIFICATIONS_PAGE_MAX_ELEMENTS;
+   * default DEFAULT_PAGE_LIMITS). A page over them is unreadable: the drain quarantines its text whole.
+   */
+  pageLimits?: JsonLimits;
 }
 
 /** A successfully read page, with the response text kept for the journal. */
@@ -55,7 +63,7 @@ export interface ReadPage extends NotificationsPage {
 export class UnreadablePageError extends NotificationApiError {
   constructor(
     readonly text: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`notifications response is not a page (${reason})`, 200, undefined, 'INVALID_RESPONSE');
     this.name = 'UnreadablePageError';
@@ -103,12 +111,10 @@ export class NotificationApiClient {
     const path = this.path(this.options.paths.notifications, id);
     const sep = path.includes('?') ? '&' : '?';
     const res = await this.call('consumer', 'GET', `${path}${sep}${encodeURIComponent(this.options.pageSizeParam)}=${pageSize}`);
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      throw new UnreadablePageError(res.text, 'not JSON');
-    }
+    // Bounded before parsing: a page nested or sized beyond the limits is never parsed (nor recursed on later).
+    const bounded = parseJsonWithin(res.text, this.options.pageLimits ?? DEFAULT_PAGE_LIMITS);
+    if (!bounded.ok) throw new UnreadablePageError(res.text, `page ${bounded.reason}`);
+    const json = bounded.value;
     const parsed = notificationsPageSchema.safeParse(json);
     if (!parsed.success)
       throw new UnreadablePageError(res.text, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -28,3 +28,11 @@ export const SUBSCRIPTION_BLOB = 'notifications/subscription.json';
 export const LAST_RUN_BLOB = 'notifications/last-run.json';
 /** Prefix of the drain's journal entries in JOURNAL_CONTAINER. */
 export const JOURNAL_PREFIX = 'notifications/';
+
+/**
+ * Bounds on a whole notifications page (NOTIFICATIONS_PAGE_MAX_DEPTH / NOTIFICATIONS_PAGE_MAX_ELEMENTS),
+ * scanned on the response text before it is parsed: the page object and its `results` array add two
+ * levels to a notification's own 64, and a page of 1,000,000 values leaves room for large pages while
+ * keeping memory and time bounded. A page over them is quarantined whole (nothing of it is enqueued).
+ */
+export const DEFAULT_PAGE_LIMITS = { maxDepth: 66, maxElements: 1_000_000 } as const;

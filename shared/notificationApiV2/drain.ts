@@ -194,7 +194,7 @@ export async function drainNotifications(deps: DrainDeps, options: DrainOptions)
       page = await trace.run(() => withRetry(() => deps.api.readNotifications(subscriptionId, options.pageSize), retry));
     } catch (err) {
       trace.end(err);
-      if (err instanceof UnreadablePageError) await quarantine(deps, runId, pageNo, subscriptionId, err.text, log);
+      if (err instanceof UnreadablePageError) await quarantine(deps, runId, pageNo, subscriptionId, err.text, err.reason, log);
       if (isSubscriptionNotFound(err)) {
         // Deleted while we were reading: the next run creates a new one (ensureSubscription).
         log.warn(`notifications: subscription ${subscriptionId} disappeared during the run; it is recreated next run`);
@@ -392,12 +392,20 @@ async function quarantine(
   pageNo: number,
   subscriptionId: string,
   text: string,
+  reason: string,
   log: NonNullable<DrainDeps['log']>,
 ) {
   const name = quarantineName(runId, pageNo);
   try {
-    await deps.journal.write(name, { subscriptionId, receivedAt: new Date().toISOString(), text });
-    log.error(`notifications: a response could not be understood; kept as blob "${name}" in the journal container for inspection`);
+    // The raw text as a string: nothing of the page is parsed or recursed on here.
+    await deps.journal.writeText(
+      name,
+      JSON.stringify({ reason, from: 'page', subscriptionId, source: deps.api.source, receivedAt: new Date().toISOString(), text }),
+    );
+    count('drainQuarantined', 1, { reason: 'page' });
+    log.error(
+      `notifications: page ${pageNo} could not be taken (${reason}); its text is kept whole as blob "${name}" in the journal container (engage-bridge notifications quarantine show)`,
+    );
   } catch (err) {
     log.error(`notifications: a response could not be understood and could not be kept (${describe(err)})`);
   }

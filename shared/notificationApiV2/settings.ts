@@ -65,6 +65,7 @@ export function clientOptions(config: Config): NotificationApiOptions {
     },
     pageSizeParam: config.NOTIFICATIONS_PAGE_SIZE_PARAM,
     timeoutMs: config.NOTIFICATIONS_HTTP_TIMEOUT_MS,
+    pageLimits: { maxDepth: config.NOTIFICATIONS_PAGE_MAX_DEPTH, maxElements: config.NOTIFICATIONS_PAGE_MAX_ELEMENTS },
   };
 }
 
