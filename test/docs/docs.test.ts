@@ -28,6 +28,7 @@ const AZURE_ONLY = new Map([['docs/deploy.md', 'every command runs against an Az
 /** What each documented CLI command prints on success. */
 const OUTPUT_SHAPE: [RegExp, RegExp][] = [
   [/^status\b/, /Queues \(approximate depth\):/],
+  [/^notifications quarantine list\b/, /^(Nothing in quarantine\.|\S+ {2})/m],
   [/^queue peek engage-visitor\b/, /^engage-visitor: \d+ message\(s\)/m],
   [/^queue peek engage-desk\b/, /^engage-desk: \d+ message\(s\)/m],
   [/^listeners register\b/, /^registered listener for /m],
