@@ -17,6 +17,13 @@ interface CreateOptions {
   clientId?: string;
   replace?: boolean;
   json?: boolean;
+  /** Also print `NOTIFICATIONS_SUBSCRIPTION_ID=<id>` (last line) to pin the subscription in the app settings. */
+  printSetting?: boolean;
+}
+
+/** The app-setting line that pins a subscription (survives a storage reset; the drain never creates another). */
+export function subscriptionSetting(id: string): string {
+  return `NOTIFICATIONS_SUBSCRIPTION_ID=${id}`;
 }
 
 async function context(io: SubscriptionCommandIo) {
@@ -38,7 +45,7 @@ async function context(io: SubscriptionCommandIo) {
 export async function createSubscriptionCommand(opts: CreateOptions, io: SubscriptionCommandIo): Promise<string> {
   const { api, checkpoints, options } = await context(io);
   const { SUBSCRIPTION_BLOB } = await import('../shared/notificationApiV2/defaults');
-  const { createSubscription } = await import('../shared/notificationApiV2/subscription');
+  const { createRecorded } = await import('../shared/notificationApiV2/subscription');
   const { isSubscriptionNotFound } = await import('../shared/notificationApiV2/errors');
   const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
   if (stored && !opts.replace) {
@@ -55,14 +62,16 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
         .map((s) => s.trim())
         .filter(Boolean)
     : options.subscription.eventTypeIds;
-  const created = await createSubscription(
-    { api, retry: options.retry },
+  const created = await createRecorded(
+    { api, retry: options.retry, checkpoints },
     { eventTypeIds, clientId: opts.clientId ?? options.subscription.clientId },
-  );
-  await checkpoints.write(
-    SUBSCRIPTION_BLOB,
-    { id: created.id, createdAt: new Date().toISOString() },
-    stored ? { ifMatch: stored.etag } : { ifNotExists: true },
+    async (c) => {
+      await checkpoints.write(
+        SUBSCRIPTION_BLOB,
+        { id: c.id, createdAt: new Date().toISOString() },
+        stored ? { ifMatch: stored.etag } : { ifNotExists: true },
+      );
+    },
   );
   // --replace: the old subscription would otherwise stay alive upstream, collecting a backlog nobody reads.
   if (stored && stored.value.id !== created.id) {
@@ -78,6 +87,7 @@ export async function createSubscriptionCommand(opts: CreateOptions, io: Subscri
     io.out(
       `created subscription ${created.id} for client ${created.subscription?.client_id ?? '?'} (event types ${created.subscription?.event_type_ids?.join(', ') ?? eventTypeIds?.join(', ')})`,
     );
+  if (opts.printSetting) io.out(subscriptionSetting(created.id));
   return created.id;
 }
 
@@ -88,6 +98,8 @@ export async function subscriptionStatusCommand(opts: { json?: boolean }, io: Su
   const { isSubscriptionNotFound } = await import('../shared/notificationApiV2/errors');
   const stored = await checkpoints.read<{ id: string; createdAt: string }>(SUBSCRIPTION_BLOB);
   const lastRun = (await checkpoints.read<Record<string, unknown>>(LAST_RUN_BLOB))?.value;
+  const { suspectedOrphans } = await import('../shared/notificationApiV2/subscription');
+  const orphans = await suspectedOrphans(checkpoints);
   const id = options.subscription.fixedId ?? stored?.value.id;
   let subscription: unknown;
   let problem: string | undefined;
@@ -108,6 +120,7 @@ export async function subscriptionStatusCommand(opts: { json?: boolean }, io: Su
           subscription: subscription ?? null,
           problem: problem ?? null,
           lastRun: lastRun ?? null,
+          suspectedOrphans: orphans,
         },
         null,
         2,
@@ -129,6 +142,11 @@ export async function subscriptionStatusCommand(opts: { json?: boolean }, io: Su
     io.out(`backlog            ${s.subscription_status?.number_of_remaining_notifications ?? 'unknown'}`);
   }
   if (lastRun) io.out(`last drain run     ${JSON.stringify(lastRun)}`);
+  for (const o of orphans)
+    io.out(
+      `SUSPECTED ORPHAN   a create request sent ${o.sentAt} (event types ${o.eventTypeIds?.join(', ') ?? '?'}, client ${o.clientId ?? '?'}) got no recorded answer${o.error ? ` (${o.error})` : ''}: ` +
+        `a subscription may exist upstream that nobody reads; check with the API owner and delete it (\`subscriptions delete --id <id>\`), then \`subscriptions forget-orphan ${o.name}\``,
+    );
 }
 
 /** Deletes the subscription upstream and forgets it (the drain would create a new one next run). */
@@ -159,6 +177,10 @@ export function registerSubscriptionCommands(program: Command): void {
     .option('--client-id <id>', 'client_id allowed to read it (default NOTIFICATIONS_SUBSCRIPTION_CLIENT_ID or NOTIFICATIONS_CLIENT_ID)')
     .option('--replace', 'create a new one even if the recorded subscription still exists')
     .option('--json', 'print the API response as JSON')
+    .option(
+      '--print-setting',
+      'print NOTIFICATIONS_SUBSCRIPTION_ID=<id> as the last line, to pin it in the app settings (see docs/deploy.md)',
+    )
     .action(async (opts: CreateOptions) => {
       await createSubscriptionCommand(opts, io);
     });
@@ -167,6 +189,17 @@ export function registerSubscriptionCommands(program: Command): void {
     .description('show the subscription, its backlog (number_of_remaining_notifications) and the last drain run')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => subscriptionStatusCommand(opts, io));
+  group
+    .command('forget-orphan <name>')
+    .description('forget a suspected orphan (a create whose answer was lost) once it is dealt with upstream')
+    .action(async (name: string) => {
+      const { checkpoints } = await context(io);
+      const { CREATE_PENDING_PREFIX, forgetSuspectedOrphan } = await import('../shared/notificationApiV2/subscription');
+      if (!name.startsWith(CREATE_PENDING_PREFIX))
+        throw new Error(`not a suspected orphan: ${name} (names start with ${CREATE_PENDING_PREFIX})`);
+      await forgetSuspectedOrphan(checkpoints, name);
+      io.out(`forgot ${name}`);
+    });
   group
     .command('delete')
     .description('delete the subscription upstream (administrator scope) and forget it')

@@ -8,7 +8,8 @@ import { ConcurrencyError, ConfigError } from '../errors';
 import type { JsonBlobStore } from '../state/jsonBlobStore';
 import type { NotificationApiClient } from './client';
 import { SUBSCRIPTION_BLOB } from './defaults';
-import { isSubscriptionNotFound } from './errors';
+import { isSubscriptionNotFound, NotificationApiError } from './errors';
+import { randomBytes } from 'node:crypto';
 import { withRetry, type RetryOptions } from './retry';
 import type { Subscription } from './schemas';
 
@@ -69,16 +70,19 @@ export async function ensureSubscription(deps: EnsureDeps, spec: SubscriptionSpe
       deps.log?.(`notifications: subscription ${stored.value.id} no longer exists upstream; creating a new one`);
     }
   }
-  const subscription = await createSubscription(deps, spec);
-  const state: SubscriptionState = { id: subscription.id, createdAt: new Date().toISOString() };
-  try {
-    await checkpoints.write(SUBSCRIPTION_BLOB, state, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
-  } catch (err) {
-    if (!(err instanceof ConcurrencyError)) throw err;
-    // Another run stored a subscription meanwhile: keep theirs, withdraw ours.
-    await api.deleteSubscription(subscription.id).catch(() => undefined);
-    return ensureSubscription(deps, spec);
-  }
+  let withdrawn = false;
+  const subscription = await createRecorded(deps, spec, async (created) => {
+    const state: SubscriptionState = { id: created.id, createdAt: new Date().toISOString() };
+    try {
+      await checkpoints.write(SUBSCRIPTION_BLOB, state, stored ? { ifMatch: stored.etag } : { ifNotExists: true });
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError)) throw err;
+      // Another run stored a subscription meanwhile: keep theirs, withdraw ours.
+      await api.deleteSubscription(created.id).catch(() => undefined);
+      withdrawn = true;
+    }
+  });
+  if (withdrawn) return ensureSubscription(deps, spec);
   return { id: subscription.id, subscription, created: true, ...(stored ? { replaced: stored.value.id } : { createdWithoutState: true }) };
 }
 
@@ -103,6 +107,63 @@ export async function createSubscription(deps: Pick<EnsureDeps, 'api' | 'retry'>
     ]);
   }
   return created;
+}
+
+/** Blobs (CHECKPOINT_CONTAINER) of create requests sent whose answer was not (yet) recorded. */
+export const CREATE_PENDING_PREFIX = 'notifications/create-pending/';
+
+export interface PendingCreate {
+  sentAt: string;
+  eventTypeIds?: string[];
+  clientId?: string;
+  /** Why the answer is missing, when known (a timeout or network failure after the request was sent). */
+  error?: string;
+}
+
+/**
+ * Creates a subscription and records it with `record`, leaving a trace while the answer is not recorded:
+ * a blob under CREATE_PENDING_PREFIX is written BEFORE the create is sent and deleted only once `record`
+ * succeeded, or when upstream definitely refused (a 4xx). A lost answer (timeout, network, 5xx) or a crash
+ * leaves it: a suspected orphan subscription, which `status` and `subscriptions status` report.
+ */
+export async function createRecorded(
+  deps: Pick<EnsureDeps, 'api' | 'retry' | 'checkpoints' | 'log'>,
+  spec: SubscriptionSpec,
+  record: (created: Subscription) => Promise<void>,
+): Promise<Subscription> {
+  const marker = `${CREATE_PENDING_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}.json`;
+  const pending: PendingCreate = { sentAt: new Date().toISOString(), eventTypeIds: spec.eventTypeIds, clientId: spec.clientId };
+  await deps.checkpoints.write(marker, pending);
+  let created: Subscription;
+  try {
+    created = await createSubscription(deps, spec);
+  } catch (err) {
+    const answered = err instanceof ConfigError || (err instanceof NotificationApiError && err.status !== undefined && !err.retryable);
+    if (answered) await deps.checkpoints.delete(marker).catch(() => undefined);
+    else {
+      const error = err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
+      await deps.checkpoints.write(marker, { ...pending, error }).catch(() => undefined);
+      deps.log?.(
+        `notifications: the create request's answer was lost (${error}); a subscription may exist upstream unrecorded (suspected orphan, see \`status\`)`,
+      );
+    }
+    throw err;
+  }
+  await record(created);
+  await deps.checkpoints.delete(marker);
+  return created;
+}
+
+/** Create requests sent with no answer recorded (oldest first): each may have left a subscription upstream. */
+export async function suspectedOrphans(checkpoints: JsonBlobStore): Promise<(PendingCreate & { name: string })[]> {
+  const names = (await checkpoints.list(CREATE_PENDING_PREFIX)).sort();
+  const found = await Promise.all(names.map(async (name) => ({ name, value: (await checkpoints.read<PendingCreate>(name))?.value })));
+  return found.filter((f) => f.value).map((f) => ({ name: f.name, ...f.value! }));
+}
+
+/** Forgets a suspected orphan (after checking upstream / deleting it). */
+export async function forgetSuspectedOrphan(checkpoints: JsonBlobStore, name: string): Promise<void> {
+  await checkpoints.delete(name);
 }
 
 /** Subscription ids as the Notification API documents them. */

@@ -2,6 +2,7 @@
  * `engage-bridge status`: queue depths, poison depths, the dead-letter count, v2 drain backlog, Noojee
  * cursor and the last runs, read from the same storage and state blobs the functions write (see the state contract).
  */
+import { suspectedOrphans } from '../notificationApiV2/subscription';
 import { JsonBlobStore } from '../state/jsonBlobStore';
 import { JOURNAL_PREFIX } from '../notificationApiV2/defaults';
 
@@ -59,6 +60,8 @@ export interface StatusReport {
     quarantined: number;
     /** Backlog the last drain run reported (null when unknown). */
     backlog: number | null;
+    /** Subscription create requests sent whose answer was never recorded: a subscription may exist unread upstream. */
+    suspectedOrphans?: { name: string; sentAt?: string; error?: string }[];
   };
   noojee: { cursor: NoojeeCursor | null; lastRun: NoojeeLastRun | null };
 }
@@ -71,13 +74,14 @@ export async function collectStatus(
   const state = new JsonBlobStore(storage, containers.checkpoint);
   const journal = new JsonBlobStore(storage, containers.journal);
   const read = async <T>(name: string) => (await state.read<T>(name))?.value ?? null;
-  const [all, subscription, lastRun, cursor, noojeeLastRun, journalEntries] = await Promise.all([
+  const [all, subscription, lastRun, cursor, noojeeLastRun, journalEntries, orphans] = await Promise.all([
     listQueueDepths(storage.queues),
     read<SubscriptionState>(STATE_BLOBS.subscription),
     read<DrainLastRun>(STATE_BLOBS.notificationsLastRun),
     read<NoojeeCursor>(STATE_BLOBS.noojeeCursor),
     read<NoojeeLastRun>(STATE_BLOBS.noojeeLastRun),
     journal.list(),
+    suspectedOrphans(state),
   ]);
   return {
     storage: storage.mode,
@@ -90,6 +94,7 @@ export async function collectStatus(
       journalPending: journalEntries.filter((name) => name.startsWith(JOURNAL_PREFIX)).length,
       quarantined: journalEntries.filter((name) => name.startsWith(QUARANTINE_PREFIX)).length,
       backlog: typeof lastRun?.backlog === 'number' ? lastRun.backlog : null,
+      suspectedOrphans: orphans.map((o) => ({ name: o.name, sentAt: o.sentAt, ...(o.error ? { error: o.error } : {}) })),
     },
     noojee: { cursor, lastRun: noojeeLastRun },
   };
@@ -124,6 +129,10 @@ export function formatStatus(s: StatusReport): string {
     `  backlog: ${n.backlog ?? (n.lastRun?.lastKnownBacklog ? `unknown (last known ${n.lastRun.lastKnownBacklog.value} at ${n.lastRun.lastKnownBacklog.at})` : 'unknown')}${n.journalPending ? `, ${n.journalPending} journal entr${n.journalPending === 1 ? 'y' : 'ies'} pending replay` : ''}`,
     ...(n.quarantined ? [`  quarantined: ${n.quarantined} (blobs under quarantine/ in the journal container, each with its reason)`] : []),
     ...(n.lastRun?.warning ? [`  warning: ${n.lastRun.warning}`] : []),
+    ...(n.suspectedOrphans ?? []).map(
+      (o) =>
+        `  SUSPECTED ORPHAN subscription: a create sent ${o.sentAt ?? '?'} got no recorded answer${o.error ? ` (${o.error})` : ''}; see \`subscriptions status\``,
+    ),
     ...(n.lastRun?.lost ? [`  LOST in the last run: ${n.lastRun.lost} notification(s) (the log names their ids)`] : []),
     'Noojee call events:',
     `  cursor: ${s.noojee.cursor?.seq !== undefined ? `seq ${s.noojee.cursor.seq}${s.noojee.cursor.updatedAt ? ` (updated ${s.noojee.cursor.updatedAt})` : ''}` : 'none'}`,

@@ -191,21 +191,19 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     else if (s && method === 'DELETE') [endpoint, id] = ['delete', decodeURIComponent(s[1])];
     if (!endpoint) throw apiError(404, 'NOT000404', 'Not found', `no endpoint ${method} ${url.pathname}`);
 
+    // The whole request is received first, as a real server does: a slow answer still acts on it (a create
+    // the client gave up waiting for does exist upstream).
+    const body = await readBody(req);
     const fault = model.takeFault(endpoint);
     if (fault?.kind === 'timeout') return; // never answer: the client's timeout fires
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
     if (fault?.kind === 'invalid') {
-      await readBody(req);
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
       return;
     }
-    if (fault?.kind === 'status') {
-      await readBody(req);
-      throw apiError(fault.status ?? 503, 'NOT000503', 'Service unavailable', 'injected fault');
-    }
+    if (fault?.kind === 'status') throw apiError(fault.status ?? 503, 'NOT000503', 'Service unavailable', 'injected fault');
 
-    if (endpoint === 'token') return token(req, res);
-    const body = await readBody(req);
+    if (endpoint === 'token') return token(body, req, res);
     const grant = authorize(req, endpoint === 'create' || endpoint === 'delete' ? ADMINISTRATOR_SCOPE : CONSUMER_SCOPE);
     switch (endpoint) {
       case 'create': {
@@ -250,8 +248,8 @@ export async function startNotificationsSandbox(options: NotificationsSandboxOpt
     return grant;
   }
 
-  async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = new URLSearchParams(await readBody(req));
+  function token(body: string, req: IncomingMessage, res: ServerResponse): void {
+    const form = new URLSearchParams(body);
     const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     let clientId = form.get('client_id') ?? '';
     let secret = form.get('client_secret') ?? '';

@@ -5,8 +5,14 @@ import {
   notificationsSandboxSettings,
   startNotificationsSandbox,
   SANDBOX_CLIENT_SECRET,
+  sandboxClientOptions,
   type NotificationsSandbox,
 } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
+import { NotificationApiClient } from '../../../shared/notificationApiV2/client';
+import { drainNotifications } from '../../../shared/notificationApiV2/drain';
+import { QueueWriter } from '../../../shared/queue/writer';
+import { collectStatus, formatStatus } from '../../../shared/status/collect';
+import { drainQueue, waitFor } from '../../helpers/queues';
 import {
   registerSubscriptionCommands,
   createSubscriptionCommand,
@@ -118,5 +124,77 @@ describe('subscriptions CLI', () => {
       process.env.NOTIFICATIONS_API_BASE_URL = sandbox.url;
       resetConfig();
     }
+  });
+});
+
+describe('pinning and suspected orphans (issue 23.3, 23.4, 23.5)', () => {
+  it('create --print-setting prints the line that pins it; pinned, a storage wipe does not make the drain leave the old subscription', async () => {
+    const out = await run('create', '--replace', '--print-setting');
+    const line = out.trim().split('\n').at(-1)!;
+    expect(line).toMatch(/^NOTIFICATIONS_SUBSCRIPTION_ID=[\p{L}0-9._-]+$/u);
+    const pinned = line.split('=')[1];
+    expect(sandbox.subscriptionIds()).toContain(pinned);
+    sandbox.publish({ subscriptionId: pinned, count: 5 });
+
+    // Storage wiped: fresh containers, no subscription blob, no journal. The pinned setting still names it.
+    const storage = await getStorage();
+    const before = sandbox.subscriptionIds().length;
+    const api = new NotificationApiClient(sandboxClientOptions(sandbox));
+    const deps = {
+      api,
+      writer: new QueueWriter(storage, { claimCheckContainer: 'wiped-claims', concurrency: 4 }),
+      journal: new JsonBlobStore(storage, 'wiped-journal'),
+      checkpoints: new JsonBlobStore(storage, 'wiped-checkpoints'),
+    };
+    const options = {
+      queue: 'wiped-notifications',
+      format: 'cloudevents' as const,
+      pageSize: 100,
+      timeBudgetMs: 20_000,
+      pagesInFlight: 1,
+      retry: { attempts: 1, baseDelayMs: 10 },
+      subscription: { fixedId: pinned, eventTypeIds: ['101'], clientId: 'engage-bridge' },
+    };
+    const first = await drainNotifications(deps, options);
+    expect(first).toMatchObject({ subscriptionId: pinned, subscriptionCreated: false, drained: 5, stoppedBy: 'empty' });
+    sandbox.publish({ subscriptionId: pinned, count: 3 });
+    const second = await drainNotifications(deps, options);
+    expect(second).toMatchObject({ subscriptionId: pinned, subscriptionCreated: false, drained: 3 });
+    expect(sandbox.subscriptionIds()).toHaveLength(before);
+    expect(sandbox.pending(pinned)).toBe(0);
+    expect(await drainQueue(azurite.connectionString, 'wiped-notifications')).toHaveLength(8);
+  });
+
+  it('a create whose answer is lost is recorded as a suspected orphan, reported by status and subscriptions status', async () => {
+    const orphansBefore = sandbox.subscriptionIds().length;
+    process.env.NOTIFICATIONS_HTTP_TIMEOUT_MS = '500';
+    resetConfig();
+    sandbox.injectFault({ endpoint: 'create', kind: 'slow', delayMs: 2500, times: 1 });
+    try {
+      await expect(run('create', '--replace')).rejects.toThrow();
+    } finally {
+      delete process.env.NOTIFICATIONS_HTTP_TIMEOUT_MS;
+      resetConfig();
+      sandbox.clearFaults();
+    }
+    // The sandbox did create it, after the client gave up: a real orphan upstream.
+    await waitFor(() => sandbox.subscriptionIds().length > orphansBefore || undefined, 'the orphan subscription upstream');
+
+    const status = await run('status');
+    expect(status).toMatch(
+      /SUSPECTED ORPHAN {3}a create request sent \S+ \(event types 101, 301, client engage-bridge\) got no recorded answer/,
+    );
+    const json = JSON.parse(await run('status', '--json')) as { suspectedOrphans: { name: string; error?: string }[] };
+    expect(json.suspectedOrphans).toHaveLength(1);
+    expect(json.suspectedOrphans[0].error).toBeDefined();
+    const report = await collectStatus(await getStorage(), { checkpoint: 'cli-checkpoints', journal: 'cli-journal' });
+    expect(report.notifications.suspectedOrphans).toEqual([expect.objectContaining({ name: json.suspectedOrphans[0].name })]);
+    expect(formatStatus(report)).toContain('SUSPECTED ORPHAN subscription');
+
+    expect(await run('forget-orphan', json.suspectedOrphans[0].name)).toContain('forgot');
+    expect((JSON.parse(await run('status', '--json')) as { suspectedOrphans: unknown[] }).suspectedOrphans).toEqual([]);
+    // A create that is answered leaves no trace.
+    await run('create', '--replace');
+    expect((JSON.parse(await run('status', '--json')) as { suspectedOrphans: unknown[] }).suspectedOrphans).toEqual([]);
   });
 });
