@@ -140,6 +140,50 @@ resource storageAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   }
 }
 
+resource drainLostAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
+  name: '${namePrefix}-notifications-lost'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${namePrefix}: Notification API notifications lost'
+    description: 'The v2 drain read notifications (a destructive read) and could not land them before the invocation had to end: they are gone upstream. The function log names every lost id and the reason (engage_bridge.drain.lost, by reason). Recover them from the source system if it can resend them.'
+    severity: 1
+    enabled: true
+    scopes: [applicationInsightsId]
+    evaluationFrequency: window
+    windowSize: window
+    autoMitigate: true
+    // As above: created before the workspace has the table (npm test parses the query offline).
+    skipQueryValidation: true
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "engage_bridge.drain.lost" | summarize lost = sum(valueSum) by reason = tostring(customDimensions.reason)'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'lost'
+          dimensions: [
+            {
+              name: 'reason'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
 resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-function-failures'
   location: location

@@ -98,7 +98,7 @@ describe('the workbook', () => {
   test('the alert queries parse too', () => {
     const alerts = readFileSync(join(INFRA_DIR, 'modules', 'alerts.bicep'), 'utf8');
     const queries = [...alerts.matchAll(/^\s*query: '(.*)'$/gm)].map((m) => m[1].replace(/\\'/g, "'"));
-    expect(queries.length).toBe(3);
+    expect(queries.length).toBe(4);
     for (const q of queries) expect(kustoSyntaxErrors(q)).toEqual([]);
   });
 });
