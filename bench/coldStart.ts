@@ -1,12 +1,14 @@
 /**
- * (d) Cold start of the app module: in fresh node processes, the time to
- * `require('dist/functions/index.js')` (what the Functions worker loads), measured inside the
+ * (d) Cold start of the app module: in fresh node processes, the time to require package.json `main`
+ * (dist/app/main.js, the bundle Azure runs: what the Functions worker loads), measured inside the
  * process with hrtime around the require. Median (and min/max) of `runs` processes.
  * (No settings are given: loading the app must not need any.) With `telemetry`, the same with
  * OpenTelemetry on (APPLICATIONINSIGHTS_CONNECTION_STRING and the AAD authentication string as
  * deployed, an unreachable ingestion endpoint: nothing is sent before the probe exits).
  */
-import { runNode, distFile } from './processes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot, runNode } from './processes';
 
 export interface ColdStartResult {
   runs: number;
@@ -31,8 +33,13 @@ const TELEMETRY_ON: NodeJS.ProcessEnv = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=00000000-0000-0000-0000-000000000000;Authorization=AAD',
 };
 
-export async function benchColdStart(runs: number, telemetry = false): Promise<ColdStartResult> {
-  const entry = distFile('functions/index.js');
+/** package.json `main` of the app in `root` (the repository, or an unpacked deployment package). */
+export function appMain(root = projectRoot()): string {
+  return join(root, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string }).main);
+}
+
+export async function benchColdStart(runs: number, telemetry = false, root = projectRoot()): Promise<ColdStartResult> {
+  const entry = appMain(root);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...(telemetry ? TELEMETRY_ON : {}) };
   const samples: { ms: number; modules: number }[] = [];
   for (let i = 0; i < runs; i++) {

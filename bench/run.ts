@@ -4,13 +4,14 @@
  *  (a) raw baseline: autocannon → bare node:http server doing one SDK sendMessage per request;
  *  (b) the Engage webhook through the local host (own process), same C and duration;
  *  (c) the v2 drain of N notifications vs raw SDK enqueue of the same N bodies;
- *  (d) cold start of dist/functions/index.js in fresh processes (telemetry off, then on);
- *  (e) peak RSS of the host, the raw server and this process.
+ *  (d) cold start of package.json main (dist/app/main.js) in fresh processes (telemetry off, then on);
+ *  (e) peak RSS of the host, the raw server and this process;
+ *  (f) the deployment package: size, files, cold start of its main (telemetry off and on).
  * Prints a table, checks the goals (reported, not asserted) and writes bench/results/<timestamp>.json.
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold,scaleout,archive (default webhook,drain,cold) --profile <dir> (CPU profiles of the host and raw server)
+ *          --only webhook,drain,cold,package,scaleout,archive (default webhook,drain,cold,package) --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +24,9 @@ import { formatReport, goalsOf, verificationProblems, type Goal } from './report
 import { benchWebhook, type WebhookBenchResult } from './webhookBench';
 import { benchScaleOut, type ScaleOutBenchResult } from './scaleOutBench';
 import { benchArchive, formatArchiveBench, type ArchiveBenchResult } from './archiveBench';
+import { benchPackage, type PackageBenchResult } from './packageBench';
 
-export type Part = 'webhook' | 'drain' | 'cold' | 'scaleout' | 'archive';
+export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'scaleout' | 'archive';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -57,6 +59,8 @@ export interface BenchResult {
   coldStart?: ColdStartResult;
   /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
   coldStartTelemetry?: ColdStartResult;
+  /** Issue 25: the deployment package (size, files, cold start of its main). */
+  package?: PackageBenchResult;
   /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
   benchPeakRssKb: number;
   goals: Goal[];
@@ -71,7 +75,7 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   notifications: 10_000,
   coldRuns: 7,
   coldTelemetry: true,
-  only: ['webhook', 'drain', 'cold'],
+  only: ['webhook', 'drain', 'cold', 'package'],
   outDir: join(projectRoot(), 'bench', 'results'),
 };
 
@@ -109,6 +113,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.coldStartTelemetry = await benchColdStart(options.coldRuns, true);
     }
   }
+  if (options.only.includes('package')) result.package = await benchPackage(options.coldRuns, log);
   if (
     options.only.includes('webhook') ||
     options.only.includes('drain') ||
@@ -187,7 +192,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,scaleout,archive] [--profile <dir>]\n',
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,scaleout,archive] [--profile <dir>]\n',
     );
     process.exit(0);
   }
@@ -205,8 +210,8 @@ function parseOptions(argv: string[]): BenchOptions {
           .map((s) => s.trim())
           .filter(Boolean);
   for (const p of only)
-    if (!['webhook', 'drain', 'cold', 'scaleout', 'archive'].includes(p))
-      throw new Error(`--only takes webhook, drain, cold, scaleout, archive (got "${p}")`);
+    if (!['webhook', 'drain', 'cold', 'package', 'scaleout', 'archive'].includes(p))
+      throw new Error(`--only takes webhook, drain, cold, package, scaleout, archive (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),

@@ -1,22 +1,19 @@
 /**
- * Starts OpenTelemetry for the process, the way Azure documents it for Node.js on Functions:
- * - `APPLICATIONINSIGHTS_CONNECTION_STRING` set → the Azure Monitor distro (`useAzureMonitor` from
- *   `@azure/monitor-opentelemetry`: traces, metrics and logs to Application Insights, HTTP and Azure
- *   SDK dependencies) with `AzureFunctionsInstrumentation` (continues the host's trace context in
- *   each invocation, sends the invocation logs through OpenTelemetry). Ingestion authenticates with
- *   Microsoft Entra ID when `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` is `Authorization=AAD`
- *   (`;ClientId=<user-assigned identity>` as infra/main.bicep sets it; system-assigned otherwise).
- * - no connection string, `OTEL_TRACES_EXPORTER=console` and/or `OTEL_METRICS_EXPORTER=console` →
- *   the OpenTelemetry Node SDK printing spans / metrics to stdout (`npm start` on a laptop).
- * - otherwise off: nothing is loaded (the packages are required only when on, so the cold start of
- *   `functions/index.js` does not pay for them), and the API's no-op tracer and meter are used.
- * It must run before `@azure/functions` is first required (the instrumentation patches it on load):
- * `functions/index.ts` imports `./register` first.
+ * Starts OpenTelemetry for the process:
+ * - `APPLICATIONINSIGHTS_CONNECTION_STRING` set → traces, metrics and logs to Application Insights through the
+ *   Azure Monitor exporters (openTelemetrySdk.ts: outgoing HTTP and Azure SDK dependencies, and
+ *   `AzureFunctionsInstrumentation`, which continues the host's trace context in each invocation and sends its
+ *   logs). Ingestion authenticates with Microsoft Entra ID when `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` is
+ *   `Authorization=AAD` (`;ClientId=<user-assigned identity>` as infra/main.bicep sets it; system-assigned otherwise).
+ * - no connection string, `OTEL_TRACES_EXPORTER=console` and/or `OTEL_METRICS_EXPORTER=console` → the same SDK
+ *   printing spans / metrics to stdout (`npm start` on a laptop).
+ * - otherwise off: nothing is loaded (the SDK is required only when on, so the cold start of the app does not
+ *   pay for it), and the API's no-op tracer and meter are used.
+ * It must run before `@azure/functions` is first required (the instrumentation patches it on load): the app's
+ * entry imports `./register` first.
  */
 import type { TokenCredential } from '@azure/identity';
-import type * as Distro from '@azure/monitor-opentelemetry';
-import type * as FunctionsInstrumentation from '@azure/functions-opentelemetry-instrumentation';
-import type * as NodeSdk from '@opentelemetry/sdk-node';
+import type * as OpenTelemetrySdk from './openTelemetrySdk';
 
 export type TelemetryMode = 'off' | 'azure-monitor' | 'console';
 
@@ -74,43 +71,20 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): TelemetryM
 
 /** Starts what `mode` needs; returns its shutdown. */
 function start(mode: TelemetryMode, env: NodeJS.ProcessEnv): () => Promise<void> {
-  if (mode === 'azure-monitor') {
-    const credential = ingestionCredential(env);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
-    const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof Distro;
-    useAzureMonitor({
-      azureMonitorExporterOptions: {
-        connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(),
-        ...(credential ? { credential } : {}),
-      },
-    });
-    functionsInstrumentation();
-    return shutdownAzureMonitor;
-  }
-  if (mode === 'console') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
-    const { NodeSDK, tracing, metrics } = require('@opentelemetry/sdk-node') as typeof NodeSdk;
-    const sdk = new NodeSDK({
-      serviceName: env.OTEL_SERVICE_NAME?.trim() || 'engage-bridge',
-      spanProcessors:
-        env.OTEL_TRACES_EXPORTER?.trim() === 'console' ? [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())] : [],
-      metricReaders:
-        env.OTEL_METRICS_EXPORTER?.trim() === 'console'
-          ? [
-              new metrics.PeriodicExportingMetricReader({
-                exporter: new metrics.ConsoleMetricExporter(),
-                exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000,
-              }),
-            ]
-          : [],
-      // The host prints the logs already.
-      logRecordProcessors: [],
-      instrumentations: [functionsInstrumentation()],
-    });
-    sdk.start();
-    return () => sdk.shutdown();
-  }
-  return () => Promise.resolve();
+  if (mode === 'off') return () => Promise.resolve();
+  const credential = mode === 'azure-monitor' ? ingestionCredential(env) : undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap (bundled as dist/app/telemetry.js)
+  const { startOpenTelemetrySdk } = require('./openTelemetrySdk') as typeof OpenTelemetrySdk;
+  return startOpenTelemetrySdk({
+    exportTo:
+      mode === 'azure-monitor'
+        ? { azureMonitor: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING!.trim(), ...(credential ? { credential } : {}) } }
+        : { console: { traces: env.OTEL_TRACES_EXPORTER?.trim() === 'console', metrics: env.OTEL_METRICS_EXPORTER?.trim() === 'console' } },
+    defaultServiceName: 'engage-bridge',
+    metricExportIntervalMs: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy the app's Azure SDK clients use (see openTelemetrySdk.ts)
+    coreTracing: require('@azure/core-tracing') as typeof import('@azure/core-tracing'),
+  });
 }
 
 /** Flushes and stops what startTelemetry started (host shutdown). */
@@ -118,14 +92,4 @@ export async function stopTelemetry(): Promise<void> {
   const r = running;
   running = undefined;
   await r?.shutdown();
-}
-
-/**
- * AzureFunctionsInstrumentation, enabled (its constructor enables it with the global providers the
- * distro has just registered; the SDK re-registers it with its own when it starts).
- */
-function functionsInstrumentation(): InstanceType<typeof FunctionsInstrumentation.AzureFunctionsInstrumentation> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
-  const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof FunctionsInstrumentation;
-  return new AzureFunctionsInstrumentation();
 }

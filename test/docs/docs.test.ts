@@ -7,10 +7,9 @@
  * docs/deploy.md is the exception, by file: each of its blocks runs against an Azure subscription.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
@@ -19,6 +18,7 @@ import { sampleCurl } from '../../local/start';
 import { cloudEvent } from '../../shared/envelope';
 import { encodeMessage } from '../../shared/queue/writer';
 import { REPO_ROOT } from '../helpers/app';
+import { buildUserApp } from '../helpers/userApp';
 import { waitFor } from '../helpers/queues';
 import { codeBlocks, headingAnchors, markdownFiles, relativeLinks, runnableCliLine } from './markdown';
 
@@ -193,14 +193,7 @@ describe('against Azurite and the sandbox', () => {
     const block = codeBlocks(REPO_ROOT, 'README.md').find((b) => b.marker?.startsWith('consumer '))!;
     const file = block.marker!.slice('consumer '.length); // functions/visitorLog.ts
     const name = /export const (\w+) = defineConsumer/.exec(block.code)![1];
-    app = mkdtempSync(join(tmpdir(), 'doc-consumer-'));
-    for (const f of ['package.json', 'host.json', 'local.settings.sample.json']) cpSync(join(REPO_ROOT, f), join(app, f));
-    for (const d of ['functions', 'shared']) cpSync(join(REPO_ROOT, 'dist', d), join(app, 'dist', d), { recursive: true });
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-    const js = ts.transpileModule(block.code, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    }).outputText;
-    writeFileSync(join(app, 'dist', file.replace(/\.ts$/, '.js')), js);
+    app = buildUserApp('doc-consumer-', file, block.code);
 
     let out = '';
     host = spawn(

@@ -1,20 +1,19 @@
 /**
  * A user adds one standard consumer file to `functions/` and nothing else: in a temporary copy of
- * the built app, the file (TypeScript as a user writes it, transpiled the way `npm run build` emits
- * it) is picked up by `functions/index` (package.json `main`), registered through
+ * the project, the file (TypeScript as a user writes it) is picked up by the build's bundling step
+ * (the app's entry, package.json `main`, imports every file of functions/), registered through
  * `@azure/functions`, and runs under the local host: a message in its queue reaches its handler.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { freePort } from '../../local/ports';
 import { cloudEvent } from '../../shared/envelope';
 import { encodeMessage } from '../../shared/queue/writer';
 import { REPO_ROOT } from '../helpers/app';
+import { buildUserApp } from '../helpers/userApp';
 import { waitFor } from '../helpers/queues';
 
 /** The whole new file, as a user writes it in functions/deskAudit.ts. */
@@ -37,14 +36,7 @@ let host: ChildProcess | undefined;
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  app = mkdtempSync(join(tmpdir(), 'add-consumer-'));
-  for (const f of ['package.json', 'host.json', 'local.settings.sample.json']) cpSync(join(REPO_ROOT, f), join(app, f));
-  for (const d of ['functions', 'shared']) cpSync(join(REPO_ROOT, 'dist', d), join(app, 'dist', d), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-  const js = ts.transpileModule(NEW_FILE, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  }).outputText;
-  writeFileSync(join(app, 'dist', 'functions', 'deskAudit.js'), js);
+  app = buildUserApp('add-consumer-', 'functions/deskAudit.ts', NEW_FILE);
 });
 
 afterAll(async () => {

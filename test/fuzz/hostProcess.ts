@@ -45,10 +45,7 @@ export async function startHostProcess(settings: Record<string, string>): Promis
   // An app directory of its own (no developer's local.settings.json), pointing at the built app. Not
   // test/helpers/app.ts's appDir: this file also runs compiled, from dist/ (`npm run fuzz`).
   const dir = mkdtempSync(join(tmpdir(), 'engage-host-'));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'engage-bridge-fuzz', main: join(ROOT, 'dist', 'functions', 'index.js') }),
-  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'engage-bridge-fuzz', main: join(ROOT, 'dist', 'app', 'main.js') }));
   writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: {} }));
   const port = await freePort();
   const child = spawn(

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { indexFunctions, loadApp, type IndexResult } from '../../local/host/app';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
-export const BUILT_MAIN = join(REPO_ROOT, 'dist', 'functions', 'index.js');
+/** package.json `main`: the bundled app (scripts/bundle-app.mjs), as it ships. */
+export const BUILT_MAIN = join(REPO_ROOT, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { main: string }).main);
 
 /** The sample settings, less what a test configures itself (storage, keys). */
 export function sampleTriggerSettings(): Record<string, string> {

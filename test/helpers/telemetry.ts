@@ -1,13 +1,15 @@
 /**
- * In-memory OpenTelemetry for tests: the Node SDK (context manager, W3C propagator) with an
- * InMemorySpanExporter and an InMemoryMetricExporter; `metric()` collects and sums a metric's points.
+ * In-memory OpenTelemetry for tests: the Node tracer provider (AsyncLocalStorage context manager, W3C
+ * propagator) with an InMemorySpanExporter, and a meter provider with an InMemoryMetricExporter; `metric()`
+ * collects and sums a metric's points.
  */
 import { context, metrics, propagation, trace, type Attributes } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
+  MeterProvider,
   PeriodicExportingMetricReader,
   type DataPoint,
   type Histogram,
@@ -28,14 +30,10 @@ export function startTestTelemetry(): TestTelemetry {
   const spans = new InMemorySpanExporter();
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const sdk = new NodeSDK({
-    spanProcessors: [new SimpleSpanProcessor(spans)],
-    metricReaders: [reader],
-    logRecordProcessors: [],
-    instrumentations: [],
-    autoDetectResources: false,
-  });
-  sdk.start();
+  const tracerProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  tracerProvider.register();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(meterProvider);
   const points = async (name: string, match: Attributes = {}) => {
     exporter.reset();
     await reader.forceFlush();
@@ -64,7 +62,7 @@ export function startTestTelemetry(): TestTelemetry {
     },
     reset: () => spans.reset(),
     async stop() {
-      await sdk.shutdown();
+      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
       trace.disable();
       metrics.disable();
       context.disable();

@@ -7,10 +7,7 @@ import { join } from 'node:path';
  * not have), so compile once if dist/ is missing.
  */
 export function ensureBuilt(repoRoot: string): void {
-  if (
-    !existsSync(join(repoRoot, 'dist', 'shared', 'config', 'settings.js')) ||
-    !existsSync(join(repoRoot, 'dist', 'functions', 'index.js'))
-  ) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+  if (!existsSync(join(repoRoot, 'dist', 'shared', 'config', 'settings.js')) || !existsSync(join(repoRoot, 'dist', 'app', 'main.js'))) {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: repoRoot, stdio: 'ignore' });
   }
 }

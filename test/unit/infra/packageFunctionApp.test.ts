@@ -1,7 +1,7 @@
 /**
  * What reaches Azure: the package azd (azure.yaml `dist` + its prepackage hook + .funcignore) and
  * the deploy workflow ship holds what the Functions host loads (host.json, package.json `main` →
- * dist/functions/index.js, dist/shared, production node_modules) and nothing of the dev tree (tests,
+ * dist/app/main.js and the chunks it loads, production node_modules: @azure/functions and @opentelemetry/api) and nothing of the dev tree (tests,
  * bench, the local host, the CLI, infra, sources, dev dependencies). Offline: the packaging script
  * runs into a temp dir with `npm` replaced by a stub that records the production install it is
  * asked for, and .funcignore is evaluated with git's ignore rules against the package and the tree.
@@ -21,7 +21,7 @@ function filesUnder(dir: string): string[] {
 
 const funcignore = () => parseIgnore(readFileSync(join(REPO_ROOT, '.funcignore'), 'utf8'));
 /** What the Functions host needs, and nothing else. */
-const RUNTIME_FILE = /^(host\.json|package\.json|package-lock\.json|dist\/(functions|shared|examples)\/.+\.js|node_modules\/.*)$/;
+const RUNTIME_FILE = /^(host\.json|package\.json|package-lock\.json|dist\/app\/[\w-]+\.js(\.map)?|node_modules\/.*)$/;
 
 describe('the deployment package', () => {
   let dir: string;
@@ -47,10 +47,17 @@ describe('the deployment package', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('scripts/package-function-app.sh builds host.json, package.json, dist/functions, dist/shared, dist/examples and a production install', () => {
+  test('scripts/package-function-app.sh builds host.json, package.json, the bundle in dist/app and a production install', () => {
     const files = filesUnder(out).map((f) => relative(out, f));
     expect(files).toEqual(
-      expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'dist/functions/index.js', '.funcignore']),
+      expect.arrayContaining([
+        'host.json',
+        'package.json',
+        'package-lock.json',
+        'dist/app/main.js',
+        'dist/app/telemetry.js',
+        '.funcignore',
+      ]),
     );
     expect(files.filter((f) => !RUNTIME_FILE.test(f) && f !== '.funcignore')).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as { main: string };
@@ -95,7 +102,7 @@ describe('the deployment package', () => {
 
   test('.funcignore applied to the project folder ships nothing from tests, bench, the local host or tools', () => {
     const files = shipped(REPO_ROOT, funcignore(), ['node_modules']);
-    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/functions/index.js', 'node_modules/']));
+    expect(files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/app/main.js', 'node_modules/']));
     expect(files.filter((f) => !RUNTIME_FILE.test(f) && f !== 'node_modules/')).toEqual([]);
     for (const prefix of [
       'test/',
