@@ -174,6 +174,12 @@ export function formatReport(r: BenchResult): string {
       `    with telemetry on (APPLICATIONINSIGHTS_CONNECTION_STRING set): median ${c.medianMs} ms (min ${c.minMs}, max ${c.maxMs}, ${c.modulesLoaded} modules)`,
     );
   }
+  if (r.baseline) {
+    const b = r.baseline;
+    out.push(
+      `    baseline ${b.dir} (its package.json main), same run: median ${b.coldStart.medianMs} ms (${b.coldStart.modulesLoaded} modules); telemetry on ${b.coldStartTelemetry.medianMs} ms (${b.coldStartTelemetry.modulesLoaded} modules)`,
+    );
+  }
   if (r.package) {
     const p = r.package;
     const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;

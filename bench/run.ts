@@ -40,6 +40,8 @@ export interface BenchOptions {
   only: Part[];
   /** CPU-profile the host and raw server processes into this directory. */
   profileDir?: string;
+  /** Another checkout (built) whose package.json main's cold start is measured in the same run, for before/after. */
+  baselineDir?: string;
   /** Directory of the JSON result (undefined: not written). */
   outDir?: string;
   log: (line: string) => void;
@@ -59,6 +61,8 @@ export interface BenchResult {
   coldStart?: ColdStartResult;
   /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
   coldStartTelemetry?: ColdStartResult;
+  /** `--baseline <dir>`: the same cold starts of another checkout's main, measured in this run. */
+  baseline?: { dir: string; coldStart: ColdStartResult; coldStartTelemetry: ColdStartResult };
   /** Issue 25: the deployment package (size, files, cold start of its main). */
   package?: PackageBenchResult;
   /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
@@ -111,6 +115,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (options.coldTelemetry) {
       log(`cold start with telemetry on: ${options.coldRuns} fresh processes`);
       result.coldStartTelemetry = await benchColdStart(options.coldRuns, true);
+    }
+    if (options.baselineDir) {
+      log(`cold start of the baseline ${options.baselineDir}: telemetry off, then on`);
+      result.baseline = {
+        dir: options.baselineDir,
+        coldStart: await benchColdStart(options.coldRuns, false, options.baselineDir),
+        coldStartTelemetry: await benchColdStart(options.coldRuns, true, options.baselineDir),
+      };
     }
   }
   if (options.only.includes('package')) result.package = await benchPackage(options.coldRuns, log);
@@ -187,12 +199,13 @@ function parseOptions(argv: string[]): BenchOptions {
       out: { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,scaleout,archive] [--profile <dir>]\n',
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,scaleout,archive] [--profile <dir>] [--baseline <other checkout, built>]\n',
     );
     process.exit(0);
   }
@@ -223,6 +236,7 @@ function parseOptions(argv: string[]): BenchOptions {
     only: only as Part[],
     outDir: values.out ?? DEFAULTS.outDir,
     ...(values.profile ? { profileDir: values.profile } : {}),
+    ...(values.baseline ? { baselineDir: values.baseline } : {}),
     log: (line) => process.stderr.write(`[bench] ${line}\n`),
   };
 }
