@@ -11,6 +11,7 @@ import {
 } from '../../../local/sandbox/notificationApiV2/notificationsSandbox';
 import { getStorage, azuriteConnectionString, type StorageClients } from '../../../shared/storage';
 import { QueueWriter } from '../../../shared/queue/writer';
+import { collectStatus, formatStatus } from '../../../shared/status/collect';
 import { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { NotificationApiClient } from '../../../shared/notificationApiV2/client';
 import { LAST_RUN_BLOB, SUBSCRIPTION_BLOB } from '../../../shared/notificationApiV2/defaults';
@@ -286,6 +287,30 @@ describe('runNotificationsDrain (the timer body)', () => {
     });
     expect(await drainQueue(azurite.connectionString, 'notifications-run')).toHaveLength(42);
     expect(lines.join('\n')).not.toContain(SANDBOX_CLIENT_SECRET);
+  });
+
+  it('reports the backlog only from a status call that succeeded at the end of the run; else unknown, with the last known value and its time', async () => {
+    configure('backlog', { NOTIFICATIONS_RETRY_ATTEMPTS: '0' });
+    const { ctx } = context();
+    const first = await runNotificationsDrain(ctx);
+    sandbox.publish({ subscriptionId: first!.subscriptionId!, events: events(12) });
+    await runNotificationsDrain(ctx);
+    const store = new JsonBlobStore(storage, 'checkpoints-backlog');
+    const known = (await store.read<{ backlog?: number; finishedAt: string }>(LAST_RUN_BLOB))!.value;
+    expect(known.backlog).toBe(0);
+
+    // The run's first status call (ensuring the subscription) goes through; the one at the end fails.
+    sandbox.publish({ subscriptionId: first!.subscriptionId!, events: events(5) });
+    sandbox.injectFault({ endpoint: 'get', kind: 'status', status: 503, after: 1, times: 1 });
+    const third = await runNotificationsDrain(ctx);
+    expect(third).toMatchObject({ drained: 5 });
+    expect(third!.backlog).toBeUndefined();
+    const lastRun = (await store.read<{ backlog?: number; lastKnownBacklog?: { value: number; at: string } }>(LAST_RUN_BLOB))!.value;
+    expect(lastRun.backlog).toBeUndefined();
+    expect(lastRun.lastKnownBacklog).toEqual({ value: 0, at: known.finishedAt });
+    const report = await collectStatus(storage, { checkpoint: 'checkpoints-backlog', journal: 'journal-backlog' });
+    expect(report.notifications.backlog).toBeNull();
+    expect(formatStatus(report)).toContain(`backlog: unknown (last known 0 at ${known.finishedAt})`);
   });
 
   it('records upstream failures in the last run without failing the invocation', async () => {
