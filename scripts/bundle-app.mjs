@@ -8,7 +8,7 @@
 //     @opentelemetry/api one copy for the app, the SDK and the Azure SDK bridge (its globals are per copy)
 // - dist/app/telemetry.js: shared/telemetry/openTelemetrySdk.ts and the OpenTelemetry SDK, loaded only when
 //   telemetry is on (setup.ts requires it lazily).
-// - dist/app/azure-sdk.js, dist/app/zod.js: the large dependencies, each read on its first require (the app
+// - dist/app/azure-sdk.js, core-tracing.js, zod.js: the dependencies, each read on its first require (the app
 //   requires Storage lazily), so that loading main.js stays as cheap as loading the unbundled app.
 // Source maps beside them (`NODE_OPTIONS=--enable-source-maps` maps stack traces to the TypeScript files).
 // Usage: node scripts/bundle-app.mjs [--root <app folder>] (default: this repository).
@@ -20,14 +20,18 @@ import { parseArgs } from 'node:util';
 
 const EXTERNAL = ['@azure/functions', '@azure/functions-core', '@opentelemetry/api'];
 
-/** Chunks of dependencies: file → the packages it holds (one copy each, shared by every importer in main.js). */
+/**
+ * Chunks of dependencies: file → the packages it holds (one copy of each in all of dist/app). @azure/core-tracing has
+ * a chunk of its own, which the Azure SDK chunk uses too: telemetry installs its tracing bridge on that one copy
+ * without loading the SDK.
+ */
 const CHUNKS = {
   'azure-sdk': {
     '@azure/storage-blob': 'storageBlob',
     '@azure/storage-queue': 'storageQueue',
     '@azure/identity': 'identity',
-    '@azure/core-tracing': 'coreTracing',
   },
+  'core-tracing': { '@azure/core-tracing': 'coreTracing' },
   zod: { zod: 'zod' },
 };
 
@@ -66,12 +70,15 @@ export async function bundleApp(root) {
       b.onResolve({ filter: /\/openTelemetrySdk$/ }, () => ({ path: './telemetry.js', external: true }));
     },
   };
-  // In main.js, `require('<package>')` of a chunked package becomes `require('./<chunk>.js').<name>`.
-  const dependencyChunks = {
+  // `require('<package>')` of a package of another chunk becomes `require('./<chunk>.js').<name>`, in main.js and in
+  // the chunks themselves.
+  const dependencyChunks = (building) => ({
     name: 'dependency-chunks',
     setup(b) {
       const owner = new Map(
-        Object.entries(CHUNKS).flatMap(([chunk, pkgs]) => Object.entries(pkgs).map(([pkg, name]) => [pkg, { chunk, name }])),
+        Object.entries(CHUNKS)
+          .filter(([chunk]) => chunk !== building)
+          .flatMap(([chunk, pkgs]) => Object.entries(pkgs).map(([pkg, name]) => [pkg, { chunk, name }])),
       );
       b.onResolve({ filter: /^[@a-z]/ }, (args) => (owner.has(args.path) ? { path: args.path, namespace: 'chunk' } : undefined));
       b.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
@@ -80,7 +87,7 @@ export async function bundleApp(root) {
       });
       b.onResolve({ filter: /^\.\/[\w-]+\.js$/, namespace: 'chunk' }, (args) => ({ path: args.path, external: true }));
     },
-  };
+  });
   const chunks = await Promise.all(
     Object.entries(CHUNKS).map(([chunk, pkgs]) =>
       build({
@@ -94,6 +101,7 @@ export async function bundleApp(root) {
           loader: 'js',
         },
         outfile: join(outdir, `${chunk}.js`),
+        plugins: [dependencyChunks(chunk)],
         metafile: true,
       }),
     ),
@@ -102,7 +110,7 @@ export async function bundleApp(root) {
     ...common,
     stdin: { contents: entrySource(root), resolveDir: join(root, 'functions'), sourcefile: 'functions/(every file).ts', loader: 'ts' },
     outfile: join(outdir, 'main.js'),
-    plugins: [telemetryChunk, dependencyChunks],
+    plugins: [telemetryChunk, dependencyChunks('main')],
     metafile: true,
   });
   const telemetry = await build({

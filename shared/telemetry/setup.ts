@@ -42,10 +42,24 @@ export function ingestionCredential(env: NodeJS.ProcessEnv = process.env): Token
   if (parts.get('authorization')?.toUpperCase() !== 'AAD') {
     throw new Error('APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id>"');
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
-  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-  const clientId = parts.get('clientid');
-  return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+  return new IngestionManagedIdentity(parts.get('clientid'));
+}
+
+/**
+ * The managed identity (user-assigned when `clientId` is given), made on the first token request: the exporter asks
+ * for one at its first export, seconds after start, so `@azure/identity` is not loaded at cold start.
+ */
+export class IngestionManagedIdentity implements TokenCredential {
+  private credential: TokenCredential | undefined;
+  constructor(readonly clientId?: string) {}
+  getToken(...args: Parameters<TokenCredential['getToken']>): ReturnType<TokenCredential['getToken']> {
+    if (!this.credential) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: cold start stays cheap
+      const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+      this.credential = this.clientId ? new ManagedIdentityCredential({ clientId: this.clientId }) : new ManagedIdentityCredential();
+    }
+    return this.credential.getToken(...args);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import type { JsonBlobStore } from '../../../shared/state/jsonBlobStore';
 import { pollCallEvents } from '../../../shared/noojee/poller';
 import type { OutgoingMessage } from '../../../shared/queue/writer';
 import { METRICS } from '../../../shared/telemetry/names';
-import { ingestionCredential, startTelemetry, telemetryMode } from '../../../shared/telemetry/setup';
+import { IngestionManagedIdentity, ingestionCredential, startTelemetry, telemetryMode } from '../../../shared/telemetry/setup';
 import { contextFromCarrier, inSpan, traceCarrier } from '../../../shared/telemetry/tracer';
 import { startTestTelemetry, type TestTelemetry } from '../../helpers/telemetry';
 
@@ -73,14 +73,18 @@ describe('setup', () => {
     );
   });
 
-  test('APPLICATIONINSIGHTS_AUTHENTICATION_STRING as infra/main.bicep sets it → the user-assigned managed identity', () => {
+  test('APPLICATIONINSIGHTS_AUTHENTICATION_STRING as infra/main.bicep sets it → the user-assigned managed identity', async () => {
     expect(ingestionCredential({})).toBeUndefined();
-    expect(
-      ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD' }),
-    ).toBeInstanceOf(ManagedIdentityCredential);
-    expect(ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' })).toBeInstanceOf(
-      ManagedIdentityCredential,
-    );
+    const userAssigned = ingestionCredential({
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
+    });
+    expect(userAssigned).toBeInstanceOf(IngestionManagedIdentity);
+    expect(userAssigned).toMatchObject({ clientId: '11111111-2222-3333-4444-555555555555' });
+    const systemAssigned = ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' });
+    expect(systemAssigned).toMatchObject({ clientId: undefined });
+    // The real credential is made on the first token request (there is no managed identity endpoint here: it fails).
+    await expect(systemAssigned!.getToken('https://monitor.azure.com/.default', { requestOptions: { timeout: 2000 } })).rejects.toThrow();
+    expect((systemAssigned as unknown as { credential: unknown }).credential).toBeInstanceOf(ManagedIdentityCredential);
     expect(() => ingestionCredential({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' })).toThrow('Authorization=AAD');
     const bicep = readFileSync(join(__dirname, '..', '..', '..', 'infra', 'main.bicep'), 'utf8');
     expect(bicep).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'");
