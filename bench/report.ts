@@ -15,9 +15,10 @@ export const GOALS = {
   coldStartTelemetryMaxMs: 250,
   packageMaxBytes: 30 * 1024 * 1024,
   packageMaxFiles: 5000,
+  workerCpuRatioMax: 1.3,
 } as const;
 
-export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' | 'coldStartTelemetry' | 'package'>): Goal[] {
+export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' | 'coldStartTelemetry' | 'package' | 'cpu'>): Goal[] {
   const goals: Goal[] = [];
   if (r.webhook)
     goals.push({
@@ -46,6 +47,13 @@ export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' |
       target: `<= ${GOALS.coldStartTelemetryMaxMs} ms`,
       measured: `${r.coldStartTelemetry.medianMs} ms`,
       met: r.coldStartTelemetry.medianMs <= GOALS.coldStartTelemetryMaxMs,
+    });
+  if (r.cpu)
+    goals.push({
+      name: 'worker-side CPU / raw sendMessage (median)',
+      target: `<= ${GOALS.workerCpuRatioMax}`,
+      measured: r.cpu.ratio.toFixed(2),
+      met: r.cpu.ratio <= GOALS.workerCpuRatioMax,
     });
   if (r.package) {
     const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
@@ -186,6 +194,19 @@ export function formatReport(r: BenchResult): string {
     out.push(
       `(f) deployment package (scripts/package-function-app.sh): ${mib(p.bytes)}, ${p.files} files (node_modules ${mib(p.nodeModulesBytes)}, ${p.nodeModulesFiles} files)`,
       `    cold start of its main: median ${p.coldStart.medianMs} ms (min ${p.coldStart.minMs}, max ${p.coldStart.maxMs}); telemetry on ${p.coldStartTelemetry.medianMs} ms (min ${p.coldStartTelemetry.minMs}, max ${p.coldStartTelemetry.maxMs})`,
+    );
+  }
+  if (r.cpu) {
+    const c = r.cpu;
+    const us = (n: number) => `${Math.round(n)} µs`;
+    out.push(
+      `(g) CPU per webhook request, ${c.requests} requests x ${c.rounds.length} round(s), ${c.concurrency} in flight, one process, archive off:`,
+      `    raw sendMessage ${us(c.rawUsPerRequest)}, worker side (@azure/functions + handler + SDK send) ${us(c.workerUsPerRequest)}: ${c.ratio.toFixed(2)}x (rounds: ${c.rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`,
+      ...(c.hostSideUsPerRequest !== undefined
+        ? [
+            `    host side (local host HTTP + RPC: the webhook run's host CPU less the worker side with the archive on, as in that run): ${us(c.hostSideUsPerRequest)}`,
+          ]
+        : []),
     );
   }
   out.push(

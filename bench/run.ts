@@ -6,12 +6,13 @@
  *  (c) the v2 drain of N notifications vs raw SDK enqueue of the same N bodies;
  *  (d) cold start of package.json main (dist/app/main.js) in fresh processes (telemetry off, then on);
  *  (e) peak RSS of the host, the raw server and this process;
- *  (f) the deployment package: size, files, cold start of its main (telemetry off and on).
+ *  (f) the deployment package: size, files, cold start of its main (telemetry off and on);
+ *  (g) the webhook's CPU per request split: worker side (in-process, no HTTP) vs raw sendMessage, host side.
  * Prints a table, checks the goals (reported, not asserted) and writes bench/results/<timestamp>.json.
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold,package,scaleout,archive (default webhook,drain,cold,package) --profile <dir> (CPU profiles of the host and raw server)
+ *          --only webhook,drain,cold,package,cpu,scaleout,archive (default webhook,drain,cold,package,cpu) --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +26,9 @@ import { benchWebhook, type WebhookBenchResult } from './webhookBench';
 import { benchScaleOut, type ScaleOutBenchResult } from './scaleOutBench';
 import { benchArchive, formatArchiveBench, type ArchiveBenchResult } from './archiveBench';
 import { benchPackage, type PackageBenchResult } from './packageBench';
+import { benchCpuSplit, type CpuSplitResult } from './cpuSplit';
 
-export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'scaleout' | 'archive';
+export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'cpu' | 'scaleout' | 'archive';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -65,6 +67,8 @@ export interface BenchResult {
   baseline?: { dir: string; coldStart: ColdStartResult; coldStartTelemetry: ColdStartResult };
   /** Issue 25: the deployment package (size, files, cold start of its main). */
   package?: PackageBenchResult;
+  /** Issue 25: the webhook's CPU per request, worker side vs raw sendMessage (and host side when the webhook part ran). */
+  cpu?: CpuSplitResult & { hostSideUsPerRequest?: number };
   /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
   benchPeakRssKb: number;
   goals: Goal[];
@@ -79,7 +83,7 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   notifications: 10_000,
   coldRuns: 7,
   coldTelemetry: true,
-  only: ['webhook', 'drain', 'cold', 'package'],
+  only: ['webhook', 'drain', 'cold', 'package', 'cpu'],
   outDir: join(projectRoot(), 'bench', 'results'),
 };
 
@@ -129,6 +133,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (
     options.only.includes('webhook') ||
     options.only.includes('drain') ||
+    options.only.includes('cpu') ||
     options.only.includes('scaleout') ||
     options.only.includes('archive')
   ) {
@@ -145,6 +150,32 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           ...(options.profileDir ? { profileDir: options.profileDir } : {}),
           log,
         });
+      }
+      if (options.only.includes('cpu')) {
+        const split = await benchCpuSplit({
+          connectionString: azurite.connectionString,
+          requests: 3000,
+          concurrency: options.connections,
+          rounds: options.rounds,
+          ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+          log,
+        });
+        // The local host runs the app in its own process: its CPU per request beyond the worker side is its HTTP + RPC
+        // layer. The webhook run has the archive on (the default), so the worker side is measured once more that way.
+        const hostUs = result.webhook?.webhook.cpuMsPerRequest;
+        let hostSideUsPerRequest: number | undefined;
+        if (hostUs !== undefined) {
+          const archived = await benchCpuSplit({
+            connectionString: azurite.connectionString,
+            requests: 3000,
+            concurrency: options.connections,
+            rounds: 1,
+            archive: 'strict',
+            log,
+          });
+          hostSideUsPerRequest = Math.max(0, hostUs * 1000 - archived.workerUsPerRequest);
+        }
+        result.cpu = { ...split, ...(hostSideUsPerRequest !== undefined ? { hostSideUsPerRequest } : {}) };
       }
       if (options.only.includes('drain')) {
         result.drain = await benchDrain({ connectionString: azurite.connectionString, notifications: options.notifications, log });
@@ -205,7 +236,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,scaleout,archive] [--profile <dir>] [--baseline <other checkout, built>]\n',
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,cpu,scaleout,archive] [--profile <dir>] [--baseline <other checkout, built>]\n',
     );
     process.exit(0);
   }
@@ -223,8 +254,8 @@ function parseOptions(argv: string[]): BenchOptions {
           .map((s) => s.trim())
           .filter(Boolean);
   for (const p of only)
-    if (!['webhook', 'drain', 'cold', 'package', 'scaleout', 'archive'].includes(p))
-      throw new Error(`--only takes webhook, drain, cold, package, scaleout, archive (got "${p}")`);
+    if (!['webhook', 'drain', 'cold', 'package', 'cpu', 'scaleout', 'archive'].includes(p))
+      throw new Error(`--only takes webhook, drain, cold, package, cpu, scaleout, archive (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),

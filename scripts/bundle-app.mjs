@@ -58,7 +58,7 @@ export async function bundleApp(root) {
     external: EXTERNAL,
     sourcemap: 'linked',
     sourcesContent: false,
-    keepNames: true,
+    keepNames: false,
     logLevel: 'warning',
     // ESM-only code in dependencies (createRequire(import.meta.url)) still finds its file in the CJS bundle.
     banner: { js: "const __bundleImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -114,8 +114,24 @@ export function withDeadline<T>(
   fn: (signal: AbortSignal) => Promise<T>,
   outer?: AbortSignal,
 ): Promise<T> {
-  const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(deadlineMs)]) : AbortSignal.timeout(deadlineMs);
+  // An outer deadline (deadlineSignal) that ends first is the only one that can fire: no second timer, no AbortSignal.any.
+  const outerEnds = outer ? deadlines.get(outer) : undefined;
+  const signal =
+    outer && outerEnds !== undefined && outerEnds <= Date.now() + deadlineMs
+      ? outer
+      : outer
+        ? AbortSignal.any([outer, AbortSignal.timeout(deadlineMs)])
+        : AbortSignal.timeout(deadlineMs);
   return untilAborted(signal.aborted ? Promise.reject(new Error('aborted')) : fn(signal), signal, what);
+}
+
+const deadlines = new WeakMap<AbortSignal, number>();
+
+/** `AbortSignal.timeout(ms)` whose end withDeadline knows (a request's deadline, counted from its start). */
+export function deadlineSignal(ms: number): AbortSignal {
+  const signal = AbortSignal.timeout(ms);
+  deadlines.set(signal, Date.now() + ms);
+  return signal;
 }
 
 /** Waits for `promise` no longer than `signal` allows (a shared creation, or a call given the signal). */
@@ -152,13 +168,21 @@ export function isMissing(err: unknown, code: 'QueueNotFound' | 'ContainerNotFou
  */
 export class CreateOnce {
   private readonly created = new Map<string, Promise<void>>();
+  private readonly done = new Set<string>();
 
   constructor(private readonly create: (name: string) => Promise<unknown>) {}
+
+  /** Whether `name` is known to exist (its creation succeeded): callers can skip waiting for ensure(). */
+  isCreated(name: string): boolean {
+    return this.done.has(name);
+  }
 
   ensure(name: string): Promise<void> {
     let p = this.created.get(name);
     if (!p) {
-      const created = this.create(name).then(() => undefined);
+      const created = this.create(name).then(() => {
+        if (this.created.get(name) === created) this.done.add(name);
+      });
       this.created.set(name, created);
       created.catch(() => {
         if (this.created.get(name) === created) this.created.delete(name);
@@ -169,7 +193,10 @@ export class CreateOnce {
   }
 
   forget(name: string, seen: Promise<void>): void {
-    if (this.created.get(name) === seen) this.created.delete(name);
+    if (this.created.get(name) === seen) {
+      this.created.delete(name);
+      this.done.delete(name);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { getConfig } from '../config/settings';
 import { isStorageUnavailable } from '../errors';
 import { QueueWriter, writerOptions } from '../queue/writer';
-import { getStorage } from '../storage';
+import { deadlineSignal, getStorage } from '../storage';
 import { getDecoder } from './decoder';
 import { Admission } from './admission';
 import { judgeHeaders, receive, type ReceiveSettings } from './receive';
@@ -134,7 +134,7 @@ async function readBody(req: HttpRequest, limit: number): Promise<Uint8Array | u
 async function post(req: HttpRequest, context: InvocationContext, s: WebhookState): Promise<HttpResponseInit> {
   const { config } = s;
   // The answer's deadline when storage hangs: counted from the start, so parsing is included.
-  const deadline = AbortSignal.timeout(config.ENGAGE_STORAGE_DEADLINE_MS);
+  const deadline = deadlineSignal(config.ENGAGE_STORAGE_DEADLINE_MS);
   const started = performance.now();
   const early = judgeHeaders(req.headers, s);
   if (early) return reject(early.status, early.reason!, context);

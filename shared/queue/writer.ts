@@ -317,7 +317,7 @@ export class QueueWriter {
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const ready = created.ensure(name);
-      await untilAborted(ready, signal, `create ${name}`);
+      if (!created.isCreated(name)) await untilAborted(ready, signal, `create ${name}`);
       try {
         await withDeadline(this.storage.deadlineMs, `write to ${name}`, call, signal);
         return;
