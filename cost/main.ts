@@ -93,6 +93,11 @@ export function program(): Command {
       number('--archive-blocks-per-event', 0, 10),
       1,
     )
+    .addOption(
+      new Option('--minimum-per <what>', 'the 1-s minimum per activity period (overlaps share it) or per execution (upper bound)')
+        .choices(['period', 'execution'])
+        .default(DEFAULT_DEPLOYMENT.minimumPer),
+    )
     .option(
       '--telemetry-bytes-per-event <bytes>',
       'Application Insights bytes ingested per event (not measured: enter yours)',
@@ -145,6 +150,7 @@ export function run(argv: string[], write: (s: string) => void = (s) => process.
     archive: o.archive === 'off' ? 'off' : 'strict',
     consume: o.consume as boolean,
     archiveBlocksPerEvent: o.archiveBlocksPerEvent as number,
+    minimumPer: o.minimumPer === 'execution' ? 'execution' : 'period',
     telemetryBytesPerEvent: typeof o.telemetryBytesPerEvent === 'number' ? o.telemetryBytesPerEvent : null,
     telemetryBytesPerTimerRun: typeof o.telemetryBytesPerRun === 'number' ? o.telemetryBytesPerRun : null,
   };

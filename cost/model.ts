@@ -203,6 +203,12 @@ export interface Deployment {
   consume: boolean;
   /** Append Block calls per archived event (1 at low rates: every event is appended alone). */
   archiveBlocksPerEvent: number;
+  /**
+   * How the 1-s minimum applies to webhook executions (Microsoft does not say): `period` (default) the meter
+   * stays on for max(execution, 1 s) and overlapping executions share it; `execution` every execution is
+   * billed its own max(execution, 1 s), overlapping or not (the upper bound).
+   */
+  minimumPer: 'period' | 'execution';
   /** Application Insights bytes per event and per timer run; null: not measured, enter your own. */
   telemetryBytesPerEvent: number | null;
   telemetryBytesPerTimerRun: number | null;
@@ -218,6 +224,7 @@ export const DEFAULT_DEPLOYMENT: Omit<Deployment, 'eventsPerDay'> = {
   archive: 'strict',
   consume: true,
   archiveBlocksPerEvent: 1,
+  minimumPer: 'period',
   telemetryBytesPerEvent: null,
   telemetryBytesPerTimerRun: null,
 };
@@ -289,7 +296,7 @@ export function estimate(deployment: Deployment, measured: Measured, prices: Pri
   const eventsPerMonth = d.eventsPerDay * DAYS_PER_MONTH;
   const perSecond = d.eventsPerDay / 86_400;
   const held = billedSeconds(measured.webhookExecutionMs / 1000);
-  const webhookSeconds = SECONDS_PER_MONTH * busyShare(perSecond, held);
+  const webhookSeconds = d.minimumPer === 'execution' ? eventsPerMonth * held : SECONDS_PER_MONTH * busyShare(perSecond, held);
   const noojeeSeconds = timerBilledSecondsPerMonth(d.noojeeIntervalSeconds, d.noojee ? d.noojeeRunSeconds : 0);
   const otherTimerSeconds =
     timerBilledSecondsPerMonth(d.drainIntervalSeconds, 0) + timerBilledSecondsPerMonth(d.poisonMonitorIntervalSeconds, 0);

@@ -44,6 +44,12 @@ describe('Flex Consumption billing rules', () => {
     expect(flood.billedSeconds.webhook).toBeCloseTo(2_628_000, 0);
   });
 
+  test('with the minimum counted per execution, every event is billed its second, overlapping or not', () => {
+    // 1,000,000 a day: 30,416,667 events × 1 s, more than the month's 2,628,000 s of one instance.
+    const e = estimate(deployment({ eventsPerDay: 1_000_000, noojee: false, minimumPer: 'execution' }), measured);
+    expect(e.billedSeconds.webhook).toBeCloseTo(30_416_666.67, 0);
+  });
+
   test('an execution longer than the minimum is billed its own length', () => {
     const slow = estimate(deployment({ eventsPerDay: 864, noojee: false }), { ...measured, webhookExecutionMs: 2_500 });
     expect(slow.billedSeconds.webhook).toBeGreaterThan(26_280 * 2.5 * 0.97);
