@@ -39,9 +39,17 @@ export function measuredFromBench(result: Partial<BenchResult>, file: string): M
     m.archiveBlocksPerEventUnderLoad = a.blocksPerRecord;
     taken.push('archive');
   }
+  const t = result.telemetry;
+  if (t) {
+    m.telemetryBytesPerEvent = t.bytesPerEvent;
+    m.telemetryBytesPerTimerRun = t.bytesPerTimerRun;
+    m.metricBytesPerExport = t.metricBytesPerExport;
+    if (t.hostPeakRssKb !== undefined) m.hostPeakRssTelemetryMib = Math.round(t.hostPeakRssKb / 1024);
+    taken.push('telemetry');
+  }
   m.from = taken.length
-    ? `${file} (${taken.join(', ')}${taken.length < 2 ? '; the rest built-in' : ''})`
-    : `${file} has no webhook or archive part: built-in figures`;
+    ? `${file} (${taken.join(', ')}${taken.length < 3 ? '; the rest built-in' : ''})`
+    : `${file} has no webhook, archive or telemetry part: built-in figures`;
   return m;
 }
 

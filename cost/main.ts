@@ -100,12 +100,12 @@ export function program(): Command {
     )
     .option(
       '--telemetry-bytes-per-event <bytes>',
-      'Application Insights bytes ingested per event (not measured: enter yours)',
+      'Application Insights bytes ingested per event (default: measured, bench --only telemetry)',
       number('--telemetry-bytes-per-event', 0),
     )
     .option(
       '--telemetry-bytes-per-run <bytes>',
-      'Application Insights bytes ingested per timer run (not measured: enter yours)',
+      'Application Insights bytes ingested per idle timer run (default: measured)',
       number('--telemetry-bytes-per-run', 0),
     )
     .option('--from-bench <file>', 'bench result to take the measured figures from (default: the newest bench/results/*.json)')
@@ -151,11 +151,11 @@ export function run(argv: string[], write: (s: string) => void = (s) => process.
     consume: o.consume as boolean,
     archiveBlocksPerEvent: o.archiveBlocksPerEvent as number,
     minimumPer: o.minimumPer === 'execution' ? 'execution' : 'period',
-    telemetryBytesPerEvent: typeof o.telemetryBytesPerEvent === 'number' ? o.telemetryBytesPerEvent : null,
-    telemetryBytesPerTimerRun: typeof o.telemetryBytesPerRun === 'number' ? o.telemetryBytesPerRun : null,
+    ...(typeof o.telemetryBytesPerEvent === 'number' ? { telemetryBytesPerEvent: o.telemetryBytesPerEvent } : {}),
+    ...(typeof o.telemetryBytesPerRun === 'number' ? { telemetryBytesPerTimerRun: o.telemetryBytesPerRun } : {}),
   };
   const e = estimate(deployment, measured, prices);
-  if (o.json) write(`${JSON.stringify({ ...e, prices }, (_, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2)}\n`);
+  if (o.json) write(`${JSON.stringify({ ...e, prices }, null, 2)}\n`);
   else write(`${formatEstimate(e, prices)}\n`);
 }
 

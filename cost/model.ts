@@ -168,21 +168,33 @@ export interface Measured {
   archiveBlocksPerEventUnderLoad: number;
   /** Peak RSS of the local host (worker + our host) under the webhook load, MiB, telemetry off. */
   hostPeakRssMib: number;
+  /** Telemetry on (bench `--only telemetry`): Application Insights bytes (uncompressed JSON) per webhook event. */
+  telemetryBytesPerEvent: number;
+  /** The same per timer run that has nothing to do (its log line). */
+  telemetryBytesPerTimerRun: number;
+  /** Metric series exported once a minute by a live instance, bytes per export. */
+  metricBytesPerExport: number;
+  /** Peak RSS of the local host under the webhook load with telemetry on, MiB. */
+  hostPeakRssTelemetryMib: number;
 }
 
 /**
- * Built-in figures: `node dist/bench/run.js --only webhook,archive --duration 8 --warmup 2 --rounds 2`,
+ * Built-in figures: `npm run bench -- --only webhook,archive,telemetry --duration 8 --warmup 2 --rounds 2`,
  * 2026-12-05 on the shared 2-core development machine (docs/cost.md). They only matter through what the
  * model does with them: execution time only above the 1-s minimum, messages and bytes linearly.
  */
 export const BUILT_IN_MEASURED: Measured = {
-  from: 'built-in: bench run 2026-12-05 (docs/cost.md)',
-  webhookExecutionMs: 56.5,
+  from: 'built-in: bench run 2026-12-05T12:04:57Z (docs/cost.md)',
+  webhookExecutionMs: 45.5,
   messagesPerEvent: 1,
   messageBytes: 444,
   archiveBytesPerEvent: 654,
-  archiveBlocksPerEventUnderLoad: 0.159,
-  hostPeakRssMib: 203,
+  archiveBlocksPerEventUnderLoad: 0.168,
+  hostPeakRssMib: 284,
+  telemetryBytesPerEvent: 8026,
+  telemetryBytesPerTimerRun: 481,
+  metricBytesPerExport: 5067,
+  hostPeakRssTelemetryMib: 235,
 };
 
 /** The deployment being priced. */
@@ -209,9 +221,9 @@ export interface Deployment {
    * billed its own max(execution, 1 s), overlapping or not (the upper bound).
    */
   minimumPer: 'period' | 'execution';
-  /** Application Insights bytes per event and per timer run; null: not measured, enter your own. */
-  telemetryBytesPerEvent: number | null;
-  telemetryBytesPerTimerRun: number | null;
+  /** Application Insights bytes per event and per timer run; undefined: the measured figures. */
+  telemetryBytesPerEvent?: number;
+  telemetryBytesPerTimerRun?: number;
 }
 
 export const DEFAULT_DEPLOYMENT: Omit<Deployment, 'eventsPerDay'> = {
@@ -225,8 +237,6 @@ export const DEFAULT_DEPLOYMENT: Omit<Deployment, 'eventsPerDay'> = {
   consume: true,
   archiveBlocksPerEvent: 1,
   minimumPer: 'period',
-  telemetryBytesPerEvent: null,
-  telemetryBytesPerTimerRun: null,
 };
 
 /** One execution's billed seconds: at least 1 s, then rounded up to 100 ms. */
@@ -320,10 +330,12 @@ export function estimate(deployment: Deployment, measured: Measured, prices: Pri
   // Noojee: each run loads its cursor (a blob read); a write only when events move it.
   const blobReads = d.noojee ? SECONDS_PER_MONTH / d.noojeeIntervalSeconds : 0;
   const archiveGbAdded = archiveOn ? (eventsPerMonth * measured.archiveBytesPerEvent) / 1e9 : 0;
-  const ingestionGb =
-    d.telemetryBytesPerEvent === null || d.telemetryBytesPerTimerRun === null
-      ? null
-      : (eventsPerMonth * d.telemetryBytesPerEvent + timerRuns * d.telemetryBytesPerTimerRun) / 1e9;
+  const bytesPerEvent = d.telemetryBytesPerEvent ?? measured.telemetryBytesPerEvent;
+  const bytesPerRun = d.telemetryBytesPerTimerRun ?? measured.telemetryBytesPerTimerRun;
+  // Metrics: one export a minute per live instance, counted for the minutes the webhook and Noojee instances execute
+  // (a lower bound: an instance lives on a while after its last execution).
+  const metricExports = (webhookSeconds + (d.noojee ? noojeeSeconds : 0)) / 60;
+  const ingestionGb = (eventsPerMonth * bytesPerEvent + timerRuns * bytesPerRun + metricExports * measured.metricBytesPerExport) / 1e9;
 
   const lines: Line[] = [
     {
@@ -376,14 +388,11 @@ export function estimate(deployment: Deployment, measured: Measured, prices: Pri
     },
     {
       name: 'App Insights ingestion',
-      quantity: ingestionGb ?? NaN,
+      quantity: ingestionGb,
       unit: 'GB',
       price: 'ingestionGb',
-      usd: ingestionGb === null ? null : priced(prices, 'ingestionGb', ingestionGb),
-      basis:
-        ingestionGb === null
-          ? 'bytes per event not measured: enter --telemetry-bytes-per-event and --telemetry-bytes-per-run'
-          : `${d.telemetryBytesPerEvent} B per event + ${d.telemetryBytesPerTimerRun} B per timer run`,
+      usd: priced(prices, 'ingestionGb', ingestionGb),
+      basis: `${bytesPerEvent} B per event + ${bytesPerRun} B per timer run + ${round(metricExports)} metric exports × ${measured.metricBytesPerExport} B`,
     },
   ];
   const pricedUsd = lines.reduce((sum, l) => sum + (l.usd ?? 0), 0);

@@ -116,6 +116,7 @@ export function renderCostTable(measured: Measured = BUILT_IN_MEASURED, prices: 
       'executions',
       'queue ops',
       'blob writes',
+      'App Insights GB',
       'execution time cost',
     ],
   ];
@@ -134,6 +135,7 @@ export function renderCostTable(measured: Measured = BUILT_IN_MEASURED, prices: 
           num(line('executions').quantity),
           num(line('queue operations').quantity),
           num(line('blob writes (archive)').quantity),
+          num(line('App Insights ingestion').quantity, 1),
           usd(line('execution time').usd),
         ]);
       }

@@ -87,6 +87,18 @@ describe('docs/cost.md', () => {
       throw new Error('docs/cost.md differs from the cost model: run `npm run cost -- --table --write`');
     expect(output(['--table'])).toBe(`${renderCostTable()}\n`);
   });
+
+  test('every table of the generated block has as many cells in each row as in its header', () => {
+    const tables = renderCostTable()
+      .split(/\n(?!\|)/)
+      .map((block) => block.split('\n').filter((l) => l.startsWith('| ')))
+      .filter((rows) => rows.length > 0);
+    expect(tables.length).toBe(4);
+    for (const rows of tables) {
+      const cells = (row: string) => row.split(' | ').length;
+      for (const row of rows) expect(cells(row)).toBe(cells(rows[0]));
+    }
+  });
 });
 
 describe('docs/cost.md examples', () => {

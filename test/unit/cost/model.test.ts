@@ -114,15 +114,21 @@ describe('the monthly estimate', () => {
     expect(line(busy, 'executions').usd).toBeCloseTo(12.17, 2);
   });
 
-  test('ingestion is computed only from entered bytes', () => {
-    const none = estimate(deployment({ eventsPerDay: 10_000 }), measured);
-    expect(line(none, 'App Insights ingestion').quantity).toBeNaN();
-    const e = estimate(
-      deployment({ eventsPerDay: 10_000, noojee: false, telemetryBytesPerEvent: 3_000, telemetryBytesPerTimerRun: 1_000 }),
-      measured,
+  test('ingestion: bytes per event and per timer run, plus a metric export a minute while instances execute', () => {
+    const m: Measured = { ...measured, telemetryBytesPerEvent: 7_000, telemetryBytesPerTimerRun: 500, metricBytesPerExport: 6_000 };
+    // Idle, Noojee off: 96,360 timer runs × 500 B = 0.04818 GB; no webhook or Noojee minutes, so no metric exports.
+    const idle = estimate(deployment({ noojee: false }), m);
+    expect(line(idle, 'App Insights ingestion').quantity).toBeCloseTo(0.04818, 5);
+    // Idle, Noojee on: plus 2,190,000 s ÷ 60 = 36,500 exports × 6,000 B = 0.219 GB.
+    const polling = estimate(deployment({ noojee: true }), m);
+    expect(line(polling, 'App Insights ingestion').quantity).toBeCloseTo(0.04818 + 0.219, 5);
+    // An entered figure wins: 10,000 a day × 3,000 B = 0.9125 GB, + the timer runs.
+    const entered = estimate(
+      deployment({ eventsPerDay: 10_000, noojee: false, telemetryBytesPerEvent: 3_000, telemetryBytesPerTimerRun: 0 }),
+      m,
     );
-    // 304,166.7 × 3,000 B + 96,360 runs × 1,000 B = 0.9125 GB + 0.0964 GB.
-    expect(line(e, 'App Insights ingestion').quantity).toBeCloseTo(1.0089, 4);
+    const webhookExports = (entered.billedSeconds.webhook / 60) * 6_000;
+    expect(line(entered, 'App Insights ingestion').quantity).toBeCloseTo((304_166.67 * 3_000 + webhookExports) / 1e9, 4);
   });
 });
 
