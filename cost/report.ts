@@ -33,7 +33,9 @@ export function formatEstimate(e: Estimate, prices: PriceTable = PRICES): string
   out.push(
     `Monthly estimate, Flex Consumption on demand (${num(730)} h month): ${num(d.eventsPerDay)} events/day, instanceMemoryMB ${d.memoryMb}, ` +
       `Noojee ${d.noojee ? `on (run ${d.noojeeRunSeconds} s every ${d.noojeeIntervalSeconds} s)` : 'off'}, archive ${d.archive}`,
-    `Measured figures: ${e.measured.from}: webhook execution ${e.measured.webhookExecutionMs} ms, ${e.measured.messagesPerEvent} message(s) of ${e.measured.messageBytes} B per event, archive ${e.measured.archiveBytesPerEvent} B per event`,
+    `Measured figures: ${e.measured.from}: webhook execution ${e.measured.webhookExecutionMs} ms, ${e.measured.messagesPerEvent} message(s) of ${e.measured.messageBytes} B per event, archive ${e.measured.archiveBytesPerEvent} B per event, ` +
+      `Application Insights ${e.measured.telemetryBytesPerEvent} B per event; host peak RSS with telemetry on ${e.measured.hostPeakRssTelemetryMib} MiB ` +
+      `(docs/cost.md recommends instanceMemoryMB 2048 for it)`,
     '',
   );
   out.push(
@@ -53,7 +55,7 @@ export function formatEstimate(e: Estimate, prices: PriceTable = PRICES): string
     '',
     `Total of the priced lines: ${usd(e.pricedUsd)} per month${e.unpriced.length ? ` (without ${e.unpriced.join(', ')}: no price in the sources; enter them with the flags above)` : ''}.`,
   );
-  out.push('', 'Cheaper Noojee configurations (callEvents compute alone, this memory size):');
+  out.push('', 'Cheaper Noojee configurations (callEvents compute alone, this memory size):', '');
   out.push(noojeeTable(d.memoryMb, prices));
   return out.join('\n');
 }
