@@ -114,7 +114,13 @@ export function program(): Command {
     .option('--table', "print docs/cost.md's generated table (built-in figures unless --from-bench)")
     .option('--write', 'with --table: write it into docs/cost.md');
   for (const [id, flag] of PRICE_FLAGS)
-    cmd.option(`${flag} <usd>`, `${PRICES[id].item}, USD per ${PRICES[id].per} ${PRICES[id].unit}`, number(flag, 0));
+    cmd.option(
+      `${flag} <${id.startsWith('free') ? 'amount' : 'usd'}>`,
+      id.startsWith('free')
+        ? `${PRICES[id].item}, in ${PRICES[id].unit}`
+        : `${PRICES[id].item}, USD per ${PRICES[id].per} ${PRICES[id].unit}`,
+      number(flag, 0),
+    );
   return cmd;
 }
 
@@ -125,7 +131,7 @@ export function run(argv: string[], write: (s: string) => void = (s) => process.
   const prices: PriceTable = { ...PRICES };
   for (const [id, flag] of PRICE_FLAGS) {
     const v = o[flagKey(flag)];
-    if (typeof v === 'number') prices[id] = { ...prices[id], usd: v, assumption: 'entered', source: `${flag} (entered)` };
+    if (typeof v === 'number') prices[id] = { ...prices[id], value: v, assumption: 'entered', source: `${flag} (entered)` };
   }
   const benchFile = typeof o.fromBench === 'string' ? o.fromBench : undefined;
   if (o.table) {

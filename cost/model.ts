@@ -35,8 +35,8 @@ export type PriceId =
 export interface Price {
   /** What is priced, as on an invoice. */
   item: string;
-  /** USD per `per` units of `unit`; null: not found in the sources, the user enters it. */
-  usd: number | null;
+  /** USD per `per` units of `unit` (for a free grant: the amount, in `unit`); null: not found in the sources, the user enters it. */
+  value: number | null;
   per: number;
   unit: string;
   /** Region, tier and redundancy the figure is for. */
@@ -61,7 +61,7 @@ const PRICING_MONITOR = 'where to look: https://azure.microsoft.com/pricing/deta
 export const PRICES: Record<PriceId, Price> = {
   executionGbSecond: {
     item: 'Flex Consumption on-demand execution time',
-    usd: 0.000026,
+    value: 0.000026,
     per: 1,
     unit: 'GB-s',
     assumption: 'East US, pay-as-you-go (third-party figure: confirm on the pricing page)',
@@ -72,7 +72,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   executionsPerMillion: {
     item: 'Flex Consumption on-demand executions',
-    usd: null,
+    value: null,
     per: 1_000_000,
     unit: 'executions',
     assumption: NOT_FOUND,
@@ -82,7 +82,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   freeGbSeconds: {
     item: 'on-demand free grant, execution time (per month)',
-    usd: null,
+    value: null,
     per: 1,
     unit: 'GB-s',
     assumption: `${NOT_FOUND} (a free grant exists: flex-consumption-plan, Billing); counted as 0`,
@@ -92,7 +92,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   freeExecutions: {
     item: 'on-demand free grant, executions (per month)',
-    usd: null,
+    value: null,
     per: 1,
     unit: 'executions',
     assumption: `${NOT_FOUND} (a free grant exists: flex-consumption-plan, Billing); counted as 0`,
@@ -102,7 +102,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   queueOperations: {
     item: 'Queue Storage operations (put, get, delete)',
-    usd: null,
+    value: null,
     per: 10_000,
     unit: 'operations',
     assumption: `${NOT_FOUND} (the page prices operation classes; enter the higher to stay on the safe side)`,
@@ -112,7 +112,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   blobWrites: {
     item: 'Blob Storage write operations (Append Block, Put Blob; hot tier)',
-    usd: null,
+    value: null,
     per: 10_000,
     unit: 'operations',
     assumption: NOT_FOUND,
@@ -122,7 +122,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   blobReads: {
     item: 'Blob Storage read operations (Get Blob; hot tier)',
-    usd: null,
+    value: null,
     per: 10_000,
     unit: 'operations',
     assumption: NOT_FOUND,
@@ -132,7 +132,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   blobCapacity: {
     item: 'Blob Storage capacity (hot tier, LRS)',
-    usd: null,
+    value: null,
     per: 1,
     unit: 'GB-month',
     assumption: NOT_FOUND,
@@ -142,7 +142,7 @@ export const PRICES: Record<PriceId, Price> = {
   },
   ingestionGb: {
     item: 'Application Insights (Log Analytics) data ingestion',
-    usd: null,
+    value: null,
     per: 1,
     unit: 'GB',
     assumption: `${NOT_FOUND} (billed per GB of ingested data: docs.microsoft.com azure-monitor/app/pricing)`,
@@ -296,7 +296,7 @@ export type PriceTable = Record<PriceId, Price>;
 
 function priced(prices: PriceTable, id: PriceId, quantity: number): number | null {
   const p = prices[id];
-  return p.usd === null ? null : (quantity / p.per) * p.usd;
+  return p.value === null ? null : (quantity / p.per) * p.value;
 }
 
 /** The monthly estimate. Pure: the same inputs give the same lines. */
@@ -311,7 +311,7 @@ export function estimate(deployment: Deployment, measured: Measured, prices: Pri
   const otherTimerSeconds =
     timerBilledSecondsPerMonth(d.drainIntervalSeconds, 0) + timerBilledSecondsPerMonth(d.poisonMonitorIntervalSeconds, 0);
   const gbSeconds = (webhookSeconds + noojeeSeconds + otherTimerSeconds) * gb;
-  const freeGbSeconds = prices.freeGbSeconds.usd ?? 0;
+  const freeGbSeconds = prices.freeGbSeconds.value ?? 0;
   const billableGbSeconds = Math.max(0, gbSeconds - freeGbSeconds);
 
   const timerRuns =
@@ -319,7 +319,7 @@ export function estimate(deployment: Deployment, measured: Measured, prices: Pri
     SECONDS_PER_MONTH / d.drainIntervalSeconds +
     SECONDS_PER_MONTH / d.poisonMonitorIntervalSeconds;
   const executions = eventsPerMonth + timerRuns;
-  const billableExecutions = Math.max(0, executions - (prices.freeExecutions.usd ?? 0));
+  const billableExecutions = Math.max(0, executions - (prices.freeExecutions.value ?? 0));
 
   const messages = eventsPerMonth * measured.messagesPerEvent;
   const queueOps = messages * (d.consume ? 3 : 1);

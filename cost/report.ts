@@ -18,7 +18,7 @@ const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 const usd = (n: number | null) => (n === null ? 'n/a' : `$${num(n, 2)}`);
 const unitPrice = (prices: PriceTable, id: keyof PriceTable) => {
   const p = prices[id];
-  return p.usd === null ? `enter ${p.flag}` : `$${p.usd} / ${p.per === 1 ? '' : `${num(p.per)} `}${p.unit}`;
+  return p.value === null ? `enter ${p.flag}` : `$${p.value} / ${p.per === 1 ? '' : `${num(p.per)} `}${p.unit}`;
 };
 
 function table(rows: string[][]): string {
@@ -90,10 +90,10 @@ export const TABLE_MEMORY_MB: readonly InstanceMemoryMb[] = [512, 2048];
 /** docs/cost.md's prices: each with its unit, assumption, source and the date it was read. */
 export function renderPriceTable(prices: PriceTable = PRICES): string {
   return table([
-    ['price', 'USD', 'per', 'region / tier / note', 'source', 'read', 'flag'],
+    ['price', 'value (USD, or the grant)', 'per', 'region / tier / note', 'source', 'read', 'flag'],
     ...Object.values(prices).map((p) => [
       p.item,
-      p.usd === null ? 'not found' : String(p.usd),
+      p.value === null ? 'not found' : String(p.value),
       `${p.per === 1 ? '' : `${num(p.per)} `}${p.unit}`,
       p.assumption,
       p.source,

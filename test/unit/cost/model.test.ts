@@ -100,9 +100,9 @@ describe('the monthly estimate', () => {
     expect(e.pricedUsd).toBeCloseTo(line(e, 'execution time').usd!, 9);
     const prices = {
       ...PRICES,
-      executionsPerMillion: { ...PRICES.executionsPerMillion, usd: 0.4 },
-      freeExecutions: { ...PRICES.freeExecutions, usd: 96_360 },
-      freeGbSeconds: { ...PRICES.freeGbSeconds, usd: 100_000 },
+      executionsPerMillion: { ...PRICES.executionsPerMillion, value: 0.4 },
+      freeExecutions: { ...PRICES.freeExecutions, value: 96_360 },
+      freeGbSeconds: { ...PRICES.freeGbSeconds, value: 100_000 },
     };
     // Idle, Noojee off, 2048 MB: 96,360 timer runs, all inside the free executions; 192,720 − 100,000 GB-s billable.
     const idle = estimate(deployment({ noojee: false }), measured, prices);
