@@ -12,7 +12,7 @@
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold,package,cpu,scaleout,archive (default webhook,drain,cold,package,cpu) --profile <dir> (CPU profiles of the host and raw server)
+ *          --only webhook,drain,cold,package,cpu,scaleout,archive,telemetry (default webhook,drain,cold,package,cpu) --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,10 +25,11 @@ import { formatReport, goalsOf, verificationProblems, type Goal } from './report
 import { benchWebhook, type WebhookBenchResult } from './webhookBench';
 import { benchScaleOut, type ScaleOutBenchResult } from './scaleOutBench';
 import { benchArchive, formatArchiveBench, type ArchiveBenchResult } from './archiveBench';
+import { benchTelemetry, formatTelemetryBench, type TelemetryBenchResult } from './telemetryBench';
 import { benchPackage, type PackageBenchResult } from './packageBench';
 import { benchCpuSplit, type CpuSplitResult } from './cpuSplit';
 
-export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'cpu' | 'scaleout' | 'archive';
+export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'cpu' | 'scaleout' | 'archive' | 'telemetry';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -60,6 +61,8 @@ export interface BenchResult {
   scaleOut?: ScaleOutBenchResult;
   /** Issue 27 (`--only archive`, not in the default run): the webhook with the event archive on vs off. */
   archive?: ArchiveBenchResult;
+  /** Issue 25.5 (`--only telemetry`, not in the default run): Application Insights bytes per event and the host's peak RSS, telemetry on. */
+  telemetry?: TelemetryBenchResult;
   coldStart?: ColdStartResult;
   /** The same with OpenTelemetry on (Azure Monitor distro loaded at start). */
   coldStartTelemetry?: ColdStartResult;
@@ -135,7 +138,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     options.only.includes('drain') ||
     options.only.includes('cpu') ||
     options.only.includes('scaleout') ||
-    options.only.includes('archive')
+    options.only.includes('archive') ||
+    options.only.includes('telemetry')
   ) {
     const azurite = await startAzurite();
     try {
@@ -202,6 +206,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           log,
         });
       }
+      if (options.only.includes('telemetry')) {
+        const { connections, durationSeconds } = options;
+        result.telemetry = await benchTelemetry({ connectionString: azurite.connectionString, connections, durationSeconds, log });
+      }
     } finally {
       await azurite.stop();
     }
@@ -236,7 +244,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,cpu,scaleout,archive] [--profile <dir>] [--baseline <other checkout, built>]\n',
+      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,cpu,scaleout,archive,telemetry] [--profile <dir>] [--baseline <other checkout, built>]\n',
     );
     process.exit(0);
   }
@@ -254,8 +262,8 @@ function parseOptions(argv: string[]): BenchOptions {
           .map((s) => s.trim())
           .filter(Boolean);
   for (const p of only)
-    if (!['webhook', 'drain', 'cold', 'package', 'cpu', 'scaleout', 'archive'].includes(p))
-      throw new Error(`--only takes webhook, drain, cold, package, cpu, scaleout, archive (got "${p}")`);
+    if (!['webhook', 'drain', 'cold', 'package', 'cpu', 'scaleout', 'archive', 'telemetry'].includes(p))
+      throw new Error(`--only takes webhook, drain, cold, package, cpu, scaleout, archive, telemetry (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),
@@ -282,7 +290,9 @@ if (require.main === module) {
   }
   runBench(options).then(
     (result) => {
-      process.stdout.write(`${formatReport(result)}${result.archive ? `\n\n${formatArchiveBench(result.archive)}` : ''}\n`);
+      process.stdout.write(
+        `${formatReport(result)}${result.archive ? `\n\n${formatArchiveBench(result.archive)}` : ''}${result.telemetry ? `\n\n${formatTelemetryBench(result.telemetry)}` : ''}\n`,
+      );
       // Goals are reported only; a lost or refused message fails the run.
       const archiveUnverified = result.archive !== undefined && !(result.archive.on.verified && result.archive.off.verified);
       process.exit(verificationProblems(result).length || archiveUnverified ? 1 : 0);
