@@ -2,9 +2,11 @@
  * The OpenTelemetry SDK as this app uses it, composed from its parts instead of the Azure Monitor distro
  * (`@azure/monitor-opentelemetry`), which loads ~2,200 modules (the Node SDK, OTLP / Prometheus / Zipkin
  * exporters, MongoDB / MySQL / PostgreSQL / Redis / Bunyan / Winston instrumentations) for nothing here.
- * What the app emits is the same: spans (ours, the Azure SDK's, outgoing HTTP, one per invocation),
- * metrics and invocation logs, through the Azure Monitor exporters, with the resource the distro detects on
- * Azure Functions (`service.name` = the site name → the cloud role in Application Insights).
+ * What the app emits is what the distro emitted, through the same Azure Monitor exporters: spans (ours, the Azure
+ * SDK's with their HTTP calls, one per invocation), metrics and invocation logs, with the resource the distro
+ * detects on Azure Functions (`service.name` = the site name → the cloud role in Application Insights); plus one
+ * span per upstream API call (they use fetch, which the distro does not instrument), and minus the second span the
+ * distro's HTTP instrumentation added to each Azure SDK call.
  *
  * Loaded only when telemetry is on (setup.ts). The build bundles it with its dependencies into
  * `dist/app/telemetry.js` (scripts/bundle-app.mjs): one file to read instead of ~800 modules.
@@ -17,6 +19,7 @@ import { AzureFunctionsInstrumentation } from '@azure/functions-opentelemetry-in
 import { AzureSdkInstrumentation } from '@azure/opentelemetry-instrumentation-azure-sdk';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { azureFunctionsDetector } from '@opentelemetry/resource-detector-azure';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -45,12 +48,17 @@ export interface OpenTelemetrySdkOptions {
   coreTracing: { useInstrumenter(instrumenter: unknown): void };
 }
 
-/** The exporter's requests (its user agent, as the distro matches them) and its instance-metadata lookups. */
-function exporterOwnRequest(request: { headers?: unknown; host?: string | null; hostname?: string | null }): boolean {
+/**
+ * Outgoing requests the HTTP instrumentation leaves alone: the exporter's own (its user agent, as the distro matches
+ * them) and its instance-metadata lookups; and every other Azure SDK request (user agent `azsdk-js-…`), which the
+ * SDK's tracing bridge already records as a dependency with its URL and status (a second span per Storage call
+ * would double what Application Insights ingests for nothing).
+ */
+function notTracedAsHttp(request: { headers?: unknown; host?: string | null; hostname?: string | null }): boolean {
   const headers = request.headers && !Array.isArray(request.headers) ? (request.headers as Record<string, unknown>) : {};
   const value = headers['user-agent'] ?? headers['User-Agent'];
   const agent = typeof value === 'string' ? value : Array.isArray(value) ? value.join(' ') : '';
-  return agent.includes('azsdk-js-monitor-opentelemetry-exporter') || (request.hostname ?? request.host) === '169.254.169.254';
+  return agent.includes('azsdk-js-') || (request.hostname ?? request.host) === '169.254.169.254';
 }
 
 /** Starts the providers and instrumentations; returns the function that flushes and stops them. */
@@ -92,8 +100,10 @@ export function startOpenTelemetrySdk(options: OpenTelemetrySdkOptions): () => P
 
   const azureSdk = new AzureSdkInstrumentation();
   const instrumentations: Instrumentation[] = [
-    // Outgoing HTTP (the upstream APIs, Storage), less the exporter's own calls (as the distro leaves them out).
-    new HttpInstrumentation({ ignoreOutgoingRequestHook: exporterOwnRequest }),
+    // The upstream APIs (Engage, Notification API, Noojee) are called with fetch: one dependency per call.
+    new UndiciInstrumentation(),
+    // Outgoing node:http; Storage and the exporter are left to their own spans (above).
+    new HttpInstrumentation({ ignoreOutgoingRequestHook: notTracedAsHttp }),
     azureSdk,
     // Continues the host's trace context in each invocation and sends its logs through OpenTelemetry.
     new AzureFunctionsInstrumentation(),

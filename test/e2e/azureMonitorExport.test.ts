@@ -151,6 +151,8 @@ test('one webhook POST, consumed, reaches Application Insights as requests, depe
       'BlockBlobClient-upload', // the consumer's write of the occupancy state
     ]),
   );
+  // One dependency per Storage call: the SDK's HTTP span, not a second one from the HTTP instrumentation.
+  expect(names('RemoteDependencyData').filter((n) => n === 'POST /devstoreaccount1/engage-desk/messages')).toHaveLength(1);
   // The invocation logs (context.log) as traces.
   expect(inOperation.filter((e) => e.data.baseType === 'MessageData').map((e) => String(e.data.baseData.message))).toEqual(
     expect.arrayContaining([
