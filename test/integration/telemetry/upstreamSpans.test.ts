@@ -43,7 +43,7 @@ test('fetch to an upstream API is one CLIENT span with method, URL and status; A
     env: { PATH: process.env.PATH },
     timeout: 60_000,
   });
-  const spans = (run.stdout.match(/^  traceId: /gm) ?? []).length;
+  const spans = (run.stdout.match(/^ {2}traceId: /gm) ?? []).length;
   expect(run.stdout).toMatch(
     /name: 'GET'[\s\S]*?kind: 2[\s\S]*?'url\.full': 'http:\/\/127\.0\.0\.1:\d+\/api\/V1\/listener'[\s\S]*?'http\.response\.status_code': 200/,
   );
