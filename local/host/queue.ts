@@ -1,8 +1,10 @@
 /**
  * Storage queue triggers as the Functions host runs them (Storage extension 5.x semantics):
- * - polls with exponential back-off (from 100 ms, doubling) up to `maxPollingInterval` while the queue
- *   is empty, and immediately again while it has messages;
- * - fetches up to `batchSize` messages and runs them in parallel;
+ * - polls with the host's randomized exponential back-off (QueueListener's RandomizedExponentialBackoffStrategy:
+ *   100 ms, then 100 ms + 0.8–1.2 × 100 × 2^(n-1) ms, …) up to `maxPollingInterval` while the queue is empty;
+ *   after a poll that found messages the back-off starts again from 100 ms;
+ * - fetches up to `batchSize` messages and runs them in parallel; fetches the next batch as soon as no more
+ *   than `newBatchThreshold` messages are still running (so one slow message does not hold up the queue);
  * - decodes base64 (`messageEncoding`) and invokes the function with the message text and the trigger
  *   metadata the host sends (rpc.ts; the library hands JSON to the handler as an object);
  * - deletes the message on success; on failure makes it visible again after `visibilityTimeout`; once a
@@ -19,10 +21,44 @@ import type { QueueOptions } from './hostConfig';
 import type { HostLog } from './invocation';
 import { invoke, queueTriggerData, type WriterFor } from './rpc';
 
+/** QueuePollingIntervals.Minimum of the Storage extension. */
 const MIN_POLL_MS = 100;
+/** RandomizedExponentialBackoffStrategy.RandomizationFactor. */
+const RANDOMIZATION_FACTOR = 0.2;
 
-export function nextPollDelay(previousMs: number, maxMs: number): number {
-  return Math.min(maxMs, previousMs <= 0 ? MIN_POLL_MS : previousMs * 2);
+/**
+ * The delay between polls of an empty queue, as the Storage extension's QueueListener computes it
+ * (RandomizedExponentialBackoffStrategy with minimum 100 ms, delta 100 ms, maximum `maxPollingInterval`):
+ * `next(true)` after a poll that found messages since the last delay resets it to 100 ms.
+ */
+export class PollBackoff {
+  private currentMs = 0;
+  private exponent = 0;
+
+  constructor(
+    private readonly maxMs: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  next(foundMessagesSinceLastDelay: boolean): number {
+    if (foundMessagesSinceLastDelay) {
+      this.currentMs = MIN_POLL_MS;
+      this.exponent = 1;
+    } else if (this.currentMs !== this.maxMs) {
+      let interval = MIN_POLL_MS;
+      if (this.exponent > 0) {
+        const factor = 1 - RANDOMIZATION_FACTOR + this.random() * 2 * RANDOMIZATION_FACTOR;
+        interval += factor * 2 ** (this.exponent - 1) * MIN_POLL_MS;
+      }
+      if (interval < this.maxMs) {
+        this.currentMs = interval;
+        this.exponent++;
+      } else {
+        this.currentMs = this.maxMs;
+      }
+    }
+    return this.currentMs;
+  }
 }
 
 /** Decodes a queue message text per `messageEncoding`; throws on text that is not valid base64. */
@@ -43,7 +79,9 @@ export class QueuePoller {
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private delayMs = 0;
+  private readonly backoff: PollBackoff;
+  /** Messages being processed (the host's `_processing`). */
+  private readonly processing = new Set<Promise<void>>();
   private readonly created: QueueCreator;
 
   constructor(
@@ -59,6 +97,7 @@ export class QueuePoller {
     this.queueName = String(def.trigger.queueName);
     this.queue = queues.getQueueClient(this.queueName);
     this.poisonName = `${this.queueName}-poison`;
+    this.backoff = new PollBackoff(options.maxPollingIntervalMs);
     this.created = new QueueCreator((name) => queues.getQueueClient(name).createIfNotExists({ abortSignal: this.deadline() }));
   }
 
@@ -74,9 +113,11 @@ export class QueuePoller {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    await Promise.all(this.processing);
   }
 
   private async run(): Promise<void> {
+    let found = false;
     while (!this.stopped) {
       let messages: DequeuedMessageItem[] = [];
       const ready = this.created.ensure(this.queueName);
@@ -93,12 +134,18 @@ export class QueuePoller {
         this.log.write('warning', `Functions.${this.def.name}`, `polling queue "${this.queueName}" failed: ${describe(err)}`);
       }
       if (messages.length === 0) {
-        this.delayMs = nextPollDelay(this.delayMs, this.options.maxPollingIntervalMs);
-        await this.sleep(this.delayMs);
+        const delay = this.backoff.next(found);
+        found = false;
+        await this.sleep(delay);
         continue;
       }
-      this.delayMs = 0;
-      await Promise.all(messages.map((m) => this.process(m)));
+      found = true;
+      for (const m of messages) {
+        const task: Promise<void> = this.process(m).finally(() => this.processing.delete(task));
+        this.processing.add(task);
+      }
+      // The next batch is fetched once no more than newBatchThreshold messages are still running.
+      while (this.processing.size > this.options.newBatchThreshold) await Promise.race(this.processing);
     }
   }
 

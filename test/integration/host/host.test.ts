@@ -75,6 +75,19 @@ app.http('bigOutput', {
     return { body: 'sent' };
   },
 });
+// Holds its first message until the test releases it; records every message it starts.
+const slowStarted: string[] = [];
+let releaseSlow: () => void = () => undefined;
+const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+app.storageQueue('slowThenFast', {
+  queueName: 'host-test-slow',
+  connection: 'AzureWebJobsStorage',
+  handler: async (message: unknown) => {
+    const name = (message as { name: string }).name;
+    slowStarted.push(name);
+    if (name === 'slow') await slowReleased;
+  },
+});
 app.storageQueue('unresolved', { queueName: '%NOT_SET_ANYWHERE%', connection: 'AzureWebJobsStorage', handler: async () => undefined });
 app.hook.appStart(() => void hookLog.push('appStart'));
 app.hook.preInvocation((ctx) => {
@@ -90,7 +103,7 @@ app.hook.postInvocation((ctx) => {
 beforeAll(async () => {
   azurite = await startAzurite();
   host = await startHost({
-    functions: ['health', 'alwaysFails', 'copies', 'slowTimer', 'secured', 'cookies', 'bigOutput', 'unresolved'],
+    functions: ['health', 'alwaysFails', 'copies', 'slowTimer', 'secured', 'cookies', 'bigOutput', 'unresolved', 'slowThenFast'],
     useLocalSettings: false,
     settings: { AzureWebJobsStorage: azurite.connectionString, FAILING_QUEUE: 'host-test-failing' },
     functionKey: 'test-function-key',
@@ -101,6 +114,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  releaseSlow();
   await host?.stop();
   await azurite?.stop();
 });
@@ -134,6 +148,20 @@ test('a queue message that fails 5 times ends in <queue>-poison with its origina
   expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3, 4, 5]);
   expect(calls.every((c) => JSON.stringify(c.body) === JSON.stringify({ order: 42, note: 'poison me' }))).toBe(true);
   expect((await q.getProperties()).approximateMessagesCount).toBe(0);
+});
+
+test('a message still running does not hold up the queue: the next batch is fetched below newBatchThreshold', async () => {
+  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  const q = queues.getQueueClient('host-test-slow');
+  await q.createIfNotExists();
+  await q.sendMessage(encodeMessage({ name: 'slow' }));
+  await waitFor(async () => slowStarted.includes('slow') || undefined, 'the slow message to start', 20_000);
+  for (const name of ['fast-1', 'fast-2', 'fast-3']) await q.sendMessage(encodeMessage({ name }));
+  // batchSize 16, newBatchThreshold 8 (the default, batchSize / 2): one running message is below it.
+  await waitFor(async () => slowStarted.length === 4 || undefined, 'the three later messages to run while the first still runs', 20_000);
+  expect(slowStarted.slice(1).sort()).toEqual(['fast-1', 'fast-2', 'fast-3']);
+  releaseSlow();
+  await waitFor(async () => ((await q.getProperties()).approximateMessagesCount === 0 ? true : undefined), 'the queue to be empty', 20_000);
 });
 
 test('queue output bindings are written base64 like the real host', async () => {
@@ -209,6 +237,7 @@ test("a %SETTING% that is not set fails indexing of that function only, with the
     'copies',
     'health',
     'secured',
+    'slowThenFast',
     'slowTimer',
   ]);
   expect(host.functions.find((f) => f.name === 'alwaysFails')?.detail).toBe('queue host-test-failing');

@@ -1,6 +1,6 @@
 import { compileRoute } from '../../../local/host/http';
 import { parseTimeSpan, resolveSettingRefs, readHostJson } from '../../../local/host/hostConfig';
-import { decodeQueueMessage, nextPollDelay } from '../../../local/host/queue';
+import { decodeQueueMessage, PollBackoff } from '../../../local/host/queue';
 import { nextOccurrence } from '../../../local/host/timer';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,11 +22,26 @@ describe('timer schedules (NCRONTAB, six fields)', () => {
 });
 
 describe('queue polling', () => {
-  test('back-off doubles from 100 ms up to maxPollingInterval', () => {
-    const delays: number[] = [];
-    let d = 0;
-    for (let i = 0; i < 8; i++) delays.push((d = nextPollDelay(d, 2000)));
-    expect(delays).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000]);
+  test("back-off of an empty queue is the host's: 100 ms, then 100 ms + 100 × 2^(n-1) ms (randomized ±20 %), up to maxPollingInterval", () => {
+    const middle = new PollBackoff(2000, () => 0.5);
+    const delays = Array.from({ length: 8 }, () => middle.next(false));
+    expect(delays.map(Math.round)).toEqual([100, 200, 300, 500, 900, 1700, 2000, 2000]);
+    // The randomization factor bounds each step: 0.8 to 1.2 times the increment.
+    const low = new PollBackoff(2000, () => 0);
+    const high = new PollBackoff(2000, () => 0.999999);
+    expect(Array.from({ length: 5 }, () => Math.round(low.next(false)))).toEqual([100, 180, 260, 420, 740]);
+    expect(Array.from({ length: 5 }, () => Math.round(high.next(false)))).toEqual([100, 220, 340, 580, 1060]);
+  });
+  test('a poll that found messages starts the back-off again from 100 ms', () => {
+    const b = new PollBackoff(2000, () => 0.5);
+    for (let i = 0; i < 10; i++) b.next(false);
+    expect(b.next(false)).toBe(2000);
+    expect(b.next(true)).toBe(100);
+    expect(Math.round(b.next(false))).toBe(200);
+  });
+  test('maxPollingInterval below the next step caps it', () => {
+    const b = new PollBackoff(250, () => 0.5);
+    expect([b.next(false), b.next(false), b.next(false)].map(Math.round)).toEqual([100, 200, 250]);
   });
   test('base64 is decoded to the message text; encoding none passes it as is', () => {
     expect(decodeQueueMessage(Buffer.from('{"a":1}').toString('base64'), 'base64')).toBe('{"a":1}');
