@@ -112,6 +112,10 @@ export async function startService(
     child.kill('SIGKILL');
     throw err;
   }
+  // Never outlive the benchmark (killed, or failed before it stopped us).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stopped: Promise<void> | undefined;
   return {
     pid: child.pid!,

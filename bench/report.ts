@@ -16,9 +16,12 @@ export const GOALS = {
   packageMaxBytes: 30 * 1024 * 1024,
   packageMaxFiles: 5000,
   workerCpuRatioMax: 1.3,
+  eventLatencyP99MaxMs: 2500,
 } as const;
 
-export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' | 'coldStartTelemetry' | 'package' | 'cpu'>): Goal[] {
+export function goalsOf(
+  r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' | 'coldStartTelemetry' | 'package' | 'cpu' | 'latency'>,
+): Goal[] {
   const goals: Goal[] = [];
   if (r.webhook)
     goals.push({
@@ -78,11 +81,23 @@ export function goalsOf(r: Pick<BenchResult, 'webhook' | 'drain' | 'coldStart' |
       },
     );
   }
+  if (r.latency)
+    for (const [name, f] of [
+      ['steady load', r.latency.steady],
+      ['single events after silence', r.latency.idle],
+    ] as const)
+      if (f.consumed > 0)
+        goals.push({
+          name: `event latency, 200 → consumer start, ${name} (p99)`,
+          target: `<= ${GOALS.eventLatencyP99MaxMs} ms`,
+          measured: `${Math.round(f.p99Ms)} ms`,
+          met: f.p99Ms <= GOALS.eventLatencyP99MaxMs,
+        });
   return goals;
 }
 
 /** Zero loss: every webhook request answered 2xx and landed, every drained notification landed. */
-export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain'>): string[] {
+export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain' | 'latency'>): string[] {
   const problems: string[] = [];
   for (const [name, side] of r.webhook
     ? ([
@@ -97,6 +112,16 @@ export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain'>):
     problems.push(
       `drain: ${r.drain.drained} drained, ${r.drain.drainQueued} in the drain queue, ${r.drain.rawQueued} in the raw queue, ${r.drain.journalLeft} journal entries left (expected ${r.drain.notifications}, ${r.drain.notifications}, ${r.drain.notifications}, 0)${r.drain.drainError ? `: ${r.drain.drainError}` : ''}`,
     );
+  }
+  for (const [name, f] of r.latency
+    ? ([
+        ['steady', r.latency.steady],
+        ['idle', r.latency.idle],
+      ] as const)
+    : []) {
+    if (f.accepted !== f.sent) problems.push(`latency ${name}: ${f.sent - f.accepted} of ${f.sent} webhook requests were not answered 200`);
+    if (f.missing > 0) problems.push(`latency ${name}: ${f.missing} accepted events never reached the consumer`);
+    if (f.duplicates > 0) problems.push(`latency ${name}: ${f.duplicates} events reached the consumer more than once`);
   }
   return problems;
 }
@@ -209,6 +234,32 @@ export function formatReport(r: BenchResult): string {
         : []),
     );
   }
+  if (r.latency) {
+    const l = r.latency;
+    out.push(
+      '',
+      `(h) event latency, webhook 200 → start of the consumer's invocation (local host, shipped host.json: maxPollingInterval ${l.maxPollingIntervalMs} ms, batchSize ${l.batchSize}, newBatchThreshold ${l.newBatchThreshold}):`,
+      table([
+        ['load', 'events', 'consumed', 'missing', 'duplicates', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        ...(
+          [
+            [`steady ${l.steady.ratePerSecond}/s for ${l.steady.durationSeconds} s`, l.steady],
+            [`single events, each after ${l.idle.gapMs / 1000}–${(l.idle.gapMs + l.maxPollingIntervalMs) / 1000} s of silence`, l.idle],
+          ] as const
+        ).map(([name, f]) => [
+          name,
+          `${f.accepted}/${f.sent}`,
+          String(f.consumed),
+          String(f.missing),
+          String(f.duplicates),
+          String(f.p50Ms),
+          String(f.p90Ms),
+          String(f.p99Ms),
+          String(f.maxMs),
+        ]),
+      ]),
+    );
+  }
   out.push(
     `(e) peak RSS: bench process ${mb(r.benchPeakRssKb)}${r.webhook ? `, local host ${mb(r.webhook.webhook.peakRssKb)}, raw server ${mb(r.webhook.raw.peakRssKb)}` : ''}`,
   );
@@ -224,7 +275,7 @@ export function formatReport(r: BenchResult): string {
     '',
     problems.length
       ? `ZERO-LOSS CHECK FAILED:\n  ${problems.join('\n  ')}`
-      : 'Zero-loss check: every request answered 2xx and landed; every notification landed.',
+      : `Zero-loss check: every request answered 2xx and landed; every notification landed${r.latency ? '; every latency event reached the consumer once' : ''}.`,
   );
   if (r.file) out.push(`Results: ${r.file}`);
   return out.join('\n');

@@ -7,12 +7,15 @@
  *  (d) cold start of package.json main (dist/app/main.js) in fresh processes (telemetry off, then on);
  *  (e) peak RSS of the host, the raw server and this process;
  *  (f) the deployment package: size, files, cold start of its main (telemetry off and on);
- *  (g) the webhook's CPU per request split: worker side (in-process, no HTTP) vs raw sendMessage, host side.
+ *  (g) the webhook's CPU per request split: worker side (in-process, no HTTP) vs raw sendMessage, host side;
+ *  (h) event latency: webhook 200 → start of a consumer's invocation, steady load and single events after silence.
  * Prints a table, checks the goals (reported, not asserted) and writes bench/results/<timestamp>.json.
  *
  * Options: --duration <s> (10) --warmup <s> (3) --connections <C> (32) --rounds <n> (3, alternating raw/webhook)
  *          --notifications <N> (10000) --cold-runs <n> (7) --out <dir> (bench/results)
- *          --only webhook,drain,cold,package,cpu,scaleout,archive,telemetry (default webhook,drain,cold,package,cpu) --profile <dir> (CPU profiles of the host and raw server)
+ *          --latency-rate <events/s> (20) --latency-duration <s> (30) --latency-idle-events <n> (10)
+ *          --only webhook,drain,cold,package,cpu,latency,scaleout,archive,telemetry (default webhook,drain,cold,package,cpu,latency)
+ *          --profile <dir> (CPU profiles of the host and raw server)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +31,10 @@ import { benchArchive, formatArchiveBench, type ArchiveBenchResult } from './arc
 import { benchTelemetry, formatTelemetryBench, type TelemetryBenchResult } from './telemetryBench';
 import { benchPackage, type PackageBenchResult } from './packageBench';
 import { benchCpuSplit, type CpuSplitResult } from './cpuSplit';
+import { benchLatency, type LatencyBenchResult } from './latencyBench';
 
-export type Part = 'webhook' | 'drain' | 'cold' | 'package' | 'cpu' | 'scaleout' | 'archive' | 'telemetry';
+export const PARTS = ['webhook', 'drain', 'cold', 'package', 'cpu', 'latency', 'scaleout', 'archive', 'telemetry'] as const;
+export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -38,6 +43,10 @@ export interface BenchOptions {
   rounds: number;
   notifications: number;
   coldRuns: number;
+  /** Event latency: steady webhook events per second, for how many seconds, then single events after silence. */
+  latencyRate: number;
+  latencyDurationSeconds: number;
+  latencyIdleEvents: number;
   /** Also measure the cold start with telemetry on (the CLI always does). */
   coldTelemetry?: boolean;
   only: Part[];
@@ -72,6 +81,8 @@ export interface BenchResult {
   package?: PackageBenchResult;
   /** Issue 25: the webhook's CPU per request, worker side vs raw sendMessage (and host side when the webhook part ran). */
   cpu?: CpuSplitResult & { hostSideUsPerRequest?: number };
+  /** Issue 25.4: webhook 200 → start of the consumer's invocation, with the shipped host.json. */
+  latency?: LatencyBenchResult;
   /** Peak RSS of this process (load generator, drain, raw drain baseline), KiB. */
   benchPeakRssKb: number;
   goals: Goal[];
@@ -85,8 +96,11 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   rounds: 3,
   notifications: 10_000,
   coldRuns: 7,
+  latencyRate: 20,
+  latencyDurationSeconds: 30,
+  latencyIdleEvents: 10,
   coldTelemetry: true,
-  only: ['webhook', 'drain', 'cold', 'package', 'cpu'],
+  only: ['webhook', 'drain', 'cold', 'package', 'cpu', 'latency'],
   outDir: join(projectRoot(), 'bench', 'results'),
 };
 
@@ -110,6 +124,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       rounds: options.rounds,
       notifications: options.notifications,
       coldRuns: options.coldRuns,
+      latencyRate: options.latencyRate,
+      latencyDurationSeconds: options.latencyDurationSeconds,
+      latencyIdleEvents: options.latencyIdleEvents,
       only: options.only,
     },
     benchPeakRssKb: 0,
@@ -137,6 +154,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     options.only.includes('webhook') ||
     options.only.includes('drain') ||
     options.only.includes('cpu') ||
+    options.only.includes('latency') ||
     options.only.includes('scaleout') ||
     options.only.includes('archive') ||
     options.only.includes('telemetry')
@@ -180,6 +198,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           hostSideUsPerRequest = Math.max(0, hostUs * 1000 - archived.workerUsPerRequest);
         }
         result.cpu = { ...split, ...(hostSideUsPerRequest !== undefined ? { hostSideUsPerRequest } : {}) };
+      }
+      if (options.only.includes('latency')) {
+        result.latency = await benchLatency({
+          connectionString: azurite.connectionString,
+          ratePerSecond: options.latencyRate,
+          durationSeconds: options.latencyDurationSeconds,
+          idleEvents: options.latencyIdleEvents,
+          log,
+        });
       }
       if (options.only.includes('drain')) {
         result.drain = await benchDrain({ connectionString: azurite.connectionString, notifications: options.notifications, log });
@@ -235,6 +262,9 @@ function parseOptions(argv: string[]): BenchOptions {
       rounds: { type: 'string' },
       notifications: { type: 'string' },
       'cold-runs': { type: 'string' },
+      'latency-rate': { type: 'string' },
+      'latency-duration': { type: 'string' },
+      'latency-idle-events': { type: 'string' },
       out: { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'string' },
@@ -244,7 +274,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--out bench/results] [--only webhook,drain,cold,package,cpu,scaleout,archive,telemetry] [--profile <dir>] [--baseline <other checkout, built>]\n',
+      `npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--rounds 3] [--notifications 10000] [--cold-runs 7] [--latency-rate 20] [--latency-duration 30] [--latency-idle-events 10] [--out bench/results] [--only ${PARTS.join(',')}] [--profile <dir>] [--baseline <other checkout, built>]\n`,
     );
     process.exit(0);
   }
@@ -261,9 +291,7 @@ function parseOptions(argv: string[]): BenchOptions {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-  for (const p of only)
-    if (!['webhook', 'drain', 'cold', 'package', 'cpu', 'scaleout', 'archive', 'telemetry'].includes(p))
-      throw new Error(`--only takes webhook, drain, cold, package, cpu, scaleout, archive, telemetry (got "${p}")`);
+  for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only takes ${PARTS.join(', ')} (got "${p}")`);
   return {
     durationSeconds: int('duration', values.duration, DEFAULTS.durationSeconds, 1, 600),
     warmupSeconds: int('warmup', values.warmup, DEFAULTS.warmupSeconds, 0, 120),
@@ -271,6 +299,9 @@ function parseOptions(argv: string[]): BenchOptions {
     rounds: int('rounds', values.rounds, DEFAULTS.rounds, 1, 20),
     notifications: int('notifications', values.notifications, DEFAULTS.notifications, 1, 1_000_000),
     coldRuns: int('cold-runs', values['cold-runs'], DEFAULTS.coldRuns, 1, 100),
+    latencyRate: int('latency-rate', values['latency-rate'], DEFAULTS.latencyRate, 1, 1000),
+    latencyDurationSeconds: int('latency-duration', values['latency-duration'], DEFAULTS.latencyDurationSeconds, 1, 600),
+    latencyIdleEvents: int('latency-idle-events', values['latency-idle-events'], DEFAULTS.latencyIdleEvents, 0, 100),
     coldTelemetry: true,
     only: only as Part[],
     outDir: values.out ?? DEFAULTS.outDir,
@@ -281,6 +312,8 @@ function parseOptions(argv: string[]): BenchOptions {
 }
 
 if (require.main === module) {
+  // Killed (a timeout, Ctrl-C): exit through process.exit, so that Azurite and the services it started are stopped too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
   let options: BenchOptions;
   try {
     options = parseOptions(process.argv.slice(2));
