@@ -184,17 +184,17 @@ export interface Measured {
  * model does with them: execution time only above the 1-s minimum, messages and bytes linearly.
  */
 export const BUILT_IN_MEASURED: Measured = {
-  from: 'built-in: bench run 2026-12-05T12:04:57Z (docs/cost.md)',
-  webhookExecutionMs: 45.5,
+  from: 'built-in: bench run 2026-12-05T15:27:26Z (docs/cost.md)',
+  webhookExecutionMs: 25,
   messagesPerEvent: 1,
   messageBytes: 444,
   archiveBytesPerEvent: 654,
-  archiveBlocksPerEventUnderLoad: 0.168,
-  hostPeakRssMib: 284,
-  telemetryBytesPerEvent: 8026,
+  archiveBlocksPerEventUnderLoad: 0.141,
+  hostPeakRssMib: 261,
+  telemetryBytesPerEvent: 6406,
   telemetryBytesPerTimerRun: 481,
-  metricBytesPerExport: 5067,
-  hostPeakRssTelemetryMib: 235,
+  metricBytesPerExport: 2480,
+  hostPeakRssTelemetryMib: 318,
 };
 
 /** The deployment being priced. */
