@@ -17,7 +17,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readHostJson } from '../local/host/hostConfig';
-import { webhookBodies, type SignedBody } from './payloads';
+import { BENCH_ACTION, webhookBodies, type SignedBody } from './payloads';
 import { distFile, projectRoot, startService, type ServiceProcess } from './processes';
 import { hostSettings } from './webhookBench';
 
@@ -41,6 +41,8 @@ export interface LatencyFigures {
   sent: number;
   /** Answered 200. */
   accepted: number;
+  /** Answers by HTTP status ("0": no answer, a network error). */
+  statusCodes: Record<string, number>;
   /** Accepted events whose consumer invocation started. */
   consumed: number;
   /** Accepted events the consumer never saw within the settle time. */
@@ -102,7 +104,7 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
       {
         ...process.env,
         ...hostSettings(options.connectionString, functionKey, secret),
-        ENGAGE_ROUTES: JSON.stringify([{ eventTypes: ['DESKPROGRESSION'], queue: LATENCY_QUEUE }]),
+        ENGAGE_ROUTES: JSON.stringify([{ eventTypes: [BENCH_ACTION], queue: LATENCY_QUEUE }]),
         LATENCY_BENCH_QUEUE: LATENCY_QUEUE,
         LATENCY_BENCH_FILE: startsFile,
         APPLICATIONINSIGHTS_CONNECTION_STRING: '',
@@ -161,7 +163,7 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
       ['idle', result.idle],
     ] as const)
       log(
-        `latency ${name}: ${f.accepted}/${f.sent} accepted, ${f.consumed} consumed, ${f.missing} missing, ${f.duplicates} duplicates; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms`,
+        `latency ${name}: ${f.accepted}/${f.sent} accepted (HTTP ${JSON.stringify(f.statusCodes)}), ${f.consumed} consumed, ${f.missing} missing, ${f.duplicates} duplicates; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms`,
       );
     return result;
   } finally {
@@ -201,6 +203,8 @@ export function readStarts(file: string): Map<string, number[]> {
 /** Latency figures of the accepted events: 200 → the first consumer start of the same CloudEvent id. */
 export function figures(sent: readonly Sent[], starts: ReadonlyMap<string, readonly number[]>): LatencyFigures {
   const accepted = sent.filter((s) => s.status === 200);
+  const statusCodes: Record<string, number> = {};
+  for (const s of sent) statusCodes[s.status] = (statusCodes[s.status] ?? 0) + 1;
   const latencies: number[] = [];
   let duplicates = 0;
   for (const s of accepted) {
@@ -216,6 +220,7 @@ export function figures(sent: readonly Sent[], starts: ReadonlyMap<string, reado
   return {
     sent: sent.length,
     accepted: accepted.length,
+    statusCodes,
     consumed: latencies.length,
     missing: accepted.length - latencies.length,
     duplicates,

@@ -119,7 +119,10 @@ export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain' | 
         ['idle', r.latency.idle],
       ] as const)
     : []) {
-    if (f.accepted !== f.sent) problems.push(`latency ${name}: ${f.sent - f.accepted} of ${f.sent} webhook requests were not answered 200`);
+    if (f.accepted !== f.sent)
+      problems.push(
+        `latency ${name}: ${f.sent - f.accepted} of ${f.sent} webhook requests were not answered 200 (HTTP ${JSON.stringify(f.statusCodes)})`,
+      );
     if (f.missing > 0) problems.push(`latency ${name}: ${f.missing} accepted events never reached the consumer`);
     if (f.duplicates > 0) problems.push(`latency ${name}: ${f.duplicates} events reached the consumer more than once`);
   }

@@ -14,6 +14,7 @@ test('percentiles over the consumed events; a second start is a duplicate, no st
   expect(figures(sent, starts)).toEqual({
     sent: 101,
     accepted: 100,
+    statusCodes: { 200: 100, 503: 1 },
     consumed: 99,
     missing: 1,
     duplicates: 1,
