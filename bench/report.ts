@@ -232,7 +232,7 @@ export function formatReport(r: BenchResult): string {
       `    raw sendMessage ${us(c.rawUsPerRequest)}, worker side (@azure/functions + handler + SDK send) ${us(c.workerUsPerRequest)}: ${c.ratio.toFixed(2)}x (rounds: ${c.rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`,
       ...(c.hostSideUsPerRequest !== undefined
         ? [
-            `    host side (local host HTTP + RPC: the webhook run's host CPU less the worker side with the archive on, as in that run): ${us(c.hostSideUsPerRequest)}`,
+            `    host side (local host HTTP + RPC): ${us(c.hostSideUsPerRequest)} = the webhook run's host CPU ${us(c.webhookHostUsPerRequest ?? 0)} less the worker side with the archive on, as in that run, ${us(c.workerArchivedUsPerRequest ?? 0)}${c.hostSideUsPerRequest < 50 ? ' (within the noise of the two measurements)' : ''}`,
           ]
         : []),
     );
