@@ -204,10 +204,11 @@ export class QueueWriter {
   /** Stores every message (bounded parallelism). Rejects if any could not be stored. */
   async sendAll(messages: readonly OutgoingMessage[], options: SendOptions = {}): Promise<void> {
     if (messages.length === 0) return;
-    // Each concurrent write (and its AbortSignal.any) listens on the caller's signal until it settles:
-    // up to ~2 × concurrency listeners by design, which is not the leak Node warns about past 10.
+    // Each concurrent write listens on the caller's signal until it settles, up to three times (our deadline wait and
+    // the SDK's own listeners, since a request's deadline is passed through as it is): up to ~3 × concurrency listeners
+    // by design, which is not the leak Node warns about.
     const { signal } = options;
-    if (signal && getMaxListeners(signal) < 2 * this.concurrency + 8) setMaxListeners(2 * this.concurrency + 8, signal);
+    if (signal && getMaxListeners(signal) < 3 * this.concurrency + 8) setMaxListeners(3 * this.concurrency + 8, signal);
     await producing(messages, (stamped) => this.sendEach(stamped, options));
   }
 
