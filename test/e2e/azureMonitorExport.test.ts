@@ -125,8 +125,9 @@ test('one webhook POST, consumed, reaches Application Insights as requests, depe
   });
   expect(res.status).toBe(200);
   await res.arrayBuffer();
-  // The consumer has run once its log line is out (the host prints the invocation logs).
-  await waitFor(() => /occupancyDesk/.test(out.split('occupancyDesk [storageQueue]')[1] ?? '') || undefined, 'the consumer to run', 60_000);
+  // The consumer has run once the host logs its end (its request span ends with the invocation; a stop while it still
+  // runs would flush telemetry before that span exists).
+  await waitFor(() => out.includes("Executed 'Functions.occupancyDesk' (") || undefined, 'the consumer to run', 60_000);
 
   // A graceful stop runs the app's appTerminate hooks: telemetry is flushed before the process ends.
   const exited = new Promise<number | null>((resolve) => host!.once('exit', resolve));
