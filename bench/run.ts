@@ -162,8 +162,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const azurite = await startAzurite();
     try {
       log(`Azurite on queue port ${azurite.queuePort}, blob port ${azurite.blobPort} (in memory)`);
-      // Latency first, while Azurite is empty: the throughput parts leave ~100,000 messages behind, and an in-memory
-      // Azurite holding them answers every queue call more slowly (seconds under the webhook's load).
+      // Latency first, on an idle and empty Azurite: it is the figure a busy emulator distorts most (a part that deleted
+      // a queue of tens of thousands of messages once kept it at 100 % CPU for minutes, and latency came out in seconds).
       if (options.only.includes('latency')) {
         result.latency = await benchLatency({
           connectionString: azurite.connectionString,
