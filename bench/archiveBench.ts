@@ -11,9 +11,8 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { runLoad, type PreparedRequest } from './load';
 import { BENCH_ACTION, webhookBodies, webhookMessageLength } from './payloads';
 import { distFile, startService, type ServiceProcess } from './processes';
-import { hostSettings } from './webhookBench';
+import { hostSettings, WEBHOOK_PATH } from './webhookBench';
 
-const WEBHOOK_PATH = '/api/engage/webhook';
 const BODY_POOL = 1000;
 export const ARCHIVE_BENCH_CONTAINER = 'bench-archive';
 

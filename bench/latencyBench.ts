@@ -19,9 +19,8 @@ import { join } from 'node:path';
 import { readHostJson } from '../local/host/hostConfig';
 import { BENCH_ACTION, webhookBodies, type SignedBody } from './payloads';
 import { distFile, projectRoot, startService, type ServiceProcess } from './processes';
-import { hostSettings } from './webhookBench';
+import { hostSettings, WEBHOOK_PATH } from './webhookBench';
 
-const WEBHOOK_PATH = '/api/engage/webhook';
 export const LATENCY_QUEUE = 'bench-latency';
 
 export interface LatencyBenchOptions {

@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { runLoad, type PreparedRequest } from './load';
 import { webhookBodies } from './payloads';
 import { distFile, projectRoot, startService } from './processes';
-import { hostSettings } from './webhookBench';
+import { hostSettings, WEBHOOK_PATH } from './webhookBench';
 
 export interface TelemetryBenchOptions {
   connectionString: string;
@@ -52,8 +52,6 @@ export interface TelemetryBenchResult {
   /** Peak RSS of the host (worker + the local host in one process) with telemetry on, under the webhook load, KiB. */
   hostPeakRssKb?: number;
 }
-
-const WEBHOOK_PATH = '/api/engage/webhook';
 
 interface Tally {
   items: Record<string, number>;

@@ -13,7 +13,8 @@ import { distFile, startService, type ServiceProcess } from './processes';
 
 export const RAW_QUEUE = 'bench-raw';
 export const WEBHOOK_QUEUE = 'bench-webhook';
-const WEBHOOK_PATH = '/api/engage/webhook';
+/** The Engage webhook's route under the local host (functions/engageWebhook.ts). */
+export const WEBHOOK_PATH = '/api/engage/webhook';
 /** Distinct signed envelopes cycled through by the load generator. */
 const BODY_POOL = 1000;
 
