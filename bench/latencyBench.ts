@@ -67,6 +67,20 @@ export interface LatencyBenchResult {
   hostPeakRssKb?: number;
 }
 
+/** The two loads of a result, in the order the bench runs them: key, short name, and the table's label. */
+export function latencyLoads(r: LatencyBenchResult): { load: 'steady' | 'idle'; name: string; label: string; figures: LatencyFigures }[] {
+  const silence = `${r.idle.gapMs / 1000}–${(r.idle.gapMs + r.maxPollingIntervalMs) / 1000} s`;
+  return [
+    {
+      load: 'steady',
+      name: 'steady load',
+      label: `steady ${r.steady.ratePerSecond}/s for ${r.steady.durationSeconds} s`,
+      figures: r.steady,
+    },
+    { load: 'idle', name: 'single events after silence', label: `single events, each after ${silence} of silence`, figures: r.idle },
+  ];
+}
+
 interface Sent {
   id: string;
   status: number;
@@ -157,12 +171,9 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
     };
     const rss = host.peakRssKb();
     if (rss !== undefined) result.hostPeakRssKb = rss;
-    for (const [name, f] of [
-      ['steady', result.steady],
-      ['idle', result.idle],
-    ] as const)
+    for (const { load, figures: f } of latencyLoads(result))
       log(
-        `latency ${name}: ${f.accepted}/${f.sent} accepted (HTTP ${JSON.stringify(f.statusCodes)}), ${f.consumed} consumed, ${f.missing} missing, ${f.duplicates} duplicates; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms`,
+        `latency ${load}: ${f.accepted}/${f.sent} accepted (HTTP ${JSON.stringify(f.statusCodes)}), ${f.consumed} consumed, ${f.missing} missing, ${f.duplicates} duplicates; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms`,
       );
     return result;
   } finally {

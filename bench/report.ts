@@ -1,4 +1,5 @@
 /** The benchmark's table and its goals (checked and reported, never asserted). */
+import { latencyLoads } from './latencyBench';
 import type { BenchResult } from './run';
 
 export interface Goal {
@@ -82,10 +83,7 @@ export function goalsOf(
     );
   }
   if (r.latency)
-    for (const [name, f] of [
-      ['steady load', r.latency.steady],
-      ['single events after silence', r.latency.idle],
-    ] as const)
+    for (const { name, figures: f } of latencyLoads(r.latency))
       if (f.consumed > 0)
         goals.push({
           name: `event latency, 200 → consumer start, ${name} (p99)`,
@@ -113,12 +111,7 @@ export function verificationProblems(r: Pick<BenchResult, 'webhook' | 'drain' | 
       `drain: ${r.drain.drained} drained, ${r.drain.drainQueued} in the drain queue, ${r.drain.rawQueued} in the raw queue, ${r.drain.journalLeft} journal entries left (expected ${r.drain.notifications}, ${r.drain.notifications}, ${r.drain.notifications}, 0)${r.drain.drainError ? `: ${r.drain.drainError}` : ''}`,
     );
   }
-  for (const [name, f] of r.latency
-    ? ([
-        ['steady', r.latency.steady],
-        ['idle', r.latency.idle],
-      ] as const)
-    : []) {
+  for (const { load: name, figures: f } of r.latency ? latencyLoads(r.latency) : []) {
     if (f.accepted !== f.sent)
       problems.push(
         `latency ${name}: ${f.sent - f.accepted} of ${f.sent} webhook requests were not answered 200 (HTTP ${JSON.stringify(f.statusCodes)})`,
@@ -133,6 +126,14 @@ function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+const us = (n: number) => `${Math.round(n)} µs`;
+
+/** The host side is a difference of two measurements: reported as it is (within their noise it can come out below zero). */
+function hostSideLine(webhookHostUs: number, workerArchivedUs: number): string {
+  const hostUs = webhookHostUs - workerArchivedUs;
+  return `    host side (local host HTTP + RPC): ${us(hostUs)} = the webhook run's host CPU ${us(webhookHostUs)} less the worker side with the archive on, as in that run, ${us(workerArchivedUs)}${hostUs < 50 ? ' (within the noise of the two measurements)' : ''}`;
 }
 
 const mb = (kb: number | undefined) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MiB`);
@@ -226,15 +227,10 @@ export function formatReport(r: BenchResult): string {
   }
   if (r.cpu) {
     const c = r.cpu;
-    const us = (n: number) => `${Math.round(n)} µs`;
     out.push(
       `(g) CPU per webhook request, ${c.requests} requests x ${c.rounds.length} round(s), ${c.concurrency} in flight, one process, archive off:`,
       `    raw sendMessage ${us(c.rawUsPerRequest)}, worker side (@azure/functions + handler + SDK send) ${us(c.workerUsPerRequest)}: ${c.ratio.toFixed(2)}x (rounds: ${c.rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`,
-      ...(c.hostSideUsPerRequest !== undefined
-        ? [
-            `    host side (local host HTTP + RPC): ${us(c.hostSideUsPerRequest)} = the webhook run's host CPU ${us(c.webhookHostUsPerRequest ?? 0)} less the worker side with the archive on, as in that run, ${us(c.workerArchivedUsPerRequest ?? 0)}${c.hostSideUsPerRequest < 50 ? ' (within the noise of the two measurements)' : ''}`,
-          ]
-        : []),
+      ...(c.hostSide ? [hostSideLine(c.hostSide.webhookHostUsPerRequest, c.hostSide.workerArchivedUsPerRequest)] : []),
     );
   }
   if (r.latency) {
@@ -244,13 +240,8 @@ export function formatReport(r: BenchResult): string {
       `(h) event latency, webhook 200 → start of the consumer's invocation (local host, shipped host.json: maxPollingInterval ${l.maxPollingIntervalMs} ms, batchSize ${l.batchSize}, newBatchThreshold ${l.newBatchThreshold}):`,
       table([
         ['load', 'events', 'consumed', 'missing', 'duplicates', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-        ...(
-          [
-            [`steady ${l.steady.ratePerSecond}/s for ${l.steady.durationSeconds} s`, l.steady],
-            [`single events, each after ${l.idle.gapMs / 1000}–${(l.idle.gapMs + l.maxPollingIntervalMs) / 1000} s of silence`, l.idle],
-          ] as const
-        ).map(([name, f]) => [
-          name,
+        ...latencyLoads(l).map(({ label, figures: f }) => [
+          label,
           `${f.accepted}/${f.sent}`,
           String(f.consumed),
           String(f.missing),
